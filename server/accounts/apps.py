@@ -1,0 +1,8 @@
+"""Accounts: users with e-mail login, roles and JWT sessions."""
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"

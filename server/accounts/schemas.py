@@ -1,0 +1,64 @@
+"""Request and response schemas of the accounts API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import ModelSchema, Schema
+from pydantic import Field
+
+from accounts.models import User
+from core.schemas import StrictSchema
+
+
+class UserOut(ModelSchema):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "phone", "date_of_birth", "time_zone", "role", "created_at"]
+
+
+class RegisterIn(StrictSchema):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=128)
+    full_name: str = Field(default="", max_length=150)
+    phone: str = Field(default="", max_length=32)
+    date_of_birth: date | None = None
+    time_zone: str = Field(default="UTC", max_length=64)
+
+
+class LoginIn(StrictSchema):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=128)
+
+
+class RefreshIn(StrictSchema):
+    refresh: str = Field(max_length=4096)
+
+
+class TokenPairOut(Schema):
+    access: str
+    refresh: str
+
+
+class LoginOut(TokenPairOut):
+    user: UserOut
+
+
+class MePatch(StrictSchema):
+    full_name: str | None = Field(default=None, max_length=150)
+    phone: str | None = Field(default=None, max_length=32)
+    date_of_birth: date | None = None
+    time_zone: str | None = Field(default=None, max_length=64)
+
+
+class ChangePasswordIn(StrictSchema):
+    current_password: str = Field(max_length=128)
+    new_password: str = Field(max_length=128)
+
+
+class DeleteAccountIn(StrictSchema):
+    password: str = Field(max_length=128)
+
+
+class SessionInfo(Schema):
+    expires_at: datetime

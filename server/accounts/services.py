@@ -1,0 +1,225 @@
+"""Account writes: registration, sessions (JWT pairs with rotation), profile, deletion."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from ninja_jwt.exceptions import TokenError
+from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from ninja_jwt.tokens import RefreshToken
+
+from accounts import hooks
+from accounts.error_codes import AccountsError
+from accounts.models import Role, User
+from core.errors import ApplicationError, Conflict
+
+_UNAUTHORIZED = 401
+_PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{5,32}$")
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def _normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError("Enter a valid e-mail address.", code="invalid_email", status=422) from None
+    return email
+
+
+def _check_time_zone(value: str) -> str:
+    if value not in zoneinfo.available_timezones():
+        raise ApplicationError(
+            f"'{value}' is not an IANA time zone (for example Europe/Berlin).", code=AccountsError.INVALID_TIME_ZONE, status=422
+        )
+    return value
+
+
+def _check_phone(value: str) -> str:
+    value = value.strip()
+    if value and not _PHONE_RE.match(value):
+        raise ApplicationError("Enter a phone number of digits, spaces, dashes and an optional leading +.", code="invalid_phone", status=422)
+    return value
+
+
+def _check_birth_date(value: date | None) -> date | None:
+    if value is not None and (value > timezone.localdate() or value.year < 1900):
+        raise ApplicationError("Date of birth must be in the past.", code="invalid_date_of_birth", status=422)
+    return value
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), code=AccountsError.WEAK_PASSWORD, status=422) from None
+
+
+@transaction.atomic
+def user_register(
+    *,
+    email: str,
+    password: str,
+    full_name: str = "",
+    phone: str = "",
+    date_of_birth: date | None = None,
+    time_zone: str = "UTC",
+    role: str = Role.PATIENT,
+) -> User:
+    """Create an account. Public registration always makes patients; staff roles are given by admins."""
+    email = _normalise_email(email)
+    _check_time_zone(time_zone)
+    phone = _check_phone(phone)
+    _check_birth_date(date_of_birth)
+    candidate = User(email=email, full_name=full_name.strip(), phone=phone)
+    _check_password(password, candidate)
+    if User.objects.filter(email=email).exists():
+        raise Conflict("An account with this e-mail address already exists.", code=AccountsError.EMAIL_TAKEN)
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email,
+                password,
+                full_name=full_name.strip(),
+                phone=phone,
+                date_of_birth=date_of_birth,
+                time_zone=time_zone,
+                role=role,
+                is_staff=(role == Role.ADMIN),
+            )
+    except IntegrityError:  # a concurrent registration of the same address won the race
+        raise Conflict("An account with this e-mail address already exists.", code=AccountsError.EMAIL_TAKEN) from None
+
+
+def _issue_pair(user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)  # records an OutstandingToken row
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+@transaction.atomic
+def session_login(*, email: str, password: str) -> tuple[User, TokenPair]:
+    user = authenticate(username=email.strip().lower(), password=password)
+    if user is None or not isinstance(user, User):
+        raise ApplicationError("E-mail or password is incorrect.", code=AccountsError.INVALID_CREDENTIALS, status=_UNAUTHORIZED)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return user, _issue_pair(user)
+
+
+def _validated_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError:
+        raise ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED) from None
+    except Exception:  # malformed beyond what the library reports as TokenError
+        raise ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED) from None
+
+
+def _blacklist_once(token: RefreshToken) -> OutstandingToken:
+    """Blacklist `token` with a unique insert; losing the race means the token was reused.
+
+    ninja-jwt checks the blacklist and then writes it (check-then-act), so two concurrent refreshes
+    could both pass the check. The one-to-one unique key on BlacklistedToken.token decides instead.
+    """
+    outstanding = OutstandingToken.objects.filter(jti=token["jti"]).first()
+    if outstanding is None:  # every token we issue is recorded; an unknown jti was not issued here
+        raise ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED)
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError:
+        raise ApplicationError("Refresh token was already used.", code=AccountsError.TOKEN_REUSED, status=_UNAUTHORIZED) from None
+    return outstanding
+
+
+@transaction.atomic
+def session_refresh(*, refresh: str) -> TokenPair:
+    """Rotate: the presented refresh token is blacklisted and a new pair issued, exactly once."""
+    token = _validated_refresh(refresh)
+    outstanding = _blacklist_once(token)
+    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+    if user is None or (outstanding.user_id is not None and outstanding.user_id != user.pk):
+        raise ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED)
+    return _issue_pair(user)
+
+
+@transaction.atomic
+def session_logout(*, user: User, refresh: str) -> None:
+    token = _validated_refresh(refresh)
+    if token.get("user_id") != user.pk:
+        raise ApplicationError("This refresh token belongs to another session.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED)
+    _blacklist_once(token)
+    for hook in hooks.logout_hooks:
+        hook(user)
+
+
+def _blacklist_all(user: User) -> None:
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live], ignore_conflicts=True)
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+    """Apply a profile patch; only the fields listed here can ever change."""
+    allowed = {"full_name", "phone", "date_of_birth", "time_zone"}
+    changes = {k: v for k, v in data.items() if k in allowed}
+    if "time_zone" in changes:
+        if changes["time_zone"] is None:
+            raise ApplicationError("time_zone cannot be empty.", code=AccountsError.INVALID_TIME_ZONE, status=422)
+        _check_time_zone(changes["time_zone"])
+    if "phone" in changes:
+        changes["phone"] = _check_phone(changes["phone"] or "")
+    if "full_name" in changes:
+        changes["full_name"] = (changes["full_name"] or "").strip()
+    if "date_of_birth" in changes:
+        _check_birth_date(changes["date_of_birth"])
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes:
+        user.save(update_fields=list(changes))
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str) -> TokenPair:
+    """Re-authenticate, set the new password, end every other session, and start a fresh one."""
+    if not user.check_password(current_password):
+        raise ApplicationError("Current password is incorrect.", code=AccountsError.WRONG_PASSWORD, status=403)
+    _check_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _blacklist_all(user)
+    return _issue_pair(user)
+
+
+@transaction.atomic
+def user_delete(*, user: User, password: str) -> None:
+    """Delete the account and its personal data; other apps remove their files via delete hooks."""
+    if not user.check_password(password):
+        raise ApplicationError("Password is incorrect.", code=AccountsError.WRONG_PASSWORD, status=403)
+    _blacklist_all(user)
+    for hook in hooks.delete_hooks:
+        hook(user)
+    user.delete()
+
+
+def user_set_active(*, user: User, active: bool) -> User:
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        _blacklist_all(user)
+    return user

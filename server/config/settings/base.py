@@ -1,0 +1,208 @@
+"""Base settings: every value comes from the environment, with embedded-default fallbacks."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+SERVER_DIR = Path(__file__).resolve().parent.parent.parent
+REPO_DIR = SERVER_DIR.parent
+VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(REPO_DIR / "var")))
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+env = environ.Env()
+env.read_env(str(REPO_DIR / ".env"), overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+EMBEDDED = env.bool("EMBEDDED", default=False)
+
+_DEV_SECRET = "insecure-embedded-default-key-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if (DEBUG or EMBEDDED) else "")
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG and EMBEDDED are off.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "ninja_jwt",
+    "ninja_jwt.token_blacklist",
+    "huey.contrib.djhuey",
+    "core",
+    "accounts",
+]
+# Feature apps join here when present (each is a self-contained Django app under server/).
+for _app in ("appointments", "notifications", "shop", "blog", "screening"):
+    if (SERVER_DIR / _app / "apps.py").exists():
+        INSTALLED_APPS.append(_app)
+
+MIDDLEWARE = [
+    "core.middleware.RequestSizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: DATABASE_URL (sqlite:///..., mysql://user:pass@host:port/name) or DB_* variables.
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+elif env.str("DB_ENGINE", default=""):
+    DATABASES = {
+        "default": {
+            "ENGINE": env.str("DB_ENGINE"),
+            "NAME": env.str("DB_NAME"),
+            "USER": env.str("DB_USER", default=""),
+            "PASSWORD": env.str("DB_PASSWORD", default=""),
+            "HOST": env.str("DB_HOST", default=""),
+            "PORT": env.str("DB_PORT", default=""),
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "db.sqlite3"),
+        }
+    }
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.mysql":
+    _db.setdefault("OPTIONS", {})
+    _db["OPTIONS"].setdefault("charset", "utf8mb4")
+    # READ COMMITTED avoids gap-lock deadlocks on inserts; invariants are held by constraints.
+    _db["OPTIONS"].setdefault("isolation_level", "read committed")
+    _db["OPTIONS"].setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
+    _db.setdefault("TEST", {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"})
+elif _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db.setdefault("OPTIONS", {})
+    # WAL + a busy timeout so the web process and the huey consumer can share one file.
+    _db["OPTIONS"].setdefault("timeout", 20)
+    _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+_db.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(SERVER_DIR / "staticfiles")))
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# The exported Expo web build, served by the embedded default at /app/.
+MOBILE_WEB_DIR = Path(env.str("MOBILE_WEB_DIR", default=str(REPO_DIR / "mobile" / "dist")))
+
+# Request size: JSON bodies are small; photo uploads are capped by MAX_REQUEST_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=20 * 1024 * 1024)
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# JWT: issuer and audience set, algorithm fixed here (never taken from a token header).
+NINJA_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "AUDIENCE": env.str("JWT_AUDIENCE", default="skinscreen-api"),
+    "ISSUER": env.str("JWT_ISSUER", default="skinscreen"),
+    "LEEWAY": 0,
+}
+
+NINJA_PAGINATION_CLASS = "ninja.pagination.PageNumberPagination"
+NINJA_PAGINATION_PER_PAGE = 20
+NINJA_MAX_PER_PAGE_SIZE = 100
+NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
+# Throttles for login / register (per client address), read at request time.
+AUTH_THROTTLE_RATES = {
+    "login": env.str("THROTTLE_LOGIN", default="10/min"),
+    "register": env.str("THROTTLE_REGISTER", default="5/min"),
+}
+
+# huey: SQLite in the embedded default, Redis in production (REDIS_URL).
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": env.str("HUEY_NAME", default="skinscreen"),
+        "url": REDIS_URL,
+        "immediate": False,
+        "consumer": {"workers": env.int("HUEY_WORKERS", default=2), "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "skinscreen",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "immediate": env.bool("HUEY_IMMEDIATE", default=False),
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@skinscreen.local")
+
+# Expo push: the real service only when configured; tests point it at a local fake.
+EXPO_PUSH_HOST = env.str("EXPO_PUSH_HOST", default="")
+EXPO_ACCESS_TOKEN = env.str("EXPO_ACCESS_TOKEN", default="")
+
+# Model bundles (see docs/bundle.md).
+MODEL_ARTIFACTS_DIR = Path(env.str("MODEL_ARTIFACTS_DIR", default=str(REPO_DIR / "tflite_artifacts")))
+MODEL_SIGNING_KEY_FILE = Path(env.str("MODEL_SIGNING_KEY_FILE", default=str(VAR_DIR / "model_signing_ed25519.key")))
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not EMBEDDED)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

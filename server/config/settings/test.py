@@ -1,0 +1,18 @@
+"""Test settings: fast hashing, isolated media, throttles relaxed unless a test is about them."""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnop")
+
+from .base import *  # noqa: E402,F401,F403
+from .base import AUTH_THROTTLE_RATES, HUEY  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="skinscreen-test-media-"))
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+AUTH_THROTTLE_RATES = {**AUTH_THROTTLE_RATES, "login": "10000/min", "register": "10000/min"}
+# Tests that are not about the queue run tasks inline; queue tests build their own huey.
+HUEY = {**HUEY, "immediate": True}
+ALLOWED_HOSTS = ["*"]

@@ -1,0 +1,1 @@
+"""Shared fixtures: an API client that speaks JSON with bearer tokens, and user factories."""
