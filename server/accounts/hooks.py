@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 # Called with the user inside the logout transaction (e.g. deactivate push devices).
-logout_hooks: list[Callable[["User"], None]] = []
+logout_hooks: list[Callable[[User], None]] = []
 # Called with the user inside the deletion transaction before the row goes: remove files and
 # personal data the cascade would not reach (photos on disk, anonymise kept financial records).
-delete_hooks: list[Callable[["User"], None]] = []
+delete_hooks: list[Callable[[User], None]] = []

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -98,8 +97,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Throttled)
     def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
         response = respond(request, 429, error_body("Too many requests; try again later.", "throttled"))
-        if getattr(exc, "wait", None):
-            response["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        wait = getattr(exc, "wait", None)
+        if wait:
+            response["Retry-After"] = str(int(wait))
         return response
 
     @api.exception_handler(HttpError)

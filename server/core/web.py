@@ -6,11 +6,11 @@ import mimetypes
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.views.static import serve
 
 
-def serve_media(request: HttpRequest, path: str) -> HttpResponse:
+def serve_media(request: HttpRequest, path: str) -> HttpResponseBase:
     return serve(request, path, document_root=str(settings.MEDIA_ROOT))
 
 
@@ -23,7 +23,7 @@ def _safe_join(root: Path, rel: str) -> Path | None:
     return candidate
 
 
-def serve_web_app(request: HttpRequest, path: str = "") -> HttpResponse:
+def serve_web_app(request: HttpRequest, path: str = "") -> HttpResponseBase:
     """Static files of `mobile/dist`, falling back to index.html for client-side routes."""
     root = Path(settings.MOBILE_WEB_DIR)
     index = root / "index.html"

@@ -80,3 +80,15 @@ def clinician(db: Any) -> Any:
 @pytest.fixture
 def admin_user(db: Any) -> Any:
     return UserFactory(role="admin", is_staff=True, is_superuser=True)
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """`@pytest.mark.mariadb` tests (real concurrency) run only when the database is MariaDB/MySQL."""
+    from django.db import connection
+
+    if connection.vendor == "mysql":
+        return
+    skip = pytest.mark.skip(reason="concurrency test: runs in the MariaDB leg (DATABASE_URL=mysql://...)")
+    for item in items:
+        if "mariadb" in item.keywords:
+            item.add_marker(skip)

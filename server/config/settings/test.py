@@ -6,8 +6,8 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnop")
 
-from .base import *  # noqa: E402,F401,F403
-from .base import AUTH_THROTTLE_RATES, HUEY  # noqa: E402
+from .base import *  # noqa: F403
+from .base import AUTH_THROTTLE_RATES, HUEY
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="skinscreen-test-media-"))

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The embedded default: SQLite, huey on SQLite (consumer started alongside), the committed model
+# bundle, demo data, console e-mail; the API on http://127.0.0.1:8000. No other services needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+scripts/bootstrap.sh run
+
+export EMBEDDED=1
+export DJANGO_SETTINGS_MODULE=config.settings.base
+export HOST=${HOST:-127.0.0.1} PORT=${PORT:-8000}
+py="$root/.venv/bin/python"
+manage() { (cd "$root/server" && "$py" manage.py "$@"); }
+
+echo ">> database: migrate (SQLite at var/db.sqlite3)"
+manage migrate --noinput -v 0
+if manage help generate_signing_key >/dev/null 2>&1; then manage generate_signing_key --if-missing; fi
+echo ">> demo data (users for each role):"
+manage seed_demo
+if manage help import_bundles >/dev/null 2>&1; then manage import_bundles --activate latest; fi
+
+# The Expo web build, served at / by the same process. Rebuilt only when the app's sources change.
+if [ -f mobile/package.json ]; then
+  if command -v npm >/dev/null; then
+    src_hash=$(cd mobile && find src app.json package-lock.json -type f 2>/dev/null | sort | xargs cat 2>/dev/null | sha256sum | cut -c1-16)
+    if [ ! -f mobile/dist/index.html ] || [ "$(cat mobile/dist/.build-hash 2>/dev/null)" != "$src_hash" ]; then
+      echo ">> building the web app (first time: a few minutes)"
+      (cd mobile && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } \
+        && EXPO_OFFLINE=1 CI=1 npx expo export --platform web --output-dir dist >/tmp/skinscreen-web-build.log 2>&1) \
+        && echo "$src_hash" > mobile/dist/.build-hash \
+        || echo "!! web build failed (see /tmp/skinscreen-web-build.log); the API still runs"
+    fi
+  else
+    echo "!! Node.js not found: the web app is not built (the API runs without it)"
+  fi
+fi
+
+echo ">> starting the huey consumer (reminders, receipts)"
+(cd server && exec "$py" manage.py run_huey --quiet) &
+huey_pid=$!
+trap 'kill $huey_pid 2>/dev/null || true' EXIT INT TERM
+
+cat <<MSG
+
+  Skin-lesion screening platform (embedded default) -- results are screening aids, not diagnoses.
+    API:        http://$HOST:$PORT/api/v1/
+    API docs:   http://$HOST:$PORT/api/v1/docs
+    Admin:      http://$HOST:$PORT/admin/   (admin@demo.skinscreen.local / demo-pass-2026)
+    Web app:    http://$HOST:$PORT/
+    Health:     http://$HOST:$PORT/healthz  http://$HOST:$PORT/readyz
+  Ctrl-C stops the server and the queue consumer.
+
+MSG
+cd server && "$py" manage.py runserver "$HOST:$PORT" --noreload --insecure

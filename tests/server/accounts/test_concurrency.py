@@ -1,0 +1,39 @@
+"""Concurrent refreshes of one token on the real MariaDB: exactly one wins."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.server.factories import DEFAULT_PASSWORD, UserFactory
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_refreshes_of_one_token_exactly_one_succeeds():
+    UserFactory(email="race@example.org")
+    pair = Client().post("/api/v1/auth/login", {"email": "race@example.org", "password": DEFAULT_PASSWORD}, content_type="application/json").json()
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def refresh() -> None:
+        try:
+            client = Client()
+            barrier.wait()
+            response = client.post("/api/v1/auth/refresh", {"refresh": pair["refresh"]}, content_type="application/json")
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(statuses) == [200] + [401] * 19
