@@ -1,0 +1,114 @@
+"""Routes of the shop: catalogue (public), checkout and orders (bearer auth), PDF receipts."""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Query, Router, Status
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import Field
+
+from accounts.auth import jwt_auth
+from accounts.models import User
+from core.schemas import ErrorOut
+from shop import selectors, services
+from shop.models import Category, Order, Product
+from shop.receipts import render_receipt_pdf
+from shop.schemas import CategoryOut, OrderIn, OrderListFilters, OrderOut, OrderStatusIn, ProductFilters, ProductOut
+
+router = Router(tags=["shop"])
+
+
+class Pages(PageNumberPagination):
+    """Page numbers with a ceiling, so a silly ?page= cannot overflow the database's OFFSET."""
+
+    class Input(PageNumberPagination.Input):
+        page: int = Field(1, ge=1, le=100_000)
+        page_size: int | None = Field(None, ge=1)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+@router.get("/categories", response=list[CategoryOut])
+def list_categories(request: HttpRequest) -> list[Category]:
+    return list(selectors.category_list())
+
+
+@router.get("/products", response=list[ProductOut])
+@paginate(Pages)
+def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> object:
+    return selectors.product_list(search=filters.search, category=filters.category)
+
+
+@router.get("/products/{product_id}", response={200: ProductOut, 404: ErrorOut})
+def get_product(request: HttpRequest, product_id: int) -> Product:
+    return selectors.product_get(product_id=product_id)
+
+
+@router.post(
+    "/orders",
+    auth=jwt_auth,
+    response={201: OrderOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut},
+    description=(
+        "Place an order from a cart. Prices come from the server. Send an `Idempotency-Key` header: "
+        "repeating the same key with the same cart returns the first order (header `Idempotent-Replayed: true`); "
+        "the same key with a different cart is a 422. An out-of-stock line is a 409 naming the product and what is left."
+    ),
+)
+def create_order(
+    request: HttpRequest,
+    payload: OrderIn,
+    response: HttpResponse,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=255),
+) -> Status[Order]:
+    order, created = services.order_place(
+        user=_user(request),
+        items=[(item.product_id, item.quantity) for item in payload.items],
+        idempotency_key=idempotency_key,
+    )
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    return Status(201, order)
+
+
+@router.get("/orders", auth=jwt_auth, response=list[OrderOut])
+@paginate(Pages)
+def list_orders(request: HttpRequest, filters: Query[OrderListFilters]) -> object:
+    return selectors.order_list(user=_user(request), scope=filters.scope, status=filters.status)
+
+
+@router.get("/orders/{order_id}", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut})
+def get_order(request: HttpRequest, order_id: int) -> Order:
+    return selectors.order_get(user=_user(request), order_id=order_id)
+
+
+@router.post("/orders/{order_id}/cancel", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def cancel_order(request: HttpRequest, order_id: int) -> Order:
+    order = services.order_cancel(user=_user(request), order_id=order_id)
+    return selectors.order_get(user=_user(request), order_id=order.pk)
+
+
+@router.post(
+    "/orders/{order_id}/status",
+    auth=jwt_auth,
+    response={200: OrderOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def set_order_status(request: HttpRequest, order_id: int, payload: OrderStatusIn) -> Order:
+    order = services.order_set_status(actor=_user(request), order_id=order_id, status=payload.status)
+    return selectors.order_get(user=_user(request), order_id=order.pk)
+
+
+@router.get(
+    "/orders/{order_id}/receipt.pdf",
+    auth=jwt_auth,
+    response={401: ErrorOut, 404: ErrorOut},
+    openapi_extra={"responses": {200: {"description": "The receipt", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
+)
+def download_order_receipt(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get(user=_user(request), order_id=order_id, owner_only=True)
+    pdf = render_receipt_pdf(order)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{order.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

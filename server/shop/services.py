@@ -1,0 +1,366 @@
+"""Shop writes: checkout that never oversells, cancellation, fulfilment status, receipts, stock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Unprocessable
+from core.permissions import is_admin
+from shop.error_codes import ShopError
+from shop.models import CheckoutKey, Order, OrderLine, OrderStatus, Product
+from shop.money import format_minor, tax_for, tax_rate_percent
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_CART_LINES = 50
+MAX_LINE_QUANTITY = 100
+MAX_KEY_LENGTH = 255
+# MySQL/MariaDB: 1213 deadlock (the transaction was rolled back), 1205 lock wait timeout.
+_RETRYABLE_MYSQL_ERRORS = {1213, 1205}
+_ATTEMPTS = 6
+
+# Allowed fulfilment steps (admins); the customer may only cancel while pending.
+TRANSITIONS: dict[str, set[str]] = {
+    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED},
+    OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
+    OrderStatus.DELIVERED: set(),
+    OrderStatus.CANCELLED: set(),
+}
+_ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: int
+    quantity: int
+
+
+class _KeyTaken(Exception):
+    """Another request already holds (or held) this idempotency key."""
+
+
+class _TryAgain(Exception):
+    """The state we waited for went away (a competing request rolled back): run the transaction again."""
+
+
+def _is_retryable(exc: OperationalError) -> bool:
+    code = exc.args[0] if exc.args else None
+    if code in _RETRYABLE_MYSQL_ERRORS:
+        return True
+    return "database is locked" in str(exc)  # SQLite under write contention
+
+
+def with_retries(fn: Callable[[], T], *, what: str) -> T:
+    """Run a whole transaction again after a deadlock or lock timeout, with jittered backoff.
+
+    Must be called outside any transaction: MySQL rolls the whole transaction back on a deadlock.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return fn()
+        except (OperationalError, _TryAgain) as exc:
+            if isinstance(exc, OperationalError) and (not _is_retryable(exc) or transaction.get_connection().in_atomic_block):
+                raise
+            if attempt == _ATTEMPTS:
+                logger.error("%s: giving up after %d attempts: %s", what, attempt, exc)
+                raise ApplicationError(
+                    "The shop is very busy right now; please try again in a moment.", code=ShopError.BUSY, status=503
+                ) from exc
+            logger.warning("%s: retrying after %s (attempt %d)", what, exc, attempt)
+            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def normalise_cart(items: Iterable[CartLine | tuple[int, int]]) -> list[CartLine]:
+    """Merge repeated products, validate quantities, and sort by product id (the lock order)."""
+    merged: dict[int, int] = {}
+    for item in items:
+        line = item if isinstance(item, CartLine) else CartLine(*item)
+        if line.quantity < 1:
+            raise Unprocessable(f"Quantity for product {line.product_id} must be at least 1.", code=ShopError.INVALID_QUANTITY)
+        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
+    if not merged:
+        raise Unprocessable("The cart is empty.", code=ShopError.EMPTY_CART)
+    if len(merged) > MAX_CART_LINES:
+        raise Unprocessable(f"A cart holds at most {MAX_CART_LINES} different products.", code=ShopError.CART_TOO_LARGE)
+    for product_id, quantity in merged.items():
+        if quantity > MAX_LINE_QUANTITY:
+            raise Unprocessable(
+                f"At most {MAX_LINE_QUANTITY} of one product per order (product {product_id}: {quantity}).",
+                code=ShopError.QUANTITY_TOO_LARGE,
+                extra={"product_id": product_id, "max_quantity": MAX_LINE_QUANTITY},
+            )
+    return [CartLine(pid, merged[pid]) for pid in sorted(merged)]
+
+
+def cart_hash(cart: list[CartLine]) -> str:
+    canonical = json.dumps([[line.product_id, line.quantity] for line in cart], separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _validate_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        raise Unprocessable(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.", code=ShopError.INVALID_IDEMPOTENCY_KEY
+        )
+    return key
+
+
+def _new_order_number() -> str:
+    suffix = "".join(secrets.choice(_ORDER_NUMBER_ALPHABET) for _ in range(8))
+    return f"SS-{timezone.now():%y%m%d}-{suffix}"
+
+
+def _take_stock(line: CartLine) -> None:
+    """Decrement stock only if enough is left (one conditional UPDATE); otherwise say exactly why not."""
+    for _ in range(3):
+        try:
+            taken = Product.objects.filter(pk=line.product_id, active=True, stock__gte=line.quantity).update(
+                stock=F("stock") - line.quantity, updated_at=timezone.now()
+            )
+        except IntegrityError as exc:  # the CHECK (stock >= 0) backstop fired: treat as sold out
+            logger.error("stock check constraint fired for product %s: %s", line.product_id, exc)
+            taken = 0
+        if taken:
+            return
+        current = Product.objects.filter(pk=line.product_id).values("name", "stock", "active").first()
+        if current is None:
+            raise Unprocessable(
+                f"Product {line.product_id} does not exist.", code=ShopError.UNKNOWN_PRODUCT, extra={"product_id": line.product_id}
+            )
+        if not current["active"]:
+            raise Unprocessable(
+                f"'{current['name']}' is no longer sold.", code=ShopError.PRODUCT_UNAVAILABLE, extra={"product_id": line.product_id}
+            )
+        if current["stock"] < line.quantity:
+            left = max(int(current["stock"]), 0)
+            raise Conflict(
+                f"Only {left} of '{current['name']}' left (you asked for {line.quantity}).",
+                code=ShopError.OUT_OF_STOCK,
+                extra={"product_id": line.product_id, "product_name": current["name"], "available": left, "requested": line.quantity},
+            )
+        # Stock came back between the UPDATE and the read (a cancellation): try again.
+    raise Conflict("Stock is changing fast; please try again.", code=ShopError.OUT_OF_STOCK, extra={"product_id": line.product_id})
+
+
+@transaction.atomic
+def _place_once(*, user: User, cart: list[CartLine], key: str | None, request_hash: str) -> Order:
+    checkout_key: CheckoutKey | None = None
+    if key is not None:
+        try:
+            # Claim the key first: a concurrent request with the same key waits here on the unique
+            # index until this transaction ends, then fails and replays this request's order.
+            with transaction.atomic():
+                checkout_key = CheckoutKey.objects.create(user=user, key=key, request_hash=request_hash)
+        except IntegrityError as exc:
+            raise _KeyTaken from exc
+
+    # Rows are locked in ascending product id order (the cart is sorted), so two carts never wait on
+    # each other in a cycle.
+    for line in cart:
+        _take_stock(line)
+    # We hold the row locks now: these prices are the ones the stock was taken at.
+    products = {p.pk: p for p in Product.objects.filter(pk__in=[line.product_id for line in cart])}
+    currencies = {p.currency for p in products.values()}
+    if len(currencies) != 1:
+        raise Unprocessable("Products priced in different currencies must be ordered separately.", code=ShopError.MIXED_CURRENCIES)
+
+    rate = tax_rate_percent()
+    subtotal = sum(products[line.product_id].price_minor * line.quantity for line in cart)
+    tax = tax_for(subtotal, rate)
+    order = Order.objects.create(
+        number=_new_order_number(),
+        user=user,
+        customer_name=user.full_name or user.email,
+        customer_email=user.email,
+        status=OrderStatus.PENDING,
+        currency=currencies.pop(),
+        subtotal_minor=subtotal,
+        tax_rate_percent=rate,
+        tax_minor=tax,
+        total_minor=subtotal + tax,
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                product_id=line.product_id,
+                product_name=products[line.product_id].name,
+                product_sku=products[line.product_id].sku,
+                quantity=line.quantity,
+                unit_price_minor=products[line.product_id].price_minor,
+                line_total_minor=products[line.product_id].price_minor * line.quantity,
+            )
+            for line in cart
+        ]
+    )
+    if checkout_key is not None:
+        checkout_key.order = order
+        checkout_key.save(update_fields=["order"])
+
+    order_id = order.pk
+
+    def enqueue_receipt() -> None:
+        from shop.tasks import send_order_receipt
+
+        send_order_receipt(order_id)
+
+    transaction.on_commit(enqueue_receipt)
+    return order
+
+
+def _replay(*, user: User, key: str, request_hash: str) -> Order:
+    existing = CheckoutKey.objects.filter(user=user, key=key).select_related("order").first()
+    if existing is None:
+        # The first request failed and rolled back its claim in the meantime: the caller retries.
+        raise _TryAgain("idempotency key released")
+    if existing.request_hash != request_hash:
+        raise Unprocessable(
+            "This Idempotency-Key was already used for a different cart; use a new key for a new order.",
+            code=ShopError.IDEMPOTENCY_KEY_REUSED,
+        )
+    if existing.order is None:
+        raise Conflict("The first request with this key is still being processed.", code=ShopError.BUSY)
+    return existing.order
+
+
+def order_place(*, user: User, items: Iterable[CartLine | tuple[int, int]], idempotency_key: str | None = None) -> tuple[Order, bool]:
+    """Turn a cart into a pending order in one transaction; returns (order, created).
+
+    Prices come from the database. Stock is taken with conditional UPDATEs in product id order, so it
+    never goes negative (the CHECK constraint is the backstop) and carts never deadlock each other;
+    a deadlock from elsewhere is retried. The same Idempotency-Key with the same cart returns the
+    first order (created=False); with a different cart it is a 422. The receipt is e-mailed after commit.
+    """
+    cart = normalise_cart(items)
+    request_hash = cart_hash(cart)
+    key = _validate_key(idempotency_key) if idempotency_key is not None else None
+
+    def attempt() -> tuple[Order, bool]:
+        try:
+            return _place_once(user=user, cart=cart, key=key, request_hash=request_hash), True
+        except _KeyTaken:
+            assert key is not None
+            return _replay(user=user, key=key, request_hash=request_hash), False
+
+    return with_retries(attempt, what="checkout")
+
+
+def _restock(order: Order) -> None:
+    for line in sorted(order.lines.exclude(product=None), key=lambda x: x.product_id or 0):
+        Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity, updated_at=timezone.now())
+
+
+def _set_status(*, order_id: int, new_status: str, user: User | None, owner_only: bool) -> Order:
+    with transaction.atomic():
+        qs = Order.objects.select_for_update()
+        if owner_only:
+            assert user is not None
+            qs = qs.filter(user=user)
+        order = qs.filter(pk=order_id).first()
+        if order is None:
+            raise NotFound("Order not found.", code=ShopError.ORDER_NOT_FOUND)
+        if owner_only and order.status != OrderStatus.PENDING:
+            raise Conflict(
+                f"Only pending orders can be cancelled; this order is {order.status}.",
+                code=ShopError.NOT_CANCELLABLE,
+                extra={"status": order.status},
+            )
+        if new_status == order.status and new_status != OrderStatus.CANCELLED:
+            return order  # setting the current status again is a no-op, not an error
+        if new_status not in TRANSITIONS[order.status]:
+            raise Conflict(
+                f"An order that is {order.status} cannot become {new_status}.",
+                code=ShopError.INVALID_STATUS_TRANSITION,
+                extra={"status": order.status, "allowed": sorted(TRANSITIONS[order.status])},
+            )
+        if new_status == OrderStatus.CANCELLED:
+            _restock(order)
+        order.status = new_status
+        order.save(update_fields=["status", "updated_at"])
+        return order
+
+
+def order_cancel(*, user: User, order_id: int) -> Order:
+    """The customer cancels their own pending order; its stock goes back on the shelf."""
+    return with_retries(lambda: _set_status(order_id=order_id, new_status=OrderStatus.CANCELLED, user=user, owner_only=True), what="cancel")
+
+
+def order_set_status(*, actor: User, order_id: int, status: str) -> Order:
+    """Admins move an order through fulfilment; cancelling (pending or paid) returns the stock."""
+    if not is_admin(actor):
+        raise Forbidden("Only administrators change order status.", code="permission_denied")
+    if status not in TRANSITIONS:
+        raise Unprocessable(f"Unknown status '{status}'.", code=ShopError.INVALID_STATUS_TRANSITION)
+    return with_retries(lambda: _set_status(order_id=order_id, new_status=status, user=actor, owner_only=False), what="set status")
+
+
+@transaction.atomic
+def order_send_receipt(*, order_id: int) -> bool:
+    """E-mail the PDF receipt once; the order row, not the queue, records that it went out."""
+    from shop.receipts import render_receipt_pdf
+
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None or order.receipt_sent_at is not None or not order.customer_email:
+        return False
+    clinic = getattr(settings, "CLINIC_NAME", "SkinScreen Clinic")
+    body = (
+        f"Hello {order.customer_name},\n\n"
+        f"thank you for your order {order.number} at {clinic}.\n"
+        f"Total: {format_minor(order.total_minor, order.currency)} (incl. tax).\n"
+        "Your receipt is attached as a PDF.\n\n"
+        f"{clinic}\n"
+    )
+    message = EmailMessage(subject=f"Your receipt for order {order.number}", body=body, to=[order.customer_email])
+    message.attach(f"receipt-{order.number}.pdf", render_receipt_pdf(order), "application/pdf")
+    message.send(fail_silently=False)
+    order.receipt_sent_at = timezone.now()
+    order.save(update_fields=["receipt_sent_at"])
+    return True
+
+
+def orders_detach_user(user: User) -> None:
+    """Account deletion hook: cancel pending orders (stock returns), keep the rest anonymised."""
+    for order in Order.objects.select_for_update().filter(user=user, status=OrderStatus.PENDING):
+        _restock(order)
+        order.status = OrderStatus.CANCELLED
+        order.save(update_fields=["status", "updated_at"])
+    Order.objects.filter(user=user).update(user=None, customer_name="Deleted account", customer_email="", updated_at=timezone.now())
+    CheckoutKey.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def product_adjust_stock(*, product_id: int, delta: int) -> int:
+    """Add (or with a negative delta, remove) stock atomically; never below zero. Returns the new stock."""
+    if delta < 0:
+        changed = Product.objects.filter(pk=product_id, stock__gte=-delta).update(stock=F("stock") + delta, updated_at=timezone.now())
+        if not changed:
+            current = Product.objects.filter(pk=product_id).values_list("stock", flat=True).first()
+            if current is None:
+                raise NotFound("Product not found.", code=ShopError.PRODUCT_NOT_FOUND)
+            raise Conflict(f"Cannot remove {-delta}: only {current} in stock.", code=ShopError.OUT_OF_STOCK, extra={"available": current})
+    else:
+        changed = Product.objects.filter(pk=product_id).update(stock=F("stock") + delta, updated_at=timezone.now())
+        if not changed:
+            raise NotFound("Product not found.", code=ShopError.PRODUCT_NOT_FOUND)
+    return int(Product.objects.filter(pk=product_id).values_list("stock", flat=True).get())
