@@ -1,0 +1,32 @@
+"""Screening: model registry, authoritative .h5 inference, signed model delivery, offline sync."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ScreeningConfig(AppConfig):
+    name = "screening"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        import os
+        import sys
+        from pathlib import Path
+
+        # model_pipeline (preprocessing, bundle validation) lives at the repository root.
+        repo_root = str(Path(__file__).resolve().parent.parent.parent)
+        if repo_root not in sys.path:
+            sys.path.append(repo_root)
+
+        from accounts import hooks
+        from screening import photos, services
+
+        photos.register_heif()
+        hooks.delete_hooks.append(services.screenings_delete_for_user)
+
+        # Opt-in eager model warm-up (gunicorn workers); migrate and other commands stay fast.
+        if os.environ.get("SCREENING_WARMUP", "").lower() in ("1", "true", "yes"):
+            from screening import inference
+
+            inference.warm_up_in_background()

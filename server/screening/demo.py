@@ -1,0 +1,17 @@
+"""Demo lines for the embedded default: which model is active and where phones fetch it."""
+
+from __future__ import annotations
+
+from screening.models import ModelVersion
+
+
+def seed() -> list[str]:
+    """Idempotent: creates nothing (bundles come from `manage.py import_bundles`); reports the registry."""
+    active = ModelVersion.objects.filter(active_marker=True).first()
+    if active is None:
+        return ["  screening: no active model (run: manage.py import_bundles --activate latest)"]
+    flag = " [SYNTHETIC - not for clinical use]" if active.synthetic else ""
+    return [
+        f"  screening: active model {active.version}{flag}",
+        "  screening: phones fetch /api/v1/models/latest (signed), public key at /api/v1/models/public-key",
+    ]

@@ -1,0 +1,27 @@
+"""Stable machine codes for screening errors."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ScreeningError(StrEnum):
+    NOT_FOUND = "screening_not_found"
+    PHOTO_MISSING = "photo_missing"
+    PHOTO_EMPTY = "photo_empty"
+    PHOTO_TOO_LARGE = "photo_too_large"
+    PHOTO_TOO_MANY_PIXELS = "photo_too_many_pixels"
+    PHOTO_UNSUPPORTED = "photo_unsupported_type"
+    PHOTO_CORRUPT = "photo_corrupt"
+    DEVICE_RESULT_INVALID = "device_result_invalid"
+    CLIENT_UUID_REUSED = "client_uuid_reused"
+    SYNC_BATCH_INVALID = "sync_batch_invalid"
+    SHARE_TARGET_INVALID = "share_target_invalid"
+    NO_ACTIVE_MODEL = "no_active_model"
+    MODEL_NOT_FOUND = "model_version_not_found"
+    MODEL_FILE_NOT_FOUND = "model_file_not_found"
+    MODEL_FILE_ALTERED = "model_file_altered"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    BUNDLE_INVALID = "bundle_invalid"
+    SIGNING_KEY_MISSING = "signing_key_missing"
+    INFERENCE_FAILED = "inference_failed"

@@ -1,0 +1,132 @@
+"""Turns stored screenings and bundles into API payloads (results text, comparisons, signed manifests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from core.schemas import DISCLAIMER
+from screening import signing
+from screening.models import LABELS, ModelVersion, Screening
+
+RECOMMENDED_ACTION = {
+    "high": (
+        "The photo resembles a lesion type that can be malignant. Book an appointment with a dermatologist "
+        "soon (within two weeks), and sooner if it bleeds, grows or changes."
+    ),
+    "medium": (
+        "The photo resembles a usually benign lesion that is sometimes confused with skin cancer. Ask a clinician "
+        "to look at it at your next visit and watch it for changes in size, shape or colour."
+    ),
+    "low": (
+        "The photo resembles a common benign lesion. Keep an eye on it (size, shape, colour, itching, bleeding) "
+        "and see a clinician if it changes or worries you."
+    ),
+}
+SYNTHETIC_NOTE = "SYNTHETIC model - not for clinical use: this result comes from a demonstration model trained on synthetic images. "
+
+
+def _display_name(mv: ModelVersion, label: str) -> str:
+    info = (mv.manifest.get("label_info") or {}).get(label) or {}
+    return str(info.get("display_name") or label)
+
+
+def disclaimer(mv: ModelVersion) -> str:
+    return (SYNTHETIC_NOTE if mv.synthetic else "") + DISCLAIMER
+
+
+def photo_url(screening: Screening) -> str:
+    return reverse("api-v1:get_screening_photo", kwargs={"screening_id": screening.pk})
+
+
+def device_comparison(screening: Screening) -> dict[str, Any] | None:
+    if not screening.device_top_label or screening.device_probabilities is None:
+        return None
+    device = [float(p) for p in screening.device_probabilities]
+    server = [float(p) for p in screening.probabilities]
+    return {
+        "model_version": screening.device_model_version,
+        "same_model_version": screening.device_model_version == screening.model_version.version,
+        "top_label": screening.device_top_label,
+        "probabilities": dict(zip(LABELS, device, strict=True)),
+        "latency_ms": screening.device_latency_ms,
+        "server_top_label": screening.top_label,
+        "agrees_top1": screening.device_top_label == screening.top_label,
+        "max_abs_difference": round(max(abs(a - b) for a, b in zip(device, server, strict=True)), 6),
+    }
+
+
+def screening_out(screening: Screening) -> dict[str, Any]:
+    mv = screening.model_version
+    action = RECOMMENDED_ACTION[screening.risk]
+    if mv.synthetic:
+        action = SYNTHETIC_NOTE + action
+    return {
+        "id": screening.pk,
+        "client_uuid": screening.client_uuid,
+        "owner_id": screening.owner_id,
+        "source": screening.source,
+        "captured_at": screening.captured_at,
+        "created_at": screening.created_at,
+        "body_site": screening.body_site,
+        "note": screening.note,
+        "photo_url": photo_url(screening),
+        "photo_width": screening.photo_width,
+        "photo_height": screening.photo_height,
+        "model_version": mv.version,
+        "model_synthetic": mv.synthetic,
+        "labels": list(LABELS),
+        "probabilities": dict(zip(LABELS, (float(p) for p in screening.probabilities), strict=True)),
+        "top_label": screening.top_label,
+        "top_label_display": _display_name(mv, screening.top_label),
+        "risk": screening.risk,
+        "recommended_action": action,
+        "disclaimer": disclaimer(mv),
+        "server_latency_ms": screening.server_latency_ms,
+        "device": device_comparison(screening),
+    }
+
+
+def model_version_out(mv: ModelVersion) -> dict[str, Any]:
+    return {
+        "version": mv.version,
+        "name": str(mv.manifest.get("name", mv.version)),
+        "synthetic": mv.synthetic,
+        "is_active": mv.is_active,
+        "bundle_created_at": mv.bundle_created_at,
+        "imported_at": mv.imported_at,
+        "activated_at": mv.activated_at,
+    }
+
+
+def file_url(request: HttpRequest, mv: ModelVersion, name: str) -> str:
+    return request.build_absolute_uri(reverse("api-v1:download_model_file", kwargs={"version": mv.version, "name": name}))
+
+
+def signed_manifest(request: HttpRequest, mv: ModelVersion) -> dict[str, Any]:
+    key = signing.load_key()
+    manifest = mv.manifest
+    files = [
+        {
+            "name": entry["name"],
+            "variant": entry.get("variant"),
+            "size": int(entry["size"]),
+            "sha256": entry["sha256"],
+            "url": file_url(request, mv, entry["name"]),
+        }
+        for entry in manifest.get("files", [])
+    ]
+    payload = signing.canonical_json(manifest)
+    return {
+        "version": mv.version,
+        "synthetic": mv.synthetic,
+        "manifest": manifest,
+        "signed_payload": payload.decode("utf-8"),
+        "signature": key.sign(payload),
+        "algorithm": signing.ALGORITHM,
+        "key_id": key.key_id,
+        "public_key_url": request.build_absolute_uri(reverse("api-v1:get_model_public_key")),
+        "files": files,
+    }

@@ -1,0 +1,379 @@
+"""Writes: screenings (online and offline sync), shares, deletion, bundle import and activation."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from core.errors import ApplicationError, Conflict, NotFound
+from screening import bundles, photos
+from screening.error_codes import ScreeningError
+from screening.inference import ENGINE, LoadedModel, Prediction
+from screening.models import HIGH_RISK_LABELS, LABELS, ModelVersion, Screening, ScreeningShare
+from screening.preprocess import preprocess_pil
+from screening.signing import canonical_json
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceResult:
+    """What the phone computed on-device (plain values; validated by `device_result_from`)."""
+
+    model_version: str
+    probabilities: list[float]
+    latency_ms: float | None = None
+
+    @property
+    def top_label(self) -> str:
+        return LABELS[int(np.argmax(self.probabilities))]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model_version": self.model_version, "probabilities": self.probabilities, "latency_ms": self.latency_ms}
+
+
+def device_result_from(*, model_version: str, probabilities: list[float] | dict[str, float], latency_ms: float | None) -> DeviceResult:
+    """Validate an on-device result: 7 finite probabilities in [0, 1] (list in label order or dict by label)."""
+
+    def bad(message: str) -> ApplicationError:
+        return ApplicationError(f"device_result: {message}", code=ScreeningError.DEVICE_RESULT_INVALID, status=422)
+
+    if isinstance(probabilities, dict):
+        unknown = set(probabilities) - set(LABELS)
+        if unknown or len(probabilities) != len(LABELS):
+            raise bad(f"probabilities must have exactly the labels {list(LABELS)}")
+        values = [float(probabilities[label]) for label in LABELS]
+    else:
+        values = [float(p) for p in probabilities]
+    if len(values) != len(LABELS):
+        raise bad(f"probabilities must have {len(LABELS)} values in label order {list(LABELS)}")
+    if not all(np.isfinite(v) and 0.0 <= v <= 1.0 for v in values):
+        raise bad("every probability must be between 0 and 1")
+    if not 0.9 <= sum(values) <= 1.1:
+        raise bad(f"probabilities must sum to about 1 (got {sum(values):.3f})")
+    if latency_ms is not None and not (np.isfinite(latency_ms) and 0 <= latency_ms <= 600_000):
+        raise bad("latency_ms must be between 0 and 600000")
+    version = (model_version or "").strip()
+    if not version or len(version) > 100:
+        raise bad("model_version is required (at most 100 characters)")
+    return DeviceResult(model_version=version, probabilities=values, latency_ms=latency_ms)
+
+
+@dataclass
+class ScreeningInput:
+    """One screening to create: the raw upload and what came with it."""
+
+    photo: bytes
+    client_uuid: uuid.UUID | None = None
+    captured_at: datetime | None = None
+    body_site: str = ""
+    note: str = ""
+    device: DeviceResult | None = None
+    source: str = "online"
+    request_hash: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        payload = {
+            "photo_sha256": hashlib.sha256(self.photo).hexdigest(),
+            "captured_at": self.captured_at.isoformat() if self.captured_at else None,
+            "body_site": self.body_site,
+            "note": self.note,
+            "device": self.device.as_dict() if self.device else None,
+        }
+        self.request_hash = hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def _check_fields(item: ScreeningInput) -> None:
+    if item.captured_at is not None:
+        if timezone.is_naive(item.captured_at):
+            raise ApplicationError("captured_at needs a UTC offset (ISO 8601).", code="validation_error", status=422)
+        if item.captured_at > timezone.now() + timedelta(days=1):
+            raise ApplicationError("captured_at is in the future.", code="validation_error", status=422)
+    if len(item.body_site) > 64:
+        raise ApplicationError("body_site is at most 64 characters.", code="validation_error", status=422)
+    if len(item.note) > 500:
+        raise ApplicationError("note is at most 500 characters.", code="validation_error", status=422)
+
+
+def _reused(client_uuid: uuid.UUID) -> ApplicationError:
+    return ApplicationError(
+        f"client_uuid {client_uuid} was already used for a different screening.",
+        code=ScreeningError.CLIENT_UUID_REUSED,
+        status=422,
+    )
+
+
+def _existing(owner: User, item: ScreeningInput) -> Screening | None:
+    """The screening this idempotency key already produced (same content), or None; different content is a 422."""
+    if item.client_uuid is None:
+        return None
+    found = Screening.objects.select_related("model_version").filter(owner=owner, client_uuid=item.client_uuid).first()
+    if found is None:
+        return None
+    if found.request_hash != item.request_hash:
+        raise _reused(item.client_uuid)
+    return found
+
+
+@dataclass
+class _Prepared:
+    item: ScreeningInput
+    clean: photos.CleanPhoto
+    tensor: np.ndarray
+
+
+def _prepare(item: ScreeningInput, model: LoadedModel) -> _Prepared:
+    _check_fields(item)
+    clean = photos.clean_photo(item.photo)
+    return _Prepared(item=item, clean=clean, tensor=preprocess_pil(clean.image, model.size))
+
+
+def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction) -> tuple[Screening, bool]:
+    """Store the photo and the row; a concurrent insert of the same key resolves to the winner's row."""
+    item = prepared.item
+    name = default_storage.save(f"screenings/{owner.pk}/{uuid.uuid4().hex}.jpg", ContentFile(prepared.clean.jpeg))
+    probs = prediction.probabilities
+    top = LABELS[int(np.argmax(probs))]
+    device = item.device
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            screening = Screening.objects.create(
+                owner=owner,
+                client_uuid=item.client_uuid,
+                request_hash=item.request_hash,
+                photo=name,
+                photo_sha256=prepared.clean.sha256,
+                photo_width=prepared.clean.width,
+                photo_height=prepared.clean.height,
+                body_site=item.body_site,
+                note=item.note,
+                source=item.source,
+                captured_at=item.captured_at or now,
+                created_at=now,
+                model_version_id=prediction.model_version_id,
+                probabilities=probs,
+                top_label=top,
+                risk=_risk(top),
+                server_latency_ms=round(prediction.latency_ms, 3),
+                device_model_version=device.model_version if device else "",
+                device_probabilities=device.probabilities if device else None,
+                device_top_label=device.top_label if device else "",
+                device_latency_ms=device.latency_ms if device else None,
+            )
+    except IntegrityError:
+        default_storage.delete(name)
+        winner = _existing(owner, item)  # raises 422 when the other request had different content
+        if winner is None:
+            raise
+        return winner, False
+    except BaseException:
+        default_storage.delete(name)
+        raise
+    screening.model_version = ModelVersion.objects.get(pk=prediction.model_version_id)
+    return screening, True
+
+
+def _risk(label: str) -> str:
+    if label in HIGH_RISK_LABELS:
+        return "high"
+    return "medium" if label in ("bkl", "df") else "low"
+
+
+def screening_create(*, owner: User, item: ScreeningInput) -> tuple[Screening, bool]:
+    """Check the photo, run the active model, store the cleaned photo and the result.
+
+    With a `client_uuid` the call is idempotent: the same content returns the stored screening
+    (created=False), different content under the same key is a 422.
+    """
+    existing = _existing(owner, item)
+    if existing is not None:
+        return existing, False
+    model = ENGINE.current()
+    prepared = _prepare(item, model)
+    prediction = ENGINE.predict(prepared.tensor, model)
+    return _persist(owner=owner, prepared=prepared, prediction=prediction)
+
+
+@dataclass
+class SyncOutcome:
+    index: int
+    client_uuid: uuid.UUID | None
+    status: str  # "created" | "duplicate" | "error"
+    screening: Screening | None = None
+    error: ApplicationError | None = None
+
+
+def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationError]) -> list[SyncOutcome]:
+    """Create a batch of offline screenings; each item succeeds or fails on its own.
+
+    Items that already exist (same owner, client_uuid, content) come back as "duplicate" with the
+    stored result, so a replayed batch after a lost response creates nothing new.
+    """
+    outcomes: list[SyncOutcome | None] = [None] * len(items)
+    todo: list[tuple[int, ScreeningInput]] = []
+    seen: dict[uuid.UUID, int] = {}
+    for index, item in enumerate(items):
+        if isinstance(item, ApplicationError):
+            outcomes[index] = SyncOutcome(index=index, client_uuid=None, status="error", error=item)
+            continue
+        try:
+            if item.client_uuid is None:
+                raise ApplicationError("client_uuid is required for offline sync.", code=ScreeningError.SYNC_BATCH_INVALID, status=422)
+            if item.client_uuid in seen:
+                raise ApplicationError(
+                    f"client_uuid {item.client_uuid} appears twice in this batch.", code=ScreeningError.SYNC_BATCH_INVALID, status=422
+                )
+            seen[item.client_uuid] = index
+            existing = _existing(owner, item)
+        except ApplicationError as exc:
+            outcomes[index] = SyncOutcome(index=index, client_uuid=getattr(item, "client_uuid", None), status="error", error=exc)
+            continue
+        if existing is not None:
+            outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="duplicate", screening=existing)
+        else:
+            todo.append((index, item))
+
+    if todo:
+        model = ENGINE.current()
+        prepared: list[tuple[int, _Prepared]] = []
+        for index, item in todo:
+            try:
+                prepared.append((index, _prepare(item, model)))
+            except ApplicationError as exc:
+                outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="error", error=exc)
+        predictions = ENGINE.predict_many([p.tensor for _, p in prepared], model)
+        for (index, prep), prediction in zip(prepared, predictions, strict=True):
+            try:
+                screening, created = _persist(owner=owner, prepared=prep, prediction=prediction)
+            except ApplicationError as exc:
+                outcomes[index] = SyncOutcome(index=index, client_uuid=prep.item.client_uuid, status="error", error=exc)
+                continue
+            outcomes[index] = SyncOutcome(
+                index=index, client_uuid=prep.item.client_uuid, status="created" if created else "duplicate", screening=screening
+            )
+    return [o for o in outcomes if o is not None]
+
+
+@transaction.atomic
+def screening_delete(*, screening: Screening) -> None:
+    name = screening.photo
+    screening.delete()
+    transaction.on_commit(lambda: default_storage.delete(name))
+
+
+def screenings_delete_for_user(user: User) -> None:
+    """Account-deletion hook: the rows go with the user (cascade); the photo files go after commit."""
+    names = list(Screening.objects.filter(owner=user).values_list("photo", flat=True))
+
+    def _remove() -> None:
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.warning("Could not delete photo %s of a deleted account", name)
+
+    transaction.on_commit(_remove)
+
+
+@transaction.atomic
+def screening_share(*, screening: Screening, clinician_id: int) -> tuple[ScreeningShare, bool]:
+    clinician = User.objects.filter(pk=clinician_id, role=Role.CLINICIAN, is_active=True).first()
+    if clinician is None:
+        raise ApplicationError("There is no active clinician with that id.", code=ScreeningError.SHARE_TARGET_INVALID, status=422)
+    share, created = ScreeningShare.objects.get_or_create(screening=screening, clinician=clinician)
+    return share, created
+
+
+@transaction.atomic
+def screening_unshare(*, screening: Screening, clinician_id: int) -> None:
+    deleted, _ = ScreeningShare.objects.filter(screening=screening, clinician_id=clinician_id).delete()
+    if not deleted:
+        raise NotFound("This screening is not shared with that clinician.", code="share_not_found")
+
+
+# -- registry --
+
+
+def model_version_import(*, bundle_dir: Path, check_golden: bool = True) -> tuple[ModelVersion, bool]:
+    """Validate a bundle (every sha256, the contract, golden vectors) and record it.
+
+    Re-importing an identical bundle is a no-op; a changed bundle under a known version is refused
+    (bundles are never edited in place).
+    """
+    bundle_dir = Path(bundle_dir).resolve()
+    try:
+        manifest = bundles.validate_bundle_dir(bundle_dir)
+    except bundles.BundleInvalid as exc:
+        raise ApplicationError(str(exc), code=ScreeningError.BUNDLE_INVALID, status=422) from exc
+    digest = bundles.manifest_sha256(bundle_dir)
+    known = ModelVersion.objects.filter(version=manifest["version"]).first()
+    if known is not None:
+        if known.manifest_sha256 != digest:
+            raise Conflict(
+                f"Version {known.version} is already registered with a different manifest; bundles are never edited in place. "
+                "Write a new version instead.",
+                code=ScreeningError.BUNDLE_INVALID,
+            )
+        return known, False
+    if check_golden:
+        from screening.inference import load_forward
+
+        size = bundles.input_size(manifest)
+        forward = load_forward(bundles.h5_path(bundle_dir, manifest), size)
+        try:
+            bundles.check_golden(bundle_dir, manifest, forward)
+        except bundles.BundleInvalid as exc:
+            raise ApplicationError(f"{bundle_dir}: golden vectors fail: {exc}", code=ScreeningError.BUNDLE_INVALID, status=422) from exc
+    try:
+        with transaction.atomic():
+            mv = ModelVersion.objects.create(
+                version=manifest["version"],
+                path=str(bundle_dir),
+                manifest=manifest,
+                manifest_sha256=digest,
+                synthetic=bool(manifest.get("synthetic")),
+                bundle_created_at=bundles.parse_created_at(manifest),
+            )
+    except IntegrityError:
+        return ModelVersion.objects.get(version=manifest["version"]), False
+    return mv, True
+
+
+def model_version_activate(*, model_version: ModelVersion, by: User | None = None) -> ModelVersion:
+    """Make `model_version` the one active version (activation and rollback are the same operation).
+
+    The bundle's files are re-checked first: a bundle changed on disk since import is refused.
+    """
+    try:
+        bundles.check_files(Path(model_version.path), model_version.manifest)
+    except bundles.BundleInvalid as exc:
+        raise ApplicationError(f"Bundle on disk no longer matches its manifest: {exc}", code=ScreeningError.BUNDLE_INVALID, status=409) from exc
+    try:
+        with transaction.atomic():
+            # Lock the rows involved so concurrent activations serialise.
+            list(ModelVersion.objects.select_for_update().filter(active_marker=True))
+            target = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+            if target.is_active:
+                return target
+            ModelVersion.objects.filter(active_marker=True).update(active_marker=None)
+            target.active_marker = True
+            target.activated_at = timezone.now()
+            target.activated_by = by
+            target.save(update_fields=["active_marker", "activated_at", "activated_by"])
+            transaction.on_commit(ENGINE.invalidate)
+    except IntegrityError as exc:
+        raise Conflict("Another activation happened at the same time; try again.", code="activation_conflict") from exc
+    return target

@@ -1,0 +1,37 @@
+"""Screening rows without running the model (for access, list and agreement tests)."""
+
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from screening.models import Screening
+from tests.server.factories import UserFactory
+
+LABELS = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]
+RISK = {"akiec": "high", "bcc": "high", "mel": "high", "bkl": "medium", "df": "medium", "nv": "low", "vasc": "low"}
+
+
+def probs_for(label: str, confidence: float = 0.7) -> list[float]:
+    rest = (1.0 - confidence) / 6
+    return [confidence if name == label else rest for name in LABELS]
+
+
+class ScreeningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Screening
+
+    class Params:
+        label = "nv"
+
+    owner = factory.SubFactory(UserFactory)
+    request_hash = factory.Sequence(lambda n: f"{n:064x}")
+    photo = factory.Sequence(lambda n: f"screenings/test/{n}.jpg")
+    photo_sha256 = "0" * 64
+    photo_width = 64
+    photo_height = 48
+    captured_at = factory.LazyFunction(timezone.now)
+    probabilities = factory.LazyAttribute(lambda o: probs_for(o.label))
+    top_label = factory.LazyAttribute(lambda o: o.label)
+    risk = factory.LazyAttribute(lambda o: RISK[o.label])
+    server_latency_ms = 5.0
