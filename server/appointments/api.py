@@ -1,0 +1,98 @@
+"""Routes for clinicians, their bookable slots and appointments: authenticate, parse, call one service."""
+
+from datetime import date, datetime
+
+from django.http import HttpRequest
+from ninja import Header, Query, Router, Status
+from ninja.pagination import paginate
+
+from accounts.auth import jwt_auth
+from accounts.models import User
+from appointments import selectors, services
+from appointments.models import Appointment, ClinicianProfile
+from appointments.schemas import (
+    AppointmentIn,
+    AppointmentOut,
+    ClinicianDetailOut,
+    ClinicianOut,
+    RescheduleIn,
+    SlotListOut,
+    StatusIn,
+)
+from core.schemas import ErrorOut
+
+router = Router(auth=jwt_auth, tags=["appointments"])
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+@router.get("/clinicians", response={200: list[ClinicianOut], 401: ErrorOut})
+@paginate
+def list_clinicians(request: HttpRequest) -> list[ClinicianProfile]:
+    return selectors.clinician_list()  # type: ignore[return-value]
+
+
+@router.get("/clinicians/{int:clinician_id}", response={200: ClinicianDetailOut, 401: ErrorOut, 404: ErrorOut})
+def get_clinician(request: HttpRequest, clinician_id: int) -> ClinicianProfile:
+    return selectors.clinician_get(clinician_id=clinician_id)
+
+
+@router.get("/clinicians/{int:clinician_id}/slots", response={200: SlotListOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def list_slots(
+    request: HttpRequest, clinician_id: int, start: date, end: date, tz: str | None = Query(None, max_length=64)  # type: ignore[type-arg]
+) -> dict[str, object]:
+    slots, zone = selectors.slot_list(clinician_id=clinician_id, first=start, last=end, tz_name=tz or _user(request).time_zone or "UTC")
+    return {"items": [{"start": s.start.astimezone(zone), "end": s.end.astimezone(zone)} for s in slots], "time_zone": zone.key}
+
+
+@router.post("/appointments", response={200: AppointmentOut, 201: AppointmentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+def create_appointment(
+    request: HttpRequest, payload: AppointmentIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")  # type: ignore[type-arg]
+) -> Status[Appointment]:
+    appointment, _created = services.appointment_book(
+        actor=_user(request),
+        clinician_id=payload.clinician_id,
+        start=payload.start,
+        reason=payload.reason,
+        idempotency_key=idempotency_key,
+        patient_id=payload.patient_id,
+    )
+    # A replayed Idempotency-Key answers exactly like the first request did.
+    return Status(201, selectors.appointment_get(user=_user(request), appointment_id=appointment.pk))
+
+
+@router.get("/appointments", response={200: list[AppointmentOut], 401: ErrorOut, 422: ErrorOut})
+@paginate
+def list_appointments(
+    request: HttpRequest, status: str | None = None, start_after: datetime | None = None, start_before: datetime | None = None
+) -> list[Appointment]:
+    return selectors.appointment_list(user=_user(request), status=status, start_after=start_after, start_before=start_before)  # type: ignore[return-value]
+
+
+@router.get("/appointments/{int:appointment_id}", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut})
+def get_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+    return selectors.appointment_get(user=_user(request), appointment_id=appointment_id)
+
+
+@router.post("/appointments/{int:appointment_id}/reschedule", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+def reschedule_appointment(request: HttpRequest, appointment_id: int, payload: RescheduleIn) -> Appointment:
+    services.appointment_reschedule(actor=_user(request), appointment_id=appointment_id, start=payload.start)
+    return selectors.appointment_get(user=_user(request), appointment_id=appointment_id)
+
+
+@router.post("/appointments/{int:appointment_id}/cancel", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+def cancel_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+    services.appointment_cancel(actor=_user(request), appointment_id=appointment_id)
+    return selectors.appointment_get(user=_user(request), appointment_id=appointment_id)
+
+
+@router.post(
+    "/appointments/{int:appointment_id}/status", response={200: AppointmentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+)
+def set_appointment_status(request: HttpRequest, appointment_id: int, payload: StatusIn) -> Appointment:
+    services.appointment_set_status(actor=_user(request), appointment_id=appointment_id, status=payload.status)
+    return selectors.appointment_get(user=_user(request), appointment_id=appointment_id)

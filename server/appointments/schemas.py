@@ -1,0 +1,104 @@
+"""Request and response schemas of the appointments API. Times go out in the viewer's zone, with offset."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from appointments.models import Appointment, ClinicianProfile
+from core.schemas import StrictSchema
+
+
+def viewer_zone(context: Any) -> tzinfo:
+    """The asking user's IANA zone (set on their profile), UTC when unknown."""
+    request = (context or {}).get("request")
+    name = getattr(getattr(request, "auth", None), "time_zone", "") or "UTC"
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return UTC
+
+
+class ClinicianOut(Schema):
+    id: int
+    full_name: str
+    speciality: str
+    clinic: str
+    time_zone: str
+
+    @staticmethod
+    def resolve_id(obj: ClinicianProfile) -> int:
+        return obj.user_id
+
+    @staticmethod
+    def resolve_full_name(obj: ClinicianProfile) -> str:
+        return obj.user.full_name or obj.user.email.split("@")[0]
+
+
+class ClinicianDetailOut(ClinicianOut):
+    slot_minutes: int
+
+
+class PersonOut(Schema):
+    id: int
+    full_name: str
+
+
+class SlotOut(Schema):
+    start: datetime
+    end: datetime
+
+
+class SlotListOut(Schema):
+    items: list[SlotOut]
+    time_zone: str
+
+
+class AppointmentIn(StrictSchema):
+    clinician_id: int
+    start: datetime = Field(description="ISO 8601 with offset, exactly a slot start from /clinicians/{id}/slots")
+    reason: str = Field(default="", max_length=1000)
+    patient_id: int | None = Field(default=None, description="Admins only: book on behalf of this patient")
+
+
+class RescheduleIn(StrictSchema):
+    start: datetime
+
+
+class StatusIn(StrictSchema):
+    status: str = Field(description="done or no_show", max_length=16)
+
+
+class AppointmentOut(Schema):
+    id: int
+    clinician: ClinicianOut
+    patient: PersonOut
+    start: datetime
+    end: datetime
+    time_zone: str = Field(description="The clinician's IANA zone")
+    status: str
+    reason: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_clinician(obj: Appointment) -> Any:
+        profile = getattr(obj.clinician, "clinician_profile", None)
+        if profile is not None:
+            return profile
+        return {"id": obj.clinician_id, "full_name": obj.clinician.full_name, "speciality": "", "clinic": "", "time_zone": obj.time_zone}
+
+    @staticmethod
+    def resolve_start(obj: Appointment, context: Any) -> datetime:
+        return obj.start.astimezone(viewer_zone(context))
+
+    @staticmethod
+    def resolve_end(obj: Appointment, context: Any) -> datetime:
+        return obj.end.astimezone(viewer_zone(context))
+
+    @staticmethod
+    def resolve_created_at(obj: Appointment, context: Any) -> datetime:
+        return obj.created_at.astimezone(viewer_zone(context))

@@ -1,0 +1,437 @@
+"""Appointment writes: booking (idempotent, overlap-proof in the database), reschedule, cancel, visit status.
+
+No double booking is held by BookedCell's unique (user, cell) key: a booking inserts one row per 5-minute
+cell for the clinician and one for the patient inside its transaction, so of two overlapping bookings
+the second insert fails with IntegrityError (it waits for the first to commit on MySQL/MariaDB) -> 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from appointments import selectors
+from appointments.error_codes import AppointmentsError
+from appointments.models import (
+    CELL_MINUTES,
+    Appointment,
+    AppointmentStatus,
+    AvailabilityException,
+    BookedCell,
+    BookingIdempotencyKey,
+    ClinicianProfile,
+    WeeklyAvailability,
+)
+from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Unprocessable
+from core.permissions import is_admin, is_clinician, is_patient
+from notifications.services import notification_schedule, notifications_cancel_group
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
+_MYSQL_DEADLOCK = (1213, 1205)  # deadlock, lock wait timeout: retried, then reported as a conflict
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+# --- validation ------------------------------------------------------------------------------------
+
+
+def _as_utc(value: datetime, *, field: str = "start") -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Unprocessable(
+            f"{field} must be ISO 8601 with a UTC offset, e.g. 2026-03-10T09:00:00+01:00.", code=AppointmentsError.NAIVE_DATETIME
+        )
+    return value.astimezone(UTC)
+
+
+def _check_future(start: datetime) -> None:
+    now = timezone.now()
+    lead = timedelta(minutes=int(_setting("APPOINTMENT_MIN_LEAD_MINUTES", 0)))
+    if start <= now + lead:
+        raise Unprocessable("That time is in the past; pick a future slot.", code=AppointmentsError.START_IN_PAST)
+    horizon = int(_setting("APPOINTMENT_BOOKING_HORIZON_DAYS", 180))
+    if start > now + timedelta(days=horizon):
+        raise Unprocessable(f"Appointments can be booked at most {horizon} days ahead.", code=AppointmentsError.TOO_FAR_AHEAD)
+
+
+def _require_slot(profile: ClinicianProfile, start: datetime) -> datetime:
+    """The end of the slot that starts exactly at `start`, or a 422 that says why there is none."""
+    for slot in selectors.slots_between(profile, start - timedelta(hours=1), start + timedelta(hours=1)):
+        if slot.start == start:
+            return slot.end
+    tz = selectors.zone(profile.time_zone)
+    local_day = start.astimezone(tz).date()
+    if AvailabilityException.objects.filter(clinician=profile, date=local_day, start_time__isnull=True).exists():
+        raise Unprocessable(f"The clinician is not working on {local_day.isoformat()}.", code=AppointmentsError.DAY_OFF)
+    raise Unprocessable(
+        "The clinician has no slot starting at that time; choose one from /clinicians/{id}/slots.",
+        code=AppointmentsError.OUTSIDE_AVAILABILITY,
+    )
+
+
+def _cells(start: datetime, end: datetime) -> list[datetime]:
+    step = timedelta(minutes=CELL_MINUTES)
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    t = epoch + ((start - epoch) // step) * step  # floor to the grid
+    out = []
+    while t < end:
+        out.append(t)
+        t += step
+    return out
+
+
+def _occupy(appointment: Appointment) -> None:
+    """Insert the appointment's cells in one global order (user, cell) so concurrent bookings never deadlock."""
+    rows = [
+        BookedCell(user_id=user_id, cell=cell, appointment=appointment)
+        for user_id in sorted({appointment.clinician_id, appointment.patient_id})
+        for cell in _cells(appointment.start, appointment.end)
+    ]
+    BookedCell.objects.bulk_create(rows)
+
+
+def _release(appointment: Appointment) -> None:
+    BookedCell.objects.filter(appointment=appointment).delete()
+
+
+def _conflict_for(*, clinician_id: int, patient_id: int, start: datetime, end: datetime, exclude_id: int | None = None) -> Conflict:
+    busy = Appointment.objects.filter(status=AppointmentStatus.BOOKED, start__lt=end, end__gt=start)
+    if exclude_id:
+        busy = busy.exclude(pk=exclude_id)
+    if not busy.filter(clinician_id=clinician_id).exists() and busy.filter(patient_id=patient_id).exists():
+        return Conflict("You already have an appointment at that time.", code=AppointmentsError.PATIENT_BUSY)
+    return Conflict("That slot has just been booked by someone else; pick another one.", code=AppointmentsError.SLOT_TAKEN)
+
+
+def _is_lock_failure(exc: OperationalError) -> bool:
+    return bool(exc.args) and exc.args[0] in _MYSQL_DEADLOCK
+
+
+# --- texts (no medical detail: they show on lock screens) ----------------------------------------
+
+
+def _when(moment: datetime, user: User) -> str:
+    tz = selectors.zone(user.time_zone or "UTC")
+    local = moment.astimezone(tz)
+    return f"{local:%a %d %b} at {local:%H:%M} ({tz.key})"
+
+
+def _lead(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return f"{days} day{'s' if days > 1 else ''}"
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours > 1 else ''}"
+    minutes = max(seconds // 60, 1)
+    return f"{minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def reminder_offsets() -> list[int]:
+    """Seconds before the start at which the patient is reminded; 0 (the start itself) is always added."""
+    offsets = {int(x) for x in _setting("APPOINTMENT_REMINDER_OFFSETS", [24 * 3600, 3600]) if int(x) > 0}
+    return sorted(offsets | {0}, reverse=True)
+
+
+def _schedule_reminders(appointment: Appointment) -> None:
+    now = timezone.now()
+    group = f"appointment:{appointment.pk}"
+    data = {"type": "appointment_reminder", "appointment_id": appointment.pk}
+    for offset in reminder_offsets():
+        due = appointment.start - timedelta(seconds=offset)
+        if due <= now:
+            continue
+        if offset:
+            body = f"Reminder: you have an appointment in {_lead(offset)}, {_when(appointment.start, appointment.patient)}."
+        else:
+            body = "Your appointment is starting now. Open the app for the details."
+        notification_schedule(
+            user=appointment.patient,
+            kind="appointment_reminder",
+            title="Appointment reminder",
+            body=body,
+            due_at=due,
+            dedupe_key=f"appt:{appointment.pk}:r{appointment.revision}:{offset}:patient",
+            group=group,
+            data={**data, "offset_seconds": offset},
+        )
+    notification_schedule(
+        user=appointment.clinician,
+        kind="appointment_reminder",
+        title="Next appointment",
+        body="Your next appointment is starting now. Open the app for the details.",
+        due_at=appointment.start,
+        dedupe_key=f"appt:{appointment.pk}:r{appointment.revision}:0:clinician",
+        group=group,
+        data={**data, "offset_seconds": 0},
+    )
+
+
+def _notify(*, appointment: Appointment, recipients: list[User], kind: str, title: str, body_for: Any) -> None:
+    now = timezone.now()
+    for user in recipients:
+        notification_schedule(
+            user=user,
+            kind=kind,
+            title=title,
+            body=body_for(user),
+            due_at=now,
+            dedupe_key=f"appt:{appointment.pk}:r{appointment.revision}:{kind}:{user.pk}",
+            group="",  # a notice about a change is never cancelled with the reminders
+            data={"type": kind, "appointment_id": appointment.pk},
+            send_now=True,
+        )
+
+
+def _other_parties(appointment: Appointment, actor: User) -> list[User]:
+    if actor.pk == appointment.patient_id:
+        return [appointment.clinician]
+    if actor.pk == appointment.clinician_id:
+        return [appointment.patient]
+    return [appointment.patient, appointment.clinician]
+
+
+# --- booking ---------------------------------------------------------------------------------------
+
+
+def _request_hash(*, clinician_id: int, start: datetime, reason: str, patient_id: int) -> str:
+    raw = json.dumps({"clinician_id": clinician_id, "start": start.isoformat(), "reason": reason, "patient_id": patient_id}, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _replay(record: BookingIdempotencyKey, request_hash: str) -> Appointment:
+    if record.request_hash != request_hash:
+        raise Unprocessable(
+            "This Idempotency-Key was already used for a different booking; use a new key.", code=AppointmentsError.IDEMPOTENCY_KEY_REUSED
+        )
+    return record.appointment
+
+
+def _resolve_patient(*, actor: User, patient_id: int | None) -> User:
+    if patient_id is None or patient_id == actor.pk:
+        if not is_patient(actor):
+            raise Forbidden("Only patient accounts book appointments for themselves.", code=AppointmentsError.NOT_A_PATIENT)
+        return actor
+    if not is_admin(actor):
+        raise Forbidden("Only administrators book on behalf of a patient.", code="permission_denied")
+    patient = User.objects.filter(pk=patient_id, role=Role.PATIENT, is_active=True).first()
+    if patient is None:
+        raise NotFound("No patient with this id.", code=AppointmentsError.PATIENT_NOT_FOUND)
+    return patient
+
+
+def appointment_book(
+    *,
+    actor: User,
+    clinician_id: int,
+    start: datetime,
+    reason: str = "",
+    idempotency_key: str | None = None,
+    patient_id: int | None = None,
+) -> tuple[Appointment, bool]:
+    """Book the slot starting at `start`. Returns (appointment, created); a replayed key returns created=False.
+
+    409 when the clinician or the patient is already booked at that time, even under concurrency.
+    """
+    if idempotency_key is not None and not _KEY_RE.match(idempotency_key):
+        raise Unprocessable(
+            "Idempotency-Key must be 8-128 characters of letters, digits, '.', '_', ':' or '-' (a UUID is ideal).",
+            code=AppointmentsError.INVALID_IDEMPOTENCY_KEY,
+        )
+    patient = _resolve_patient(actor=actor, patient_id=patient_id)
+    start = _as_utc(start)
+    reason = reason.strip()
+    request_hash = _request_hash(clinician_id=clinician_id, start=start, reason=reason, patient_id=patient.pk)
+    if idempotency_key:
+        record = BookingIdempotencyKey.objects.select_related("appointment").filter(owner=actor, key=idempotency_key).first()
+        if record is not None:
+            return _replay(record, request_hash), False
+    profile = selectors.clinician_get(clinician_id=clinician_id)
+    if profile.user_id == patient.pk:
+        raise Unprocessable("You cannot book an appointment with yourself.", code=AppointmentsError.NOT_A_PATIENT)
+    _check_future(start)
+    end = _require_slot(profile, start)
+
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                appointment = Appointment.objects.create(
+                    clinician_id=profile.user_id, patient=patient, start=start, end=end, time_zone=profile.time_zone, reason=reason
+                )
+                _occupy(appointment)
+                if idempotency_key:
+                    BookingIdempotencyKey.objects.create(owner=actor, key=idempotency_key, request_hash=request_hash, appointment=appointment)
+                appointment.clinician = profile.user
+                _schedule_reminders(appointment)
+            return appointment, True
+        except IntegrityError:
+            if idempotency_key:
+                record = BookingIdempotencyKey.objects.select_related("appointment").filter(owner=actor, key=idempotency_key).first()
+                if record is not None:  # the same request, retried concurrently, won
+                    return _replay(record, request_hash), False
+            raise _conflict_for(clinician_id=profile.user_id, patient_id=patient.pk, start=start, end=end) from None
+        except OperationalError as exc:
+            if not _is_lock_failure(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load_for_update(*, actor: User, appointment_id: int) -> Appointment:
+    selectors.appointment_get(user=actor, appointment_id=appointment_id)  # 404 unless visible
+    return Appointment.objects.select_for_update().select_related("clinician", "patient").get(pk=appointment_id)
+
+
+def _check_cutoff(appointment: Appointment, actor: User, action: str) -> None:
+    now = timezone.now()
+    if appointment.start <= now:
+        raise Unprocessable(f"This appointment has already started; it cannot be {action}.", code=AppointmentsError.CUTOFF_PASSED)
+    if is_admin(actor) or actor.pk == appointment.clinician_id:
+        return
+    cutoff = timedelta(hours=float(_setting("APPOINTMENT_CHANGE_CUTOFF_HOURS", 24)))
+    if appointment.start - now < cutoff:
+        hours = cutoff.total_seconds() / 3600
+        raise Unprocessable(
+            f"Appointments can be {action} online up to {hours:g} hours before the start; please call the clinic.",
+            code=AppointmentsError.CUTOFF_PASSED,
+        )
+
+
+def appointment_reschedule(*, actor: User, appointment_id: int, start: datetime) -> Appointment:
+    """Move a booked appointment to another free slot of the same clinician; reminders move with it."""
+    new_start = _as_utc(start)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                appointment = _load_for_update(actor=actor, appointment_id=appointment_id)
+                if appointment.status != AppointmentStatus.BOOKED:
+                    raise Conflict(f"Only booked appointments can be rescheduled (this one is {appointment.status}).", code=AppointmentsError.NOT_BOOKED)
+                _check_cutoff(appointment, actor, "rescheduled")
+                _check_future(new_start)
+                profile = selectors.clinician_get(clinician_id=appointment.clinician_id)
+                new_end = _require_slot(profile, new_start)
+                if new_start == appointment.start:
+                    return appointment
+                _release(appointment)
+                notifications_cancel_group(group=f"appointment:{appointment.pk}")
+                appointment.start, appointment.end = new_start, new_end
+                appointment.revision += 1
+                appointment.time_zone = profile.time_zone
+                appointment.updated_at = timezone.now()
+                appointment.save(update_fields=["start", "end", "revision", "time_zone", "updated_at"])
+                _occupy(appointment)  # IntegrityError here rolls the whole move back -> 409
+                _schedule_reminders(appointment)
+                _notify(
+                    appointment=appointment,
+                    recipients=_other_parties(appointment, actor),
+                    kind="appointment_rescheduled",
+                    title="Appointment moved",
+                    body_for=lambda u, start=appointment.start: f"Your appointment was moved to {_when(start, u)}.",
+                )
+                return appointment
+        except IntegrityError:
+            raise _conflict_for(
+                clinician_id=appointment.clinician_id, patient_id=appointment.patient_id, start=new_start, end=new_start + (appointment.end - appointment.start), exclude_id=appointment.pk
+            ) from None
+        except OperationalError as exc:
+            if not _is_lock_failure(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def appointment_cancel(*, actor: User, appointment_id: int) -> Appointment:
+    """Cancel: frees the slot, cancels pending reminders, and tells the other party."""
+    appointment = _load_for_update(actor=actor, appointment_id=appointment_id)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise Conflict(f"Only booked appointments can be cancelled (this one is {appointment.status}).", code=AppointmentsError.NOT_BOOKED)
+    _check_cutoff(appointment, actor, "cancelled")
+    now = timezone.now()
+    _release(appointment)
+    notifications_cancel_group(group=f"appointment:{appointment.pk}")
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancelled_by = actor
+    appointment.updated_at = now
+    appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "updated_at"])
+    _notify(
+        appointment=appointment,
+        recipients=_other_parties(appointment, actor),
+        kind="appointment_cancelled",
+        title="Appointment cancelled",
+        body_for=lambda u: f"Your appointment on {_when(appointment.start, u)} was cancelled.",
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_set_status(*, actor: User, appointment_id: int, status: str) -> Appointment:
+    """The clinician (or an admin) records that the visit happened or the patient did not come."""
+    if status not in (AppointmentStatus.DONE, AppointmentStatus.NO_SHOW):
+        raise Unprocessable("status must be done or no_show.", code=AppointmentsError.INVALID_STATUS)
+    appointment = _load_for_update(actor=actor, appointment_id=appointment_id)
+    if not (is_admin(actor) or (is_clinician(actor) and appointment.clinician_id == actor.pk)):
+        raise Forbidden("Only the appointment's clinician or an administrator can record the visit.", code="permission_denied")
+    if appointment.status == AppointmentStatus.CANCELLED:
+        raise Conflict("A cancelled appointment cannot be marked done or no-show.", code=AppointmentsError.NOT_BOOKED)
+    if appointment.start > timezone.now():
+        raise Unprocessable("The appointment has not started yet.", code=AppointmentsError.NOT_STARTED)
+    notifications_cancel_group(group=f"appointment:{appointment.pk}")
+    appointment.status = status
+    appointment.updated_at = timezone.now()
+    appointment.save(update_fields=["status", "updated_at"])
+    return appointment
+
+
+# --- clinician profile and availability (admin, demo, clinicians themselves) ------------------------
+
+
+def _check_grid(t: time, what: str) -> None:
+    if t.second or t.microsecond or t.minute % CELL_MINUTES:
+        raise ApplicationError(f"{what} must be on a {CELL_MINUTES}-minute boundary.", code=AppointmentsError.INVALID_AVAILABILITY, status=422)
+
+
+@transaction.atomic
+def clinician_profile_upsert(
+    *, user: User, speciality: str = "Dermatology", clinic: str = "", time_zone: str | None = None, slot_minutes: int = 30
+) -> ClinicianProfile:
+    if user.role != Role.CLINICIAN:
+        raise ApplicationError("Only clinician accounts have a clinician profile.", code=AppointmentsError.CLINICIAN_NOT_FOUND, status=422)
+    tz = selectors.zone(time_zone or user.time_zone or "UTC")
+    if slot_minutes % CELL_MINUTES or not CELL_MINUTES <= slot_minutes <= 240:
+        raise ApplicationError(f"slot_minutes must be a multiple of {CELL_MINUTES} up to 240.", code=AppointmentsError.INVALID_AVAILABILITY, status=422)
+    profile, _ = ClinicianProfile.objects.update_or_create(
+        user=user, defaults={"speciality": speciality, "clinic": clinic, "time_zone": tz.key, "slot_minutes": slot_minutes}
+    )
+    return profile
+
+
+@transaction.atomic
+def availability_set_weekly(*, profile: ClinicianProfile, windows: list[tuple[int, time, time]]) -> list[WeeklyAvailability]:
+    """Replace the weekly availability with `windows` of (weekday 0=Monday, start, end) in the clinician's zone."""
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for weekday, start, end in windows:
+        if not 0 <= weekday <= 6:
+            raise ApplicationError("weekday must be 0 (Monday) to 6 (Sunday).", code=AppointmentsError.INVALID_AVAILABILITY, status=422)
+        _check_grid(start, "start")
+        _check_grid(end, "end")
+        if start >= end:
+            raise ApplicationError("Each window must start before it ends.", code=AppointmentsError.INVALID_AVAILABILITY, status=422)
+        by_day.setdefault(weekday, []).append((start, end))
+    for spans in by_day.values():
+        spans.sort()
+        if any(a_end > b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans)):
+            raise ApplicationError("Windows on the same day must not overlap.", code=AppointmentsError.INVALID_AVAILABILITY, status=422)
+    WeeklyAvailability.objects.filter(clinician=profile).delete()
+    return WeeklyAvailability.objects.bulk_create(
+        [WeeklyAvailability(clinician=profile, weekday=w, start_time=s, end_time=e) for w, s, e in windows]
+    )

@@ -1,0 +1,35 @@
+"""Request and response schemas of the notifications API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import ModelSchema
+from pydantic import Field
+
+from core.schemas import StrictSchema
+from notifications.models import Device, Notification
+
+
+class DeviceIn(StrictSchema):
+    token: str = Field(max_length=255, description="Expo push token, ExponentPushToken[...]")
+    platform: str = Field(max_length=16, description="ios, android or web")
+
+
+class DeviceOut(ModelSchema):
+    class Meta:
+        model = Device
+        fields = ["id", "token", "platform", "is_active", "created_at"]
+
+
+class NotificationOut(ModelSchema):
+    read: bool
+    sent_at: datetime | None
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "status", "created_at", "sent_at"]
+
+    @staticmethod
+    def resolve_read(obj: Notification) -> bool:
+        return obj.read_at is not None
