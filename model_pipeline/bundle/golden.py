@@ -1,0 +1,63 @@
+"""Golden vectors: a few SYNTHETIC images (never HAM10000), their preprocessed-tensor checksums and
+each variant's expected outputs, so the server and the app can prove they preprocess identically."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from model_pipeline.data.preprocess import preprocess_image, tensor_sha256
+from model_pipeline.data.synthetic import _lesion_params, draw_lesion
+
+EXIF_ORIENTATION = 0x0112
+
+
+def write_golden_images(directory: Path, seed: int = 7) -> list[str]:
+    """Draw golden images: a non-square JPEG, a square PNG, a JPEG with EXIF orientation 6, a small
+    RGBA PNG (alpha composited on white) and a JPEG of another class. Returns bundle-relative names."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    names = []
+
+    def lesion(label: str, w: int, h: int) -> Image.Image:
+        return draw_lesion(_lesion_params(rng, label), rng, w, h)
+
+    lesion("nv", 300, 225).save(directory / "0.jpg", quality=90)
+    names.append("golden/0.jpg")
+    lesion("mel", 256, 256).save(directory / "1.png")
+    names.append("golden/1.png")
+    upright = lesion("bcc", 240, 180)
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = 6  # viewer must rotate 90 degrees clockwise
+    upright.transpose(Image.Transpose.ROTATE_90).save(directory / "2.jpg", quality=90, exif=exif.tobytes())
+    names.append("golden/2.jpg")
+    rgba = lesion("vasc", 90, 120).convert("RGBA")
+    alpha = Image.new("L", rgba.size, 255)
+    alpha.paste(0, (0, 0, 10, 10))
+    rgba.putalpha(alpha)
+    rgba.save(directory / "3.png")
+    names.append("golden/3.png")
+    lesion("bkl", 600, 450).save(directory / "4.jpg", quality=85)
+    names.append("golden/4.jpg")
+    return names
+
+
+def golden_entries(bundle_dir: Path, names: list[str], size: int, predictors: dict) -> list[dict]:
+    """``predictors``: variant -> fn(uint8 HxWx3) -> 7 float probabilities."""
+    entries = []
+    for name in names:
+        path = bundle_dir / name
+        tensor = preprocess_image(path, size)
+        entries.append(
+            {
+                "file": name,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "tensor_sha256": tensor_sha256(tensor),
+                "shape": list(tensor.shape),
+                "expected": {v: [round(float(p), 6) for p in fn(tensor)] for v, fn in predictors.items()},
+            }
+        )
+    return entries

@@ -1,0 +1,197 @@
+"""Write an immutable bundle ``<out>/<version>/`` from a run directory (never overwrites)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from model_pipeline.bundle.golden import golden_entries, write_golden_images
+from model_pipeline.bundle.validate import SCHEMA_VERSION, SYNTHETIC_MARK, VARIANT_OF, sha256_file, validate_bundle
+from model_pipeline.data.preprocess import PREPROCESSING_SPEC
+from model_pipeline.errors import BundleError
+from model_pipeline.labels import LABELS, label_info
+from model_pipeline.progress import log
+
+DISCLAIMER = (
+    "Screening aid only, not a diagnosis. The model estimates how a dermatoscopic image resembles seven "
+    "lesion classes; it can be wrong, it was validated on a limited retrospective data set, and any "
+    "concerning, changing or bleeding lesion must be examined by a clinician."
+)
+AUTHOR = "Skin-lesion screening platform, model_pipeline"
+# files copied from the run directory into the bundle
+RUN_FILES = ("model.h5", "model_int8.tflite", "model_fp16.tflite", "labels.txt", "report.json", "report.md", "split.csv", "config.json")
+
+
+def default_version(out_root: Path, synthetic: bool, dataset: str, today: dt.date | None = None) -> str:
+    """``YYYY.MM.DD-<dataset>-r<N>`` with the first free N (``synthetic`` in the name for synthetic data)."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    tag = "synthetic" if synthetic else dataset.lower().replace(" ", "-")
+    n = 1
+    while (Path(out_root) / f"{today:%Y.%m.%d}-{tag}-r{n}").exists():
+        n += 1
+    return f"{today:%Y.%m.%d}-{tag}-r{n}"
+
+
+def model_texts(synthetic: bool, version: str, dataset: str) -> dict[str, str]:
+    """Name/description shared by the manifest and the TFLite metadata."""
+    name = "Skin lesion classifier (7 classes, HAM10000 labels)"
+    description = (
+        f"Depthwise-separable CNN ensemble averaging member probabilities over {', '.join(LABELS)}. Screening aid only, not a diagnosis."
+    )
+    if synthetic:
+        name = f"{name} - {SYNTHETIC_MARK}"
+        description = f"{SYNTHETIC_MARK}. Trained on synthetic drawings, not real lesions. {description}"
+    else:
+        description = f"Trained on {dataset} dermatoscopic images. {description}"
+    return {"name": name, "description": description, "version": version}
+
+
+def _file_entries(bundle: Path) -> list[dict]:
+    entries = []
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file() and p.name != "manifest.json"):
+        name = path.relative_to(bundle).as_posix()
+        entries.append({"name": name, "size": path.stat().st_size, "sha256": sha256_file(path), "variant": VARIANT_OF.get(name)})
+    return entries
+
+
+def metrics_summary(report: dict) -> dict:
+    v = report["variants"]
+    return {
+        "balanced_accuracy": {k: v[k]["balanced_accuracy"] for k in ("h5", "int8", "fp16")},
+        "per_class_recall": {k: v[k]["per_class_recall"] for k in ("h5", "int8", "fp16")},
+        "per_class_precision": {k: v[k]["per_class_precision"] for k in ("h5", "int8", "fp16")},
+        "melanoma": {k: v[k]["melanoma"] for k in ("h5", "int8", "fp16")},
+        "macro_auc": {k: v[k]["macro_auc"] for k in ("h5", "int8", "fp16")},
+        "ece": {k: v[k]["ece"] for k in ("h5", "int8", "fp16")},
+        "int8_agreement": v["int8"]["top1_agreement_with_h5"],
+        "fp16_agreement": v["fp16"]["top1_agreement_with_h5"],
+        "sizes_bytes": report["sizes_bytes"],
+        "latency_ms": report["latency_ms"],
+        "eval_split": report["eval_split"],
+        "n_eval": report["n_eval"],
+    }
+
+
+def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str | None = None) -> Path:
+    """Assemble, hash and validate a bundle from a converted + evaluated run directory.
+
+    Writes into a temporary sibling and renames it into place only after validation passes, so a
+    bundle directory either exists complete or not at all. Refuses to touch an existing version.
+    """
+    import keras
+
+    from model_pipeline.export.tflite import TFLiteModel
+
+    run_dir, out_root = Path(run_dir), Path(out_root)
+    final = out_root / version
+    if final.exists():
+        raise BundleError(f"{final} already exists: bundles are immutable, choose a new version")
+    missing = [f for f in RUN_FILES if not (run_dir / f).is_file()]
+    if missing:
+        raise BundleError(f"{run_dir}: missing {', '.join(missing)} (run train, convert and evaluate first)")
+    meta = json.loads((run_dir / "model_meta.json").read_text())
+    if meta.get("version") != version:
+        raise BundleError(f"{run_dir}: converted for version {meta.get('version')!r}, not {version!r}")
+    config = json.loads((run_dir / "config.json").read_text())
+    data = json.loads((run_dir / "data.json").read_text())
+    report = json.loads((run_dir / "report.json").read_text())
+    history_path = run_dir / "training_history.json"
+    history = json.loads(history_path.read_text()) if history_path.is_file() else {}
+    out_root.mkdir(parents=True, exist_ok=True)
+    staging = out_root / f".{version}.staging-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        for name in RUN_FILES:
+            shutil.copy2(run_dir / name, staging / name)
+        for png in sorted(run_dir.glob("*.png")):
+            shutil.copy2(png, staging / png.name)
+        size = int(config["image_size"])
+        names = write_golden_images(staging / "golden")
+        h5 = keras.models.load_model(staging / "model.h5", compile=False)
+        int8 = TFLiteModel(staging / "model_int8.tflite")
+        fp16 = TFLiteModel(staging / "model_fp16.tflite")
+        predictors = {
+            "h5": lambda t: np.asarray(h5(t[None].astype(np.float32), training=False))[0],
+            "int8": int8.predict_one,
+            "fp16": fp16.predict_one,
+        }
+        (staging / "golden.json").write_text(json.dumps(golden_entries(staging, names, size, predictors), indent=2))
+        scale, zero_point = int8.output_quantization
+        synthetic = bool(data["synthetic"])
+        texts = model_texts(synthetic, version, data["dataset"])
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "version": version,
+            "created_at": created_at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "name": texts["name"],
+            "description": texts["description"],
+            "author": AUTHOR,
+            "licence": data["licence"],
+            "synthetic": synthetic,
+            "disclaimer": DISCLAIMER,
+            "labels": list(LABELS),
+            "label_info": label_info(),
+            "input": {
+                "height": size,
+                "width": size,
+                "channels": 3,
+                "color": "RGB",
+                "layout": "NHWC",
+                "dtype": {"h5": "float32", "int8": "uint8", "fp16": "float32"},
+                "preprocessing": dict(PREPROCESSING_SPEC),
+            },
+            "output": {
+                "kind": "probabilities",
+                "dtype": {"h5": "float32", "int8": "uint8", "fp16": "float32"},
+                "int8_quantization": {"scale": scale, "zero_point": zero_point},
+            },
+            "files": _file_entries(staging),
+            "thresholds": report["thresholds"],
+            "threshold_rule": report["threshold_rule"],
+            "metrics": metrics_summary(report),
+            "data": data,
+            "training": {
+                **config,
+                "members_trained": [
+                    {k: m[k] for k in ("best_epoch", "best_val_balanced_accuracy", "train_minutes")} for m in history.get("members", [])
+                ],
+                "train_minutes_total": history.get("train_minutes_total"),
+            },
+            "code_revision": history.get("code_revision") or meta.get("code_revision", "unknown"),
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        # validate under the final name's rules (directory name must equal version), then publish
+        validate_in_place(staging, version)
+        if final.exists():
+            raise BundleError(f"{final} appeared while writing: bundles are immutable")
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log(f"bundle written: {final}")
+    return final
+
+
+def validate_in_place(staging: Path, version: str) -> None:
+    """Validate a staging directory as if it were named ``version``."""
+    from model_pipeline.bundle import validate as v
+
+    manifest = json.loads((staging / "manifest.json").read_text())
+    problems = v.check_manifest(manifest, version)
+    if not problems:
+        problems = v.check_files(staging, manifest)
+    if not problems:
+        golden_problems, golden = v.check_golden(staging, manifest)
+        problems = golden_problems or v.check_models(staging, manifest, golden)
+    if problems:
+        raise BundleError(f"new bundle {version} failed validation: " + "; ".join(problems))
+
+
+__all__ = ["DISCLAIMER", "default_version", "model_texts", "validate_bundle", "write_bundle"]

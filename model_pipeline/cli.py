@@ -1,0 +1,244 @@
+"""Command line: ``python -m model_pipeline <step>``.
+
+Steps: synth (synthetic HAM10000-layout data), train, assemble (ensemble from finished members),
+convert (int8 + fp16 TFLite with metadata), evaluate, bundle, validate, demo (all of it on synthetic data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from model_pipeline.errors import PipelineError
+
+DEFAULT_OUT = Path("tflite_artifacts")
+
+
+def _config(args):
+    from model_pipeline.config import TrainConfig
+
+    cfg = TrainConfig.from_file(args.config) if getattr(args, "config", None) else TrainConfig()
+    return cfg.override(args.set or [])
+
+
+def _dataset(args):
+    from model_pipeline.pipeline import load_dataset
+
+    return load_dataset(args.data, isic_csv=args.isic_csv, images=args.images, ham_metadata=args.ham_metadata)
+
+
+def cmd_synth(args) -> int:
+    from model_pipeline.data.synthetic import generate
+
+    try:
+        out = generate(args.out, args.images, seed=args.seed, width=args.width, height=args.height)
+    except FileExistsError as exc:
+        raise PipelineError(str(exc)) from exc
+    print(f"SYNTHETIC dataset written to {out}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from model_pipeline.pipeline import train_run
+
+    train_run(_config(args), _dataset(args), args.run_dir, split_file=args.split_file)
+    return 0
+
+
+def cmd_assemble(args) -> int:
+    from model_pipeline.pipeline import assemble_run
+
+    assemble_run(args.run_dir, args.members)
+    return 0
+
+
+def cmd_convert(args) -> int:
+    from model_pipeline.bundle.writer import default_version
+    from model_pipeline.pipeline import convert_run
+
+    data = json.loads((args.run_dir / "data.json").read_text()) if (args.run_dir / "data.json").is_file() else None
+    if data is None:
+        raise PipelineError(f"{args.run_dir}/data.json not found (run the train step first)")
+    version = args.version or default_version(args.out, data["synthetic"], data["dataset"])
+    if data["synthetic"] and "synthetic" not in version.lower():
+        raise PipelineError(f"version {version!r} must contain 'synthetic' for a model trained on synthetic data")
+    convert_run(args.run_dir, _dataset(args), version)
+    print(f"converted {args.run_dir} as version {version}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from model_pipeline.pipeline import evaluate_run
+
+    report = evaluate_run(args.run_dir, _dataset(args), latency_runs=args.latency_runs)
+    v = report["variants"]
+    print(
+        f"balanced accuracy h5 {v['h5']['balanced_accuracy']:.4f} int8 {v['int8']['balanced_accuracy']:.4f} "
+        f"fp16 {v['fp16']['balanced_accuracy']:.4f}; int8 agreement {v['int8']['top1_agreement_with_h5']:.4f}; "
+        f"report: {args.run_dir / 'report.md'}"
+    )
+    return 0
+
+
+def cmd_bundle(args) -> int:
+    from model_pipeline.bundle.writer import write_bundle
+
+    meta_path = args.run_dir / "model_meta.json"
+    if not meta_path.is_file():
+        raise PipelineError(f"{meta_path} not found (run the convert step first)")
+    version = json.loads(meta_path.read_text())["version"]
+    path = write_bundle(args.run_dir, args.out, version)
+    print(f"bundle {path} written and validated")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from model_pipeline.bundle.validate import validate_bundle
+
+    manifest = validate_bundle(args.bundle, load_models=not args.no_models)
+    m = manifest["metrics"]
+    print(
+        f"OK {manifest['version']} ({'SYNTHETIC' if manifest['synthetic'] else manifest['data']['dataset']}): "
+        f"{len(manifest['files'])} files verified; int8 balanced accuracy {m['balanced_accuracy']['int8']:.4f}, "
+        f"int8 agreement {m['int8_agreement']:.4f}"
+    )
+    return 0
+
+
+def _step(argv: list[str]) -> None:
+    """Run one step in a fresh interpreter (so evaluation can pin TensorFlow to one thread)."""
+    cmd = [sys.executable, "-m", "model_pipeline", *argv]
+    print(f"$ {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    result = subprocess.run(cmd, env=env, check=False)  # noqa: S603 - our own CLI
+    if result.returncode != 0:
+        raise PipelineError(f"step {argv[0]} failed with exit code {result.returncode}")
+
+
+def cmd_demo(args) -> int:
+    """synth -> train -> convert -> evaluate -> bundle -> validate, all on SYNTHETIC data."""
+    start = time.monotonic()
+    work = Path(args.workdir)
+    data, run, out = work / "data", work / "run", Path(args.out) if args.out else work / "tflite_artifacts"
+    if run.exists() and any(run.iterdir()):
+        raise PipelineError(f"{run} is not empty: pass a fresh --workdir")
+    if not (data / "HAM10000_metadata.csv").is_file():
+        _step(["synth", "--out", str(data), "--images", str(args.images), "--seed", str(args.seed)])
+    sets = [
+        "--set",
+        f"image_size={args.image_size}",
+        "--set",
+        f"epochs={args.epochs}",
+        "--set",
+        f"members={json.dumps(DEMO_MEMBERS if not args.tiny else TINY_MEMBERS)}",
+        "--set",
+        "representative_samples=70",
+        "--set",
+        "patience=100",
+    ]
+    for item in args.set or []:
+        sets += ["--set", item]
+    _step(["train", "--data", str(data), "--run-dir", str(run), *sets])
+    version_args = ["--version", args.version] if args.version else []
+    _step(["convert", "--data", str(data), "--run-dir", str(run), "--out", str(out), *version_args])
+    _step(["evaluate", "--data", str(data), "--run-dir", str(run), "--latency-runs", str(args.latency_runs)])
+    _step(["bundle", "--run-dir", str(run), "--out", str(out)])
+    version = json.loads((run / "model_meta.json").read_text())["version"]
+    _step(["validate", str(out / version)])
+    print(f"demo finished in {(time.monotonic() - start) / 60:.1f} min: SYNTHETIC bundle {out / version}")
+    return 0
+
+
+DEMO_MEMBERS = [{"arch": "dsnet", "width": 0.5, "seed": 1}, {"arch": "dsnet", "width": 0.35, "seed": 2}]
+TINY_MEMBERS = [{"arch": "dsnet", "width": 0.25, "seed": 1, "dropout": 0.0}, {"arch": "dsnet", "width": 0.25, "seed": 2, "dropout": 0.0}]
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, help="dataset root in HAM10000 layout (HAM10000_metadata.csv + images)")
+    p.add_argument("--isic-csv", type=Path, help="ISIC 2018 Task 3 ground-truth CSV (instead of --data)")
+    p.add_argument("--images", type=Path, help="folder holding <image_id>.jpg (default: the official folders)")
+    p.add_argument("--ham-metadata", type=Path, help="with --isic-csv: HAM10000 metadata, for lesion ids")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m model_pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="step", required=True)
+
+    p = sub.add_parser("synth", help="write a SYNTHETIC dataset in the HAM10000 layout")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--images", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--width", type=int, default=200)
+    p.add_argument("--height", type=int, default=150)
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("train", help="train the ensemble into a run directory (model.h5, config, split)")
+    _data_args(p)
+    p.add_argument("--split-file", type=Path, help="reuse an existing split.csv")
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--config", type=Path, help="JSON config file (TrainConfig fields)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("assemble", help="build model.h5 from the members that finished training")
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--members", type=int, help="use the first N members (default: those finished)")
+    p.set_defaults(func=cmd_assemble)
+
+    p = sub.add_parser("convert", help="model.h5 -> int8 + fp16 TFLite with metadata")
+    _data_args(p)
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--version", help="bundle version (default: YYYY.MM.DD-<dataset>-rN, first free N in --out)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="bundle root (to pick a free version)")
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("evaluate", help="evaluate h5/int8/fp16 on the validation split")
+    _data_args(p)
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--latency-runs", type=int, default=100)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("bundle", help="write the immutable bundle <out>/<version>/ and validate it")
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser("validate", help="check a bundle: schema, hashes, golden vectors, models load")
+    p.add_argument("bundle", type=Path)
+    p.add_argument("--no-models", action="store_true", help="skip loading the models (no TensorFlow needed)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("demo", help="the whole pipeline on SYNTHETIC data (< 15 min on 2 CPU cores)")
+    p.add_argument("--workdir", type=Path, default=Path("runs/demo"))
+    p.add_argument("--out", type=Path, help="bundle root (default: <workdir>/tflite_artifacts)")
+    p.add_argument("--images", type=int, default=2000)
+    p.add_argument("--image-size", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--version")
+    p.add_argument("--latency-runs", type=int, default=100)
+    p.add_argument("--tiny", action="store_true", help="tiny members (tests)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

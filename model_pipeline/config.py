@@ -1,0 +1,136 @@
+"""Frozen, typed pipeline configuration: loadable from JSON, overridable with ``key=value``, saved in bundles."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model_pipeline.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """One ensemble member: an architecture from the registry, its width and seed."""
+
+    arch: str = "dsnet"
+    width: float = 1.0
+    seed: int = 0
+    dropout: float = 0.2
+    # keras.applications backbones only: a local weights file the user supplies (never downloaded).
+    weights_path: str | None = None
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Training-time augmentation (applied in tf.data, never inside the exported model)."""
+
+    flips: bool = True  # horizontal, vertical and transpose: the 8 dihedral orientations
+    rotation_degrees: float = 180.0  # uniform in [-r, r]; dermoscopy has no canonical orientation
+    zoom: tuple[float, float] = (0.85, 1.15)  # scale factor range (>1 zooms in)
+    translate: float = 0.05  # fraction of the side
+    brightness: float = 0.15  # additive, fraction of 255
+    contrast: float = 0.2  # multiplicative around the image mean: 1 +- c
+    saturation: float = 0.2  # blend with grey: 1 +- s
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a trained model; frozen into the bundle as ``config.json``."""
+
+    image_size: int = 112
+    members: tuple[MemberSpec, ...] = (
+        MemberSpec(arch="dsnet", width=1.0, seed=1),
+        MemberSpec(arch="dsnet", width=0.75, seed=2),
+    )
+    epochs: int = 40
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.02
+    warmup_epochs: int = 2
+    label_smoothing: float = 0.1
+    # Class-imbalance handling: sample weight per class proportional to count ** -power
+    # (0 = none, 0.5 = square-root balancing, 1 = fully balanced).
+    class_weight_power: float = 1.0
+    patience: int = 12  # early stopping on validation balanced accuracy
+    max_minutes_per_member: float | None = None  # wall-clock budget per member (stops early)
+    val_fraction: float = 0.2
+    split_seed: int = 42
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    representative_samples: int = 210  # int8 calibration images (balanced over classes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        return _build(cls, data, "config")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainConfig:
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config ({exc})") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: config must be a JSON object")
+        return cls.from_dict(data)
+
+    def override(self, assignments: list[str]) -> TrainConfig:
+        """Apply ``key=value`` overrides (dotted keys for nested fields, JSON values)."""
+        data = self.to_dict()
+        for item in assignments:
+            if "=" not in item:
+                raise ConfigError(f"override {item!r} must look like key=value")
+            key, raw = item.split("=", 1)
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                value = raw
+            target = data
+            parts = key.strip().split(".")
+            for part in parts[:-1]:
+                if not isinstance(target.get(part), dict):
+                    raise ConfigError(f"unknown config key {key!r}")
+                target = target[part]
+            if parts[-1] not in target:
+                raise ConfigError(f"unknown config key {key!r}")
+            target[parts[-1]] = value
+        return TrainConfig.from_dict(data)
+
+    def validate(self) -> None:
+        if not 16 <= self.image_size <= 512:
+            raise ConfigError(f"image_size must be in [16, 512], got {self.image_size}")
+        if not self.members:
+            raise ConfigError("at least one ensemble member is required")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("epochs and batch_size must be >= 1")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ConfigError("val_fraction must be in (0, 1)")
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected an object")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "members":
+            if not isinstance(value, list):
+                raise ConfigError(f"{where}.members: expected a list")
+            kwargs[name] = tuple(_build(MemberSpec, m, f"{where}.members[{i}]") for i, m in enumerate(value))
+        elif name == "augment":
+            kwargs[name] = _build(AugmentConfig, value, f"{where}.augment")
+        elif name == "zoom":
+            kwargs[name] = tuple(float(v) for v in value)
+        else:
+            kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Data: HAM10000 / ISIC 2018 readers, lesion-level splits, preprocessing, synthetic generator."""

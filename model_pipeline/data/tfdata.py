@@ -1,0 +1,82 @@
+"""tf.data input: in-memory uint8 arrays -> shuffled, augmented float batches (RGB 0..255)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from model_pipeline.config import AugmentConfig
+
+
+def augment_batch(images: tf.Tensor, cfg: AugmentConfig, seed_gen: tf.random.Generator) -> tf.Tensor:
+    """Random dihedral flips, rotation + zoom + shift (one affine warp), brightness/contrast/saturation."""
+    x = tf.cast(images, tf.float32)
+    n = tf.shape(x)[0]
+    size = tf.cast(tf.shape(x)[1], tf.float32)
+    if cfg.flips:
+        coin = lambda: tf.reshape(seed_gen.uniform([n]) < 0.5, [-1, 1, 1, 1])  # noqa: E731
+        x = tf.where(coin(), tf.transpose(x, [0, 2, 1, 3]), x)
+        x = tf.where(coin(), tf.reverse(x, axis=[2]), x)
+        x = tf.where(coin(), tf.reverse(x, axis=[1]), x)
+    if cfg.rotation_degrees > 0 or cfg.zoom != (1.0, 1.0) or cfg.translate > 0:
+        theta = seed_gen.uniform([n], -1.0, 1.0) * (cfg.rotation_degrees * math.pi / 180.0)
+        scale = seed_gen.uniform([n], cfg.zoom[0], cfg.zoom[1])
+        tx = seed_gen.uniform([n], -1.0, 1.0) * cfg.translate * size
+        ty = seed_gen.uniform([n], -1.0, 1.0) * cfg.translate * size
+        c = (size - 1.0) / 2.0
+        a0 = tf.cos(theta) / scale
+        a1 = -tf.sin(theta) / scale
+        b0 = tf.sin(theta) / scale
+        b1 = tf.cos(theta) / scale
+        a2 = c - a0 * c - a1 * c + tx
+        b2 = c - b0 * c - b1 * c + ty
+        zeros = tf.zeros_like(a0)
+        transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+        x = tf.raw_ops.ImageProjectiveTransformV3(
+            images=x,
+            transforms=transforms,
+            output_shape=tf.shape(x)[1:3],
+            fill_value=0.0,
+            interpolation="BILINEAR",
+            fill_mode="REFLECT",
+        )
+    if cfg.brightness > 0:
+        x = x + tf.reshape(seed_gen.uniform([n], -cfg.brightness, cfg.brightness) * 255.0, [-1, 1, 1, 1])
+    if cfg.contrast > 0:
+        f = tf.reshape(seed_gen.uniform([n], 1 - cfg.contrast, 1 + cfg.contrast), [-1, 1, 1, 1])
+        mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+        x = (x - mean) * f + mean
+    if cfg.saturation > 0:
+        f = tf.reshape(seed_gen.uniform([n], 1 - cfg.saturation, 1 + cfg.saturation), [-1, 1, 1, 1])
+        grey = tf.reduce_mean(x, axis=3, keepdims=True)
+        x = (x - grey) * f + grey
+    return tf.clip_by_value(x, 0.0, 255.0)
+
+
+def train_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    sample_weights: np.ndarray,
+    *,
+    n_classes: int,
+    batch_size: int,
+    augment: AugmentConfig,
+    seed: int,
+) -> tf.data.Dataset:
+    """Shuffled, augmented batches of (float image 0..255, one-hot label, sample weight)."""
+    seed_gen = tf.random.Generator.from_seed(seed)
+    ds = tf.data.Dataset.from_tensor_slices((images, tf.one_hot(labels, n_classes), sample_weights.astype(np.float32)))
+    ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).batch(batch_size, drop_remainder=True)
+    ds = ds.map(lambda x, y, w: (augment_batch(x, augment, seed_gen), y, w), num_parallel_calls=1)
+    return ds.prefetch(2)
+
+
+def class_sample_weights(labels: np.ndarray, n_classes: int, power: float) -> tuple[np.ndarray, list[float]]:
+    """Per-sample weights proportional to class_count ** -power, normalised to mean 1."""
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    per_class = np.where(counts > 0, np.maximum(counts, 1.0) ** -power, 0.0)
+    weights = per_class[labels]
+    scale = 1.0 / weights.mean()
+    return (weights * scale).astype(np.float32), [float(v * scale) for v in per_class]

@@ -1,0 +1,90 @@
+"""Convert a Keras model to TFLite and run TFLite models with the LiteRT interpreter."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from model_pipeline.errors import BundleError
+from model_pipeline.export.quantization import Quantization
+
+
+def convert(model, quant: Quantization) -> bytes:
+    """Return the TFLite flatbuffer for ``model`` under ``quant``."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quant.variant == "int8":
+        converter.representative_dataset = quant.representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.uint8
+        converter.inference_output_type = tf.uint8
+    elif quant.variant == "fp16":
+        converter.target_spec.supported_types = [tf.float16]
+    else:
+        raise ValueError(f"unknown quantisation variant {quant.variant!r}")
+    return bytes(converter.convert())
+
+
+class TFLiteModel:
+    """A loaded .tflite model: ``predict`` takes uint8 HxWx3 images and returns float probabilities."""
+
+    def __init__(self, path_or_bytes: str | Path | bytes, num_threads: int = 1):
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            if isinstance(path_or_bytes, (bytes, bytearray)):
+                self.interpreter = Interpreter(model_content=bytes(path_or_bytes), num_threads=num_threads)
+            else:
+                self.interpreter = Interpreter(model_path=str(path_or_bytes), num_threads=num_threads)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise BundleError(f"cannot load TFLite model {str(path_or_bytes)[:80]}: {exc}") from exc
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+
+    @property
+    def input_dtype(self) -> np.dtype:
+        return np.dtype(self.input["dtype"])
+
+    @property
+    def output_quantization(self) -> tuple[float, int]:
+        scale, zero_point = self.output["quantization"]
+        return float(scale), int(zero_point)
+
+    @property
+    def input_quantization(self) -> tuple[float, int]:
+        scale, zero_point = self.input["quantization"]
+        return float(scale), int(zero_point)
+
+    def raw(self, image: np.ndarray) -> np.ndarray:
+        """Run one uint8 HxWx3 image; return the output tensor as stored (uint8 for int8 models)."""
+        x = image[None, ...].astype(self.input_dtype)
+        self.interpreter.set_tensor(self.input["index"], x)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output["index"])[0].copy()
+
+    def predict_one(self, image: np.ndarray) -> np.ndarray:
+        out = self.raw(image)
+        if np.issubdtype(out.dtype, np.integer):
+            scale, zero_point = self.output_quantization
+            return (out.astype(np.float32) - zero_point) * scale
+        return out.astype(np.float32)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        return np.stack([self.predict_one(im) for im in images]) if len(images) else np.zeros((0, 7), np.float32)
+
+
+def median_latency_ms(fn, image: np.ndarray, runs: int = 50, warmup: int = 5) -> float:
+    """Median wall-clock milliseconds of ``fn(image)`` over ``runs`` calls after ``warmup``."""
+    for _ in range(warmup):
+        fn(image)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn(image)
+        times.append((time.perf_counter() - start) * 1000.0)
+    return float(np.median(times))

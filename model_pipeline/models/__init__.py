@@ -1,0 +1,1 @@
+"""Model architectures (registry) and the averaging ensemble."""

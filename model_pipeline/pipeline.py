@@ -1,0 +1,221 @@
+"""Pipeline steps shared by the CLI: load data + split, train a run directory, provenance."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model_pipeline.config import TrainConfig
+from model_pipeline.data.cache import load_images
+from model_pipeline.data.ham10000 import Dataset, read_ham10000, read_isic2018_groundtruth
+from model_pipeline.data.split import Split, lesion_split, read_split, write_split
+from model_pipeline.errors import DatasetError
+from model_pipeline.labels import LABELS
+from model_pipeline.progress import log
+
+SYNTHETIC_MARKER = "SYNTHETIC.json"
+HAM10000_LICENCE = (
+    "CC BY-NC-SA 4.0 (HAM10000: Tschandl P., Rosendahl C., Kittler H. The HAM10000 dataset, a large "
+    "collection of multi-source dermatoscopic images of common pigmented skin lesions. "
+    "Sci. Data 5, 180161 (2018))"
+)
+SYNTHETIC_LICENCE = "Synthetic images drawn by model_pipeline.data.synthetic; no real patient data."
+
+
+@dataclass
+class PreparedData:
+    dataset: Dataset
+    split: Split
+    synthetic: bool
+    train_x: np.ndarray
+    train_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+
+
+def is_synthetic(root: Path) -> bool:
+    return (Path(root) / SYNTHETIC_MARKER).is_file()
+
+
+def load_dataset(
+    data: Path | None = None, *, isic_csv: Path | None = None, images: Path | None = None, ham_metadata: Path | None = None
+) -> Dataset:
+    """HAM10000 layout under ``data``, or the ISIC 2018 Task 3 CSV with an image folder."""
+    if isic_csv is not None:
+        if images is None:
+            raise DatasetError("--isic-csv needs --images (the folder holding <image>.jpg)")
+        return read_isic2018_groundtruth(isic_csv, images, ham_metadata=ham_metadata)
+    if data is None:
+        raise DatasetError("no dataset given: pass --data DIR (HAM10000 layout) or --isic-csv/--images")
+    return read_ham10000(data, image_dirs=[images] if images else None)
+
+
+def prepare(cfg: TrainConfig, dataset: Dataset, *, split_file: Path | None = None) -> PreparedData:
+    """Split by lesion (or reuse ``split_file``) and decode the images at the model size."""
+    split = read_split(split_file, dataset) if split_file else lesion_split(dataset, val_fraction=cfg.val_fraction, seed=cfg.split_seed)
+    log(f"split: {split.summary()}")
+    train_x = load_images(split.train, cfg.image_size, label="decode train")
+    val_x = load_images(split.val, cfg.image_size, label="decode val")
+    train_y = np.array([r.label_index for r in split.train], dtype=np.int64)
+    val_y = np.array([r.label_index for r in split.val], dtype=np.int64)
+    return PreparedData(dataset, split, is_synthetic(dataset.root), train_x, train_y, val_x, val_y)
+
+
+def provenance(prepared: PreparedData, cfg: TrainConfig) -> dict:
+    """The manifest's ``data`` block."""
+    split = prepared.split
+    summary = split.summary()
+    return {
+        "dataset": "synthetic-ham10000-layout" if prepared.synthetic else prepared.dataset.name,
+        "synthetic": prepared.synthetic,
+        "split_seed": cfg.split_seed if split.seed < 0 else split.seed,
+        "split_file": "split.csv",
+        "val_fraction": cfg.val_fraction,
+        "n_images": summary["n_images"],
+        "n_lesions": summary["n_lesions"],
+        "class_counts": split.class_counts(),
+        "metadata_sha256": prepared.dataset.metadata_sha256,
+        "licence": SYNTHETIC_LICENCE if prepared.synthetic else HAM10000_LICENCE,
+        "labels": list(LABELS),
+    }
+
+
+def code_revision() -> str:
+    """Git commit of the pipeline code ("+dirty" when it has uncommitted changes), or "unknown"."""
+    root = Path(__file__).resolve().parent.parent
+    git = ["git", "-C", str(root)]
+    try:
+        sha = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True)  # noqa: S603
+        dirty = subprocess.run(  # noqa: S603
+            [*git, "status", "--porcelain", "--", "model_pipeline"], capture_output=True, text=True, timeout=10, check=False
+        )
+        sha, dirty = sha.stdout.strip(), dirty.stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def train_run(cfg: TrainConfig, dataset: Dataset, run_dir: Path, *, split_file: Path | None = None) -> Path:
+    """Train the ensemble into ``run_dir``: model.h5, config.json, split.csv, data.json, history."""
+    from model_pipeline.train import save_h5, train_ensemble  # TensorFlow import is slow: defer
+
+    cfg.validate()
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    prepared = prepare(cfg, dataset, split_file=split_file)
+    write_split(prepared.split, run_dir / "split.csv")
+    (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    (run_dir / "data.json").write_text(json.dumps(provenance(prepared, cfg), indent=2))
+    model, summary = train_ensemble(cfg, prepared.train_x, prepared.train_y, prepared.val_x, prepared.val_y, run_dir)
+    save_h5(model, run_dir / "model.h5")
+    summary["code_revision"] = code_revision()
+    (run_dir / "training_history.json").write_text(json.dumps(summary, indent=2))
+    log(f"saved {run_dir / 'model.h5'}")
+    return run_dir
+
+
+def _split_data(run_dir: Path, dataset: Dataset, cfg: TrainConfig) -> PreparedData:
+    split_file = Path(run_dir) / "split.csv"
+    if not split_file.is_file():
+        raise DatasetError(f"{split_file} not found (run the train step first)")
+    return prepare(cfg, dataset, split_file=split_file)
+
+
+def run_config(run_dir: Path) -> TrainConfig:
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise DatasetError(f"{path} not found (run the train step first)")
+    return TrainConfig.from_file(path)
+
+
+def convert_run(run_dir: Path, dataset: Dataset, version: str) -> dict:
+    """``model.h5`` -> ``model_int8.tflite`` + ``model_fp16.tflite`` with metadata and ``labels.txt``."""
+    import keras
+
+    from model_pipeline.bundle.writer import AUTHOR, model_texts
+    from model_pipeline.export.metadata import write_labels, write_metadata
+    from model_pipeline.export.quantization import Quantization, representative_indices
+    from model_pipeline.export.tflite import convert
+
+    run_dir = Path(run_dir)
+    cfg = run_config(run_dir)
+    data = json.loads((run_dir / "data.json").read_text())
+    prepared = _split_data(run_dir, dataset, cfg)
+    model = keras.models.load_model(run_dir / "model.h5", compile=False)
+    rep_idx = representative_indices(prepared.train_y, cfg.representative_samples, seed=cfg.split_seed)
+    rep = prepared.train_x[rep_idx]
+    labels = write_labels(run_dir / "labels.txt")
+    texts = model_texts(bool(data["synthetic"]), version, data["dataset"])
+    sizes = {}
+    for quant, name in ((Quantization.for_int8(rep), "model_int8.tflite"), (Quantization.for_float16(), "model_fp16.tflite")):
+        log(f"converting {name} ({len(rep)} calibration images)" if quant.variant == "int8" else f"converting {name}")
+        flat = convert(model, quant)
+        flat = write_metadata(
+            flat,
+            name=texts["name"],
+            description=texts["description"],
+            version=version,
+            author=AUTHOR,
+            licence=data["licence"],
+            labels_path=labels,
+        )
+        (run_dir / name).write_bytes(flat)
+        sizes[name] = len(flat)
+    meta = {
+        "version": version,
+        "code_revision": code_revision(),
+        "representative_images": len(rep),
+        "representative_class_counts": dict(
+            zip(LABELS, np.bincount(prepared.train_y[rep_idx], minlength=len(LABELS)).tolist(), strict=False)
+        ),
+    }
+    (run_dir / "model_meta.json").write_text(json.dumps(meta, indent=2))
+    log(f"converted: {sizes}")
+    return meta
+
+
+def evaluate_run(run_dir: Path, dataset: Dataset, *, latency_runs: int = 50) -> dict:
+    """Evaluate the run's three variants on its validation split (report.json/.md + PNGs)."""
+    from model_pipeline.evaluate import evaluate_dir
+
+    run_dir = Path(run_dir)
+    cfg = run_config(run_dir)
+    data = json.loads((run_dir / "data.json").read_text())
+    prepared = _split_data(run_dir, dataset, cfg)
+    title = "SYNTHETIC data" if data["synthetic"] else data["dataset"]
+    return evaluate_dir(run_dir, prepared.val_x, prepared.val_y, title=title, latency_runs=latency_runs)
+
+
+def assemble_run(run_dir: Path, n_members: int | None = None) -> Path:
+    """Build ``model.h5`` from the member checkpoints that finished (for a run stopped early)."""
+    from model_pipeline.models.ensemble import build_ensemble, build_member
+    from model_pipeline.train import save_h5
+
+    run_dir = Path(run_dir)
+    cfg = run_config(run_dir)
+    if n_members is None:  # members whose training finished are recorded in training_history.json
+        history = run_dir / "training_history.json"
+        n_members = len(json.loads(history.read_text())["members"]) if history.is_file() else 0
+    members, specs = [], []
+    for i, spec in enumerate(cfg.members[:n_members]):
+        checkpoint = run_dir / f"member{i}.best.weights.h5"
+        if not checkpoint.is_file():
+            raise DatasetError(f"{checkpoint} not found")
+        model = build_member(spec, i, cfg.image_size)
+        model.load_weights(checkpoint)
+        members.append(model)
+        specs.append(spec)
+    if not members:
+        raise DatasetError(f"{run_dir}: no finished ensemble member to assemble")
+    save_h5(build_ensemble(members, specs, cfg.image_size), run_dir / "model.h5")
+    if len(specs) != len(cfg.members):
+        # the frozen config must describe the model that was actually saved
+        import dataclasses
+
+        (run_dir / "config.json").write_text(json.dumps(dataclasses.replace(cfg, members=tuple(specs)).to_dict(), indent=2))
+    log(f"assembled {len(members)} member(s) into {run_dir / 'model.h5'}")
+    return run_dir / "model.h5"

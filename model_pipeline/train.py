@@ -1,0 +1,206 @@
+"""Train the ensemble members (early stopping on validation balanced accuracy) and save ``model.h5``."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from model_pipeline.config import MemberSpec, TrainConfig
+from model_pipeline.data.tfdata import class_sample_weights, train_dataset
+from model_pipeline.labels import LABELS, MEL_INDEX
+from model_pipeline.metrics import balanced_accuracy, confusion, per_class_recall
+from model_pipeline.models.ensemble import build_ensemble, build_member
+from model_pipeline.progress import log
+
+
+@dataclass
+class MemberResult:
+    model: keras.Model
+    best_epoch: int
+    best_balanced_accuracy: float
+    history: list[dict]
+    seconds: float
+
+
+def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Probabilities for uint8 images, batch by batch, in inference mode."""
+    out = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size].astype(np.float32)
+        out.append(np.asarray(model(batch, training=False)))
+    return np.concatenate(out, axis=0) if out else np.zeros((0, len(LABELS)), np.float32)
+
+
+class _Schedule(keras.callbacks.Callback):
+    """Cosine LR with linear warm-up, set per batch; shortens itself to fit a wall-clock budget."""
+
+    def __init__(self, cfg: TrainConfig, steps_per_epoch: int):
+        super().__init__()
+        self.cfg = cfg
+        self.steps = steps_per_epoch
+        self.total_epochs = cfg.epochs
+        self.step = 0
+        self.epoch_start = 0.0
+
+    def lr_at(self, step: int) -> float:
+        warm = self.cfg.warmup_epochs * self.steps
+        total = max(self.total_epochs * self.steps, warm + 1)
+        if step < warm:
+            return self.cfg.learning_rate * (step + 1) / warm
+        progress = min(1.0, (step - warm) / max(total - warm, 1))
+        return self.cfg.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(self.lr_at(self.step))
+        self.step += 1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        budget = self.cfg.max_minutes_per_member
+        if epoch == 0 and budget:
+            per_epoch = time.monotonic() - self.epoch_start
+            affordable = max(2, int(budget * 60 / max(per_epoch, 1e-6)))
+            if affordable < self.total_epochs:
+                log(f"  budget {budget:.0f} min at {per_epoch:.0f}s/epoch: schedule shortened to {affordable} epochs")
+                self.total_epochs = affordable
+        if epoch + 1 >= self.total_epochs:
+            self.model.stop_training = True
+
+
+class _ValidationMonitor(keras.callbacks.Callback):
+    """Balanced accuracy + melanoma recall on validation each epoch; best checkpoint; early stopping."""
+
+    def __init__(self, val_x, val_y, patience: int, checkpoint: Path, name: str):
+        super().__init__()
+        self.val_x, self.val_y = val_x, val_y
+        self.patience = patience
+        self.checkpoint = checkpoint
+        self.name = name
+        self.best = -1.0
+        self.best_epoch = -1
+        self.history: list[dict] = []
+        self.t0 = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.t0 = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        train_seconds = time.monotonic() - self.t0
+        probs = predict_probs(self.model, self.val_x)
+        pred = probs.argmax(axis=1)
+        bacc = balanced_accuracy(self.val_y, pred)
+        recall = per_class_recall(confusion(self.val_y, pred))
+        entry = {
+            "epoch": epoch + 1,
+            "loss": float((logs or {}).get("loss", float("nan"))),
+            "val_balanced_accuracy": bacc,
+            "val_mel_recall": float(recall[MEL_INDEX]),
+            "val_recall": {label: float(r) for label, r in zip(LABELS, recall, strict=False)},
+            "lr": float(self.model.optimizer.learning_rate.numpy()),
+            "epoch_seconds": round(train_seconds, 1),
+        }
+        self.history.append(entry)
+        improved = bacc > self.best
+        if improved:
+            self.best, self.best_epoch = bacc, epoch + 1
+            self.model.save_weights(self.checkpoint)
+        log(
+            f"{self.name} epoch {epoch + 1}: loss {entry['loss']:.4f} val_bacc {bacc:.4f} "
+            f"mel_recall {recall[MEL_INDEX]:.3f} lr {entry['lr']:.2e} {train_seconds:.0f}s" + (" *best*" if improved else "")
+        )
+        if epoch + 1 - self.best_epoch >= self.patience:
+            log(f"{self.name}: early stop, no improvement for {self.patience} epochs")
+            self.model.stop_training = True
+
+
+def train_member(
+    spec: MemberSpec,
+    index: int,
+    cfg: TrainConfig,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    run_dir: Path,
+) -> MemberResult:
+    """Train one member from scratch and restore its best-validation weights."""
+    start = time.monotonic()
+    model = build_member(spec, index, cfg.image_size)
+    weights, per_class = class_sample_weights(train_y, len(LABELS), cfg.class_weight_power)
+    log(
+        f"member {index} ({spec.arch} w={spec.width} seed={spec.seed}): {model.count_params():,} params; "
+        f"class weights {dict(zip(LABELS, [round(w, 2) for w in per_class], strict=False))}"
+    )
+    ds = train_dataset(
+        train_x,
+        train_y,
+        weights,
+        n_classes=len(LABELS),
+        batch_size=min(cfg.batch_size, len(train_x)),
+        augment=cfg.augment,
+        seed=spec.seed,
+    )
+    steps = max(1, len(train_x) // min(cfg.batch_size, len(train_x)))
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=cfg.learning_rate, weight_decay=cfg.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+    )
+    checkpoint = run_dir / f"member{index}.best.weights.h5"
+    monitor = _ValidationMonitor(val_x, val_y, cfg.patience, checkpoint, f"member {index}")
+    model.fit(ds, epochs=cfg.epochs, verbose=0, callbacks=[_Schedule(cfg, steps), monitor])
+    model.load_weights(checkpoint)
+    seconds = time.monotonic() - start
+    log(f"member {index}: best val_bacc {monitor.best:.4f} at epoch {monitor.best_epoch} ({seconds / 60:.1f} min)")
+    return MemberResult(model, monitor.best_epoch, monitor.best, monitor.history, seconds)
+
+
+def train_ensemble(
+    cfg: TrainConfig,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    run_dir: Path,
+) -> tuple[keras.Model, dict]:
+    """Train every member in sequence, combine them, and return (ensemble, training summary)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for i, spec in enumerate(cfg.members):
+        results.append(train_member(spec, i, cfg, train_x, train_y, val_x, val_y, run_dir))
+        (run_dir / "training_history.json").write_text(json.dumps(_summary(cfg, results), indent=2))
+    ensemble = build_ensemble([r.model for r in results], cfg.members, cfg.image_size)
+    summary = _summary(cfg, results)
+    probs = predict_probs(ensemble, val_x)
+    summary["ensemble_val_balanced_accuracy"] = balanced_accuracy(val_y, probs.argmax(axis=1))
+    log(f"ensemble of {len(results)}: val_bacc {summary['ensemble_val_balanced_accuracy']:.4f}")
+    (run_dir / "training_history.json").write_text(json.dumps(summary, indent=2))
+    return ensemble, summary
+
+
+def _summary(cfg: TrainConfig, results: list[MemberResult]) -> dict:
+    return {
+        "members": [
+            {
+                "spec": cfg.to_dict()["members"][i],
+                "best_epoch": r.best_epoch,
+                "best_val_balanced_accuracy": r.best_balanced_accuracy,
+                "train_minutes": round(r.seconds / 60, 2),
+                "history": r.history,
+            }
+            for i, r in enumerate(results)
+        ],
+        "train_minutes_total": round(sum(r.seconds for r in results) / 60, 2),
+    }
+
+
+def save_h5(model: keras.Model, path: Path) -> None:
+    """Save the ensemble as legacy HDF5 without optimizer state (loads with plain load_model)."""
+    model.save(path, include_optimizer=False)
