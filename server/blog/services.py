@@ -1,0 +1,171 @@
+"""Blog writes: clinicians and admins author posts; everyone signed in bookmarks (idempotently)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from blog.error_codes import BlogError
+from blog.models import Bookmark, Post, Tag
+from blog.rendering import make_excerpt, render_markdown
+from core.errors import Conflict, Forbidden, Unprocessable
+from core.permissions import is_admin, require_role
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+MAX_TAGS = 10
+MAX_COVER_PIXELS = 40_000_000
+COVER_MAX_SIDE = 2000
+
+
+def _tags_from_names(names: Iterable[str]) -> list[Tag]:
+    tags: dict[str, Tag] = {}
+    for raw in names:
+        name = " ".join(str(raw).split())
+        slug = slugify(name)[:50]
+        if not slug:
+            raise Unprocessable(f"'{raw}' is not a usable tag (use letters or digits).", code=BlogError.INVALID_TAG)
+        if slug not in tags:
+            tags[slug], _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name[:50]})
+    if len(tags) > MAX_TAGS:
+        raise Unprocessable(f"At most {MAX_TAGS} tags per post.", code=BlogError.INVALID_TAG)
+    return list(tags.values())
+
+
+def _unique_slug(title: str) -> str:
+    base = slugify(title)[:200].strip("-") or "post"
+    slug, n = base, 2
+    while Post.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and timezone.is_naive(value):
+        raise Unprocessable("published_at needs a time zone offset (ISO 8601, e.g. 2026-05-01T09:00:00+02:00).", code="validation_error")
+    return value
+
+
+@transaction.atomic
+def post_create(
+    *,
+    author: User,
+    title: str,
+    body: str,
+    tags: Iterable[str] = (),
+    published_at: datetime | None = None,
+    excerpt: str = "",
+    slug: str | None = None,
+) -> Post:
+    """A clinician or admin writes a post; without published_at it is a draft only they can see."""
+    require_role(author, "clinician")
+    if slug:
+        if Post.objects.filter(slug=slug).exists():
+            raise Conflict(f"The slug '{slug}' is already taken.", code=BlogError.SLUG_TAKEN)
+    else:
+        slug = _unique_slug(title)
+    body_html = render_markdown(body)
+    try:
+        with transaction.atomic():
+            post = Post.objects.create(
+                title=title.strip(),
+                slug=slug,
+                body_markdown=body,
+                body_html=body_html,
+                excerpt=excerpt.strip() or make_excerpt(body_html),
+                author=author,
+                published_at=_aware(published_at),
+            )
+    except IntegrityError as exc:  # a concurrent post took the same slug
+        raise Conflict(f"The slug '{slug}' is already taken.", code=BlogError.SLUG_TAKEN) from exc
+    post.tags.set(_tags_from_names(tags))
+    return post
+
+
+def _require_editor(user: User, post: Post) -> None:
+    require_role(user, "clinician")
+    if not is_admin(user) and post.author_id != user.pk:
+        raise Forbidden("Only the post's author (or an admin) can edit it.", code=BlogError.NOT_AUTHOR)
+
+
+@transaction.atomic
+def post_update(*, actor: User, post: Post, data: dict[str, Any]) -> Post:
+    """Change title, body, excerpt, tags or publication time; the slug (the post's address) stays."""
+    _require_editor(actor, post)
+    fields: list[str] = []
+    if "title" in data and data["title"] is not None:
+        post.title = data["title"].strip()
+        fields.append("title")
+    if "body" in data and data["body"] is not None:
+        post.body_markdown = data["body"]
+        post.body_html = render_markdown(data["body"])
+        fields += ["body_markdown", "body_html"]
+        if "excerpt" not in data:
+            post.excerpt = make_excerpt(post.body_html)
+            fields.append("excerpt")
+    if "excerpt" in data:
+        post.excerpt = (data["excerpt"] or "").strip() or make_excerpt(post.body_html)
+        fields.append("excerpt")
+    if "published_at" in data:
+        post.published_at = _aware(data["published_at"])
+        fields.append("published_at")
+    if fields:
+        post.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    if "tags" in data and data["tags"] is not None:
+        post.tags.set(_tags_from_names(data["tags"]))
+    return post
+
+
+@transaction.atomic
+def post_set_cover(*, actor: User, post: Post, content: bytes) -> Post:
+    """Re-encode an uploaded cover from its pixels (orientation applied, metadata dropped) as JPEG."""
+    _require_editor(actor, post)
+    Image.MAX_IMAGE_PIXELS = MAX_COVER_PIXELS
+    try:
+        with Image.open(io.BytesIO(content)) as img:
+            img.load()
+            image = ImageOps.exif_transpose(img).convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise Unprocessable("The cover must be a JPEG, PNG or WebP image.", code=BlogError.INVALID_IMAGE) from exc
+    image.thumbnail((COVER_MAX_SIDE, COVER_MAX_SIDE))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, optimize=True)
+    old = post.cover_image.name if post.cover_image else None
+    post.cover_image.save(f"{post.slug}.jpg", ContentFile(out.getvalue()), save=False)
+    post.save(update_fields=["cover_image", "updated_at"])
+    if old and old != post.cover_image.name:
+        storage, name = post.cover_image.storage, old
+        transaction.on_commit(lambda: storage.delete(name))
+    return post
+
+
+def bookmark_add(*, user: User, post: Post) -> None:
+    """Idempotent: bookmarking twice leaves one bookmark."""
+    try:
+        with transaction.atomic():
+            Bookmark.objects.get_or_create(user=user, post=post)
+    except IntegrityError:
+        pass  # a concurrent request created it: the outcome is the same
+
+
+def bookmark_remove(*, user: User, post: Post) -> None:
+    """Idempotent: removing a bookmark that is not there is fine."""
+    Bookmark.objects.filter(user=user, post=post).delete()
+
+
+def posts_detach_author(user: User) -> None:
+    """Account deletion hook: unpublished drafts go with the account; published posts stay, unsigned."""
+    for post in Post.objects.filter(author=user, published_at__isnull=True):
+        if post.cover_image:
+            post.cover_image.delete(save=False)
+        post.delete()
+    Post.objects.filter(author=user).update(author=None)
