@@ -70,7 +70,9 @@ def update_post(request: HttpRequest, slug: str, payload: PostPatch) -> Post:
 
 
 @router.post(
-    "/posts/{slug}/cover", auth=jwt_auth, response={200: PostDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+    "/posts/{slug}/cover",
+    auth=jwt_auth,
+    response={200: PostDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut},
 )
 def upload_post_cover(request: HttpRequest, slug: str, image: File[UploadedFile]) -> Post:
     user = _user(request)

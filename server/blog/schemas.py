@@ -67,7 +67,9 @@ class PostIn(StrictSchema):
     excerpt: str = Field("", max_length=300)
     tags: list[str] = Field(default_factory=list, max_length=10)
     slug: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-    published_at: datetime | None = Field(None, description="Omit or null for a draft; ISO 8601 with offset to publish (future: scheduled).")
+    published_at: datetime | None = Field(
+        None, description="Omit or null for a draft; ISO 8601 with offset to publish (future: scheduled)."
+    )
 
 
 class PostPatch(StrictSchema):

@@ -60,7 +60,7 @@ class OrderLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["product", "product_name", "product_sku", "quantity", "unit_price_minor", "line_total_minor"]
-    readonly_fields = fields
+    readonly_fields = ["product", "product_name", "product_sku", "quantity", "unit_price_minor", "line_total_minor"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -103,7 +103,11 @@ def set_order_status(request: HttpRequest, order_id: int, payload: OrderStatusIn
     "/orders/{order_id}/receipt.pdf",
     auth=jwt_auth,
     response={401: ErrorOut, 404: ErrorOut},
-    openapi_extra={"responses": {200: {"description": "The receipt", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},
+    openapi_extra={
+        "responses": {
+            200: {"description": "The receipt", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+        }
+    },
 )
 def download_order_receipt(request: HttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_get(user=_user(request), order_id=order_id, owner_only=True)

@@ -104,7 +104,9 @@ class OrderLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="shop_orderline_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price_minor__gte=0), name="shop_orderline_price_non_negative"),
-            models.CheckConstraint(condition=Q(line_total_minor=F("quantity") * F("unit_price_minor")), name="shop_orderline_total_is_product"),
+            models.CheckConstraint(
+                condition=Q(line_total_minor=F("quantity") * F("unit_price_minor")), name="shop_orderline_total_is_product"
+            ),
             models.UniqueConstraint(fields=["order", "product"], name="shop_orderline_product_once"),
         ]
 

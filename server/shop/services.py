@@ -268,6 +268,8 @@ def order_place(*, user: User, items: Iterable[CartLine | tuple[int, int]], idem
 
 def _restock(order: Order) -> None:
     for line in sorted(order.lines.exclude(product=None), key=lambda x: x.product_id or 0):
+        if line.product_id is None:
+            continue
         Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity, updated_at=timezone.now())
 
 

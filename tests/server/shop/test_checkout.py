@@ -50,7 +50,11 @@ def test_checkout_takes_server_prices_adds_tax_and_takes_stock(as_user, patient,
     lines = {line["name"]: line for line in order["lines"]}
     assert set(lines["SPF 50 sunscreen"]) == LINE_KEYS
     assert lines["SPF 50 sunscreen"] == {
-        "product_id": sunscreen.pk, "name": "SPF 50 sunscreen", "quantity": 2, "unit_price_minor": 1490, "line_total_minor": 2980,
+        "product_id": sunscreen.pk,
+        "name": "SPF 50 sunscreen",
+        "quantity": 2,
+        "unit_price_minor": 1490,
+        "line_total_minor": 2980,
     }
     assert lines["Lesion rulers"]["line_total_minor"] == 690
     assert Product.objects.get(pk=sunscreen.pk).stock == 8
@@ -152,7 +156,9 @@ def test_unknown_and_inactive_products_are_422_and_write_nothing(as_user, patien
     good = ProductFactory(stock=5)
     retired = ProductFactory(name="Old lotion", stock=5, active=False)
 
-    unknown = as_user(patient).post("/api/v1/orders", {"items": [{"product_id": good.pk, "quantity": 1}, {"product_id": 987654, "quantity": 1}]})
+    unknown = as_user(patient).post(
+        "/api/v1/orders", {"items": [{"product_id": good.pk, "quantity": 1}, {"product_id": 987654, "quantity": 1}]}
+    )
     assert unknown.status_code == 422
     assert unknown.json()["code"] == "unknown_product"
     assert unknown.json()["product_id"] == 987654
@@ -168,7 +174,9 @@ def test_unknown_and_inactive_products_are_422_and_write_nothing(as_user, patien
 def test_mixed_currencies_are_refused(as_user, patient):
     eur = ProductFactory(currency="EUR")
     usd = ProductFactory(currency="USD")
-    response = as_user(patient).post("/api/v1/orders", {"items": [{"product_id": eur.pk, "quantity": 1}, {"product_id": usd.pk, "quantity": 1}]})
+    response = as_user(patient).post(
+        "/api/v1/orders", {"items": [{"product_id": eur.pk, "quantity": 1}, {"product_id": usd.pk, "quantity": 1}]}
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "mixed_currencies"
     _nothing_written(eur, usd, stocks=[10, 10])

@@ -48,7 +48,9 @@ def test_200_checkouts_for_50_units_make_exactly_50_orders(caplog):
     # Given 50 units and 200 customers who each want one
     product = ProductFactory(name="Dermatoscope clip", stock=50)
     tokens = [token_for(u) for u in UserFactory.create_batch(200)]
-    jobs = [(token, {"items": [{"product_id": product.pk, "quantity": 1}]}, {"Idempotency-Key": f"k-{i}"}) for i, token in enumerate(tokens)]
+    jobs = [
+        (token, {"items": [{"product_id": product.pk, "quantity": 1}]}, {"Idempotency-Key": f"k-{i}"}) for i, token in enumerate(tokens)
+    ]
 
     # When they all check out at once
     began = time.perf_counter()
@@ -92,7 +94,9 @@ def test_100_multi_product_carts_in_shuffled_order_never_deadlock_for_users(capl
     elapsed = time.perf_counter() - began
 
     statuses = Counter(status for status, _ in results)
-    print(f"\n100 shuffled multi-product carts with {THREADS} threads: {dict(statuses)} in {elapsed:.2f}s, {_retries(caplog)} retried transactions")
+    print(
+        f"\n100 shuffled multi-product carts with {THREADS} threads: {dict(statuses)} in {elapsed:.2f}s, {_retries(caplog)} retried transactions"
+    )
     # Every answer is an order or a clean out-of-stock: no deadlock, no 5xx
     assert set(statuses) <= {201, 409}, results
     assert all(body["code"] == "out_of_stock" for status, body in results if status == 409)
