@@ -32,6 +32,7 @@ class FakeExpo:
         self.receipts: dict[str, dict[str, Any]] = {}
         self.receipt_unregistered: set[str] = set()  # tokens whose receipts say DeviceNotRegistered
         self.in_flight = threading.Event()  # set while a request has been counted but not yet answered
+        self.payloads: list[dict[str, Any]] = []  # every accepted message as sent
         self.first_seen: dict[int, float] = {}  # notification id -> first acceptance (monotonic seconds)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -118,6 +119,7 @@ class FakeExpo:
                     continue
                 nid = int((m.get("data") or {}).get("notification_id", 0))
                 self.accepted[(token, nid)] += 1
+                self.payloads.append(m)
                 self.first_seen.setdefault(nid, time.monotonic())
                 ticket_id = uuid.uuid4().hex
                 self.receipts[ticket_id] = (
