@@ -89,7 +89,11 @@ def open_checked(data: bytes) -> tuple[Image.Image, str]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=formats)  # header only: no pixels yet
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _error("The photo declares too many pixels.", ScreeningError.PHOTO_TOO_MANY_PIXELS, 422) from exc
+        raise _error(
+            f"The photo declares too many pixels; the limit is {max_pixels():,} pixels and {max_side()} per side.",
+            ScreeningError.PHOTO_TOO_MANY_PIXELS,
+            422,
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise _error(f"The photo could not be read as a {kind} image (corrupt or truncated).", ScreeningError.PHOTO_CORRUPT, 422) from exc
     width, height = image.size

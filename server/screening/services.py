@@ -134,10 +134,20 @@ class _Prepared:
     tensor: np.ndarray
 
 
-def _prepare(item: ScreeningInput, model: LoadedModel) -> _Prepared:
+@dataclass
+class _Checked:
+    item: ScreeningInput
+    clean: photos.CleanPhoto
+
+
+def _check(item: ScreeningInput) -> _Checked:
+    """Everything about the input, before the model is touched: bad input never loads a model."""
     _check_fields(item)
-    clean = photos.clean_photo(item.photo)
-    return _Prepared(item=item, clean=clean, tensor=preprocess_pil(clean.image, model.size))
+    return _Checked(item=item, clean=photos.clean_photo(item.photo))
+
+
+def _prepare(checked: _Checked, model: LoadedModel) -> _Prepared:
+    return _Prepared(item=checked.item, clean=checked.clean, tensor=preprocess_pil(checked.clean.image, model.size))
 
 
 def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction) -> tuple[Screening, bool]:
@@ -201,8 +211,9 @@ def screening_create(*, owner: User, item: ScreeningInput) -> tuple[Screening, b
     existing = _existing(owner, item)
     if existing is not None:
         return existing, False
+    checked = _check(item)
     model = ENGINE.current()
-    prepared = _prepare(item, model)
+    prepared = _prepare(checked, model)
     prediction = ENGINE.predict(prepared.tensor, model)
     return _persist(owner=owner, prepared=prepared, prediction=prediction)
 
@@ -246,14 +257,15 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
         else:
             todo.append((index, item))
 
-    if todo:
+    checked: list[tuple[int, _Checked]] = []
+    for index, item in todo:
+        try:
+            checked.append((index, _check(item)))
+        except ApplicationError as exc:
+            outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="error", error=exc)
+    if checked:
         model = ENGINE.current()
-        prepared: list[tuple[int, _Prepared]] = []
-        for index, item in todo:
-            try:
-                prepared.append((index, _prepare(item, model)))
-            except ApplicationError as exc:
-                outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="error", error=exc)
+        prepared = [(index, _prepare(c, model)) for index, c in checked]
         predictions = ENGINE.predict_many([p.tensor for _, p in prepared], model)
         for (index, prep), prediction in zip(prepared, predictions, strict=True):
             try:

@@ -34,8 +34,9 @@ def signing_key_file(tmp_path_factory: Any) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def screening_settings(settings: Any, bundle_root: Path, signing_key_file: Path, monkeypatch: Any) -> Any:
+def screening_settings(settings: Any, bundle_root: Path, signing_key_file: Path, monkeypatch: Any, tmp_path: Path) -> Any:
     monkeypatch.delenv("MODEL_SIGNING_KEY", raising=False)
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.MODEL_ARTIFACTS_DIR = bundle_root
     settings.MODEL_SIGNING_KEY_FILE = signing_key_file
     settings.SCREENING_MODEL_CHECK_SECONDS = 0
