@@ -10,6 +10,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
@@ -225,7 +226,8 @@ def _place_once(*, user: User, cart: list[CartLine], key: str | None, request_ha
 
         send_order_receipt(order_id)
 
-    transaction.on_commit(enqueue_receipt)
+    # robust: a queue outage must not turn a committed order into an error; the sweeper sends it later.
+    transaction.on_commit(enqueue_receipt, robust=True)
     return order
 
 
@@ -339,6 +341,17 @@ def order_send_receipt(*, order_id: int) -> bool:
     order.receipt_sent_at = timezone.now()
     order.save(update_fields=["receipt_sent_at"])
     return True
+
+
+def order_receipts_due(*, older_than: timedelta = timedelta(minutes=10), within: timedelta = timedelta(days=7)) -> list[int]:
+    """Orders whose receipt e-mail never went out (a lost queue message): the sweeper's work list."""
+    now = timezone.now()
+    return list(
+        Order.objects.filter(receipt_sent_at__isnull=True, created_at__lte=now - older_than, created_at__gte=now - within)
+        .exclude(customer_email="")
+        .exclude(status=OrderStatus.CANCELLED)
+        .values_list("pk", flat=True)[:500]
+    )
 
 
 def orders_detach_user(user: User) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -11,7 +12,7 @@ from pypdf import PdfReader
 from accounts import services as account_services
 from shop import services
 from shop.models import Order, OrderStatus, Product
-from shop.tasks import send_order_receipt
+from shop.tasks import send_missing_receipts, send_order_receipt
 from tests.server.factories import DEFAULT_PASSWORD, UserFactory
 from tests.server.shop.factories import ProductFactory
 
@@ -219,3 +220,21 @@ def test_account_deletion_keeps_orders_but_not_personal_data(patient, admin_user
     assert kept[paid.pk].status == "paid"
     assert kept[paid.pk].lines.get().quantity == 3
     assert Product.objects.get(pk=product.pk).stock == 7  # the pending order's 2 came back
+
+
+def test_a_lost_queue_message_is_swept_up_later(patient):
+    # Given an order whose receipt message never reached the queue (no on_commit callbacks ran)
+    product = ProductFactory(stock=5)
+    order = _place(patient, (product, 1))
+    assert mail.outbox == []
+    Order.objects.filter(pk=order.pk).update(created_at=order.created_at - timedelta(minutes=30))
+    cancelled = _place(patient, (product, 1))
+    services.order_cancel(user=patient, order_id=cancelled.pk)
+    Order.objects.filter(pk=cancelled.pk).update(created_at=order.created_at - timedelta(minutes=30))
+
+    # When the periodic sweeper runs (twice)
+    send_missing_receipts.call_local()
+    send_missing_receipts.call_local()
+
+    # Then exactly one receipt went out, for the live order
+    assert [m.subject for m in mail.outbox] == [f"Your receipt for order {order.number}"]
