@@ -179,7 +179,8 @@ def _claim_batch(*, now: datetime, only_ids: list[int] | None) -> tuple[str, lis
         qs = qs.filter(id__in=only_ids)
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True)
-    candidates = list(qs[: push.MAX_MESSAGES_PER_REQUEST])
+    batch = max(1, min(int(_setting("NOTIFICATION_BATCH_SIZE", push.MAX_MESSAGES_PER_REQUEST)), push.MAX_MESSAGES_PER_REQUEST))
+    candidates = list(qs[:batch])
     if not candidates:
         return "", [], []
     user_ids = {n.user_id for n in candidates}
@@ -193,7 +194,7 @@ def _claim_batch(*, now: datetime, only_ids: list[int] | None) -> tuple[str, lis
     claimed: list[Notification] = []
     to_create: list[Delivery] = []
     to_resend: list[int] = []
-    budget = push.MAX_MESSAGES_PER_REQUEST
+    budget = batch
     for notification in candidates:
         targets: list[tuple[Device, Delivery | None]] = []
         for device in devices_by_user.get(notification.user_id, []):

@@ -33,7 +33,7 @@ class FakeExpo:
         self.receipt_unregistered: set[str] = set()  # tokens whose receipts say DeviceNotRegistered
         self.in_flight = threading.Event()  # set while a request has been counted but not yet answered
         self.payloads: list[dict[str, Any]] = []  # every accepted message as sent
-        self.first_seen: dict[int, float] = {}  # notification id -> first acceptance (monotonic seconds)
+        self.first_seen: dict[int, float] = {}  # notification id -> first acceptance (epoch seconds)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -72,7 +72,11 @@ class FakeExpo:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class QuietServer(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client killed mid-request (the SIGKILL test) is expected, not an error
+
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -120,7 +124,7 @@ class FakeExpo:
                 nid = int((m.get("data") or {}).get("notification_id", 0))
                 self.accepted[(token, nid)] += 1
                 self.payloads.append(m)
-                self.first_seen.setdefault(nid, time.monotonic())
+                self.first_seen.setdefault(nid, time.time())
                 ticket_id = uuid.uuid4().hex
                 self.receipts[ticket_id] = (
                     {"status": "error", "message": "gone", "details": {"error": "DeviceNotRegistered"}}
