@@ -72,7 +72,7 @@ def create_order(
     return Status(201, order)
 
 
-@router.get("/orders", auth=jwt_auth, response=list[OrderOut])
+@router.get("/orders", auth=jwt_auth, response={200: list[OrderOut], 401: ErrorOut, 403: ErrorOut})
 @paginate(Pages)
 def list_orders(request: HttpRequest, filters: Query[OrderListFilters]) -> object:
     return selectors.order_list(user=_user(request), scope=filters.scope, status=filters.status)
