@@ -10,9 +10,7 @@ from pydantic import Field
 
 from core.schemas import StrictSchema
 from shop.models import Category, Order, OrderLine, OrderStatus, Product
-
-MAX_CART_LINES = 50
-MAX_LINE_QUANTITY = 100
+from shop.services import MAX_CART_LINES, MAX_LINE_QUANTITY
 
 
 def _absolute_media_url(field: Any, context: Any) -> str | None:

@@ -354,6 +354,12 @@ def order_receipts_due(*, older_than: timedelta = timedelta(minutes=10), within:
     )
 
 
+def checkout_keys_purge(*, older_than: timedelta = timedelta(days=30)) -> int:
+    """Forget idempotency keys after a month (their orders stay); a retry that late is a new checkout."""
+    deleted, _ = CheckoutKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
 def orders_detach_user(user: User) -> None:
     """Account deletion hook: cancel pending orders (stock returns), keep the rest anonymised."""
     for order in Order.objects.select_for_update().filter(user=user, status=OrderStatus.PENDING):

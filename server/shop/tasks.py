@@ -28,3 +28,8 @@ def send_missing_receipts() -> int:
         except Exception:
             logger.exception("receipt for order %s failed; the next sweep tries again", order_id)
     return sent
+
+
+@db_periodic_task(crontab(minute="17", hour="3"))
+def purge_old_checkout_keys() -> int:
+    return services.checkout_keys_purge()

@@ -261,3 +261,21 @@ def test_the_database_refuses_negative_stock(db):
     with pytest.raises(IntegrityError), transaction.atomic():
         Product.objects.filter(pk=product.pk).update(stock=F("stock") - 4)
     assert Product.objects.get(pk=product.pk).stock == 3
+
+
+def test_old_idempotency_keys_are_purged_but_orders_stay(as_user, patient):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shop.services import checkout_keys_purge
+
+    product = ProductFactory(stock=10)
+    cart = {"items": [{"product_id": product.pk, "quantity": 1}]}
+    as_user(patient).post("/api/v1/orders", cart, headers={"Idempotency-Key": "old"})
+    as_user(patient).post("/api/v1/orders", cart, headers={"Idempotency-Key": "new"})
+    CheckoutKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=31))
+
+    assert checkout_keys_purge() == 1
+    assert list(CheckoutKey.objects.values_list("key", flat=True)) == ["new"]
+    assert Order.objects.count() == 2
