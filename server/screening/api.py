@@ -10,6 +10,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Status, UploadedFile
 from ninja.errors import HttpError
 from pydantic import ValidationError
@@ -48,7 +49,7 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _read_upload(upload: UploadedFile) -> bytes:
+def _read_upload(upload: Any) -> bytes:
     """Refuse an oversized file by its size before reading it into memory."""
     limit = photos.max_bytes()
     if upload.size is not None and upload.size > limit:
@@ -213,7 +214,7 @@ def get_screening(request: HttpRequest, screening_id: uuid.UUID) -> dict[str, An
 
 
 @screenings_router.get("/screenings/{screening_id}/photo", response={200: None, **E4})
-def get_screening_photo(request: HttpRequest, screening_id: uuid.UUID) -> HttpResponse:
+def get_screening_photo(request: HttpRequest, screening_id: uuid.UUID) -> HttpResponseBase:
     """The stored photo: re-encoded JPEG with no metadata."""
     screening = selectors.screening_get_for(user=_user(request), screening_id=screening_id, action="photo")
     try:
@@ -306,6 +307,6 @@ def get_model_agreement(request: HttpRequest, version: str) -> dict[str, Any]:
 
 
 @models_router.api_operation(["GET", "HEAD"], "/models/{version}/files/{path:name}", response={200: None, 206: None, 304: None, 404: ErrorOut, 416: ErrorOut})
-def download_model_file(request: HttpRequest, version: str, name: str) -> HttpResponse:
+def download_model_file(request: HttpRequest, version: str, name: str) -> HttpResponseBase:
     """Stream one bundle file: `ETag` is its sha256, `If-None-Match` gives 304, `Range` gives 206."""
     return delivery.serve_file(request, selectors.model_version_get(version), name)

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"

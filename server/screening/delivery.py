@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from core.errors import ApplicationError, NotFound
 from screening.error_codes import ScreeningError
@@ -76,7 +77,7 @@ def _stream(path: Path, start: int, length: int) -> Iterator[bytes]:
             yield block
 
 
-def serve_file(request: HttpRequest, mv: ModelVersion, name: str) -> HttpResponse:
+def serve_file(request: HttpRequest, mv: ModelVersion, name: str) -> HttpResponseBase:
     entry = mv.file_entry(name)
     if entry is None:
         raise NotFound(f"Model {mv.version} has no file {name!r}.", code=ScreeningError.MODEL_FILE_NOT_FOUND)
@@ -96,10 +97,10 @@ def serve_file(request: HttpRequest, mv: ModelVersion, name: str) -> HttpRespons
 
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and _etag_matches(if_none_match, etag):
-        response = HttpResponse(status=304)
+        not_modified = HttpResponse(status=304)
         for key, value in headers.items():
-            response[key] = value
-        return response
+            not_modified[key] = value
+        return not_modified
 
     byte_range = None
     range_header = request.headers.get("Range")
@@ -109,10 +110,10 @@ def serve_file(request: HttpRequest, mv: ModelVersion, name: str) -> HttpRespons
             try:
                 byte_range = parse_range(range_header, size)
             except RangeNotSatisfiable as exc:
-                response = JsonResponse({"detail": exc.message, "code": exc.code}, status=416)
-                response["Content-Range"] = f"bytes */{size}"
-                response["ETag"] = etag
-                return response
+                refused = JsonResponse({"detail": exc.message, "code": exc.code}, status=416)
+                refused["Content-Range"] = f"bytes */{size}"
+                refused["ETag"] = etag
+                return refused
     content_type = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
     if byte_range is None:
         start, length, status = 0, size, 200

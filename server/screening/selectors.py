@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.apps import apps
@@ -111,9 +110,9 @@ def screening_list(*, user: User, filters: ScreeningFilters, page: int, page_siz
     """One page of the screenings `user` may see, newest first; non-owner rows are audited."""
     qs = screenings_visible_to(user)
     if filters.date_from:
-        qs = qs.filter(captured_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=dt_timezone.utc))
+        qs = qs.filter(captured_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=UTC))
     if filters.date_to:
-        qs = qs.filter(captured_at__lte=datetime.combine(filters.date_to, time.max, tzinfo=dt_timezone.utc))
+        qs = qs.filter(captured_at__lte=datetime.combine(filters.date_to, time.max, tzinfo=UTC))
     if filters.risk:
         qs = qs.filter(risk=filters.risk)
     if filters.label:

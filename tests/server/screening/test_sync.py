@@ -17,7 +17,7 @@ from tests.server.screening.conftest import VERSION_A, image_bytes, upload
 
 
 def _item(i: int, key: uuid.UUID | None = None, **extra: Any) -> tuple[dict[str, Any], bytes]:
-    captured = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=i)
+    captured = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=i)
     meta = {
         "client_uuid": str(key or uuid.uuid4()),
         "captured_at": captured.isoformat(),
@@ -59,7 +59,7 @@ def test_item_errors_are_reported_per_item(registry: Any, patient: Any, as_user:
     ok = _item(1)
     missing_file = ({**_item(2)[0], "photo": "nope"}, None)
     bad_schema = ({"client_uuid": "not-a-uuid", "captured_at": "2026-11-01T08:00:00Z", "photo": "p9"}, None)
-    future = _item(4, captured_at=(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).isoformat())
+    future = _item(4, captured_at=(dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat())
     data: dict[str, Any] = {"items": json.dumps([ok[0], missing_file[0], bad_schema[0], future[0]])}
     data["p1"] = upload(ok[1])
     data["p4"] = upload(future[1])
