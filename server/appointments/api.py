@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Status
 from ninja.pagination import paginate
 
@@ -13,8 +13,12 @@ from appointments.models import Appointment, ClinicianProfile
 from appointments.schemas import (
     AppointmentIn,
     AppointmentOut,
+    AvailabilityIn,
+    AvailabilityOut,
     ClinicianDetailOut,
     ClinicianOut,
+    ExceptionCreatedOut,
+    ExceptionIn,
     RescheduleIn,
     SlotListOut,
     StatusIn,
@@ -47,6 +51,38 @@ def list_slots(
 ) -> dict[str, object]:
     slots, zone = selectors.slot_list(clinician_id=clinician_id, first=start, last=end, tz_name=tz or _user(request).time_zone or "UTC")
     return {"items": [{"start": s.start.astimezone(zone), "end": s.end.astimezone(zone)} for s in slots], "time_zone": zone.key}
+
+
+@router.get("/clinicians/{int:clinician_id}/availability", response={200: AvailabilityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def get_availability(request: HttpRequest, clinician_id: int) -> dict[str, object]:
+    profile = selectors.clinician_get(clinician_id=clinician_id)
+    services.require_schedule_manager(actor=_user(request), profile=profile)
+    return selectors.availability_get(profile=profile)
+
+
+@router.put("/clinicians/{int:clinician_id}/availability", response={200: AvailabilityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def set_availability(request: HttpRequest, clinician_id: int, payload: AvailabilityIn) -> dict[str, object]:
+    profile = selectors.clinician_get(clinician_id=clinician_id)
+    services.require_schedule_manager(actor=_user(request), profile=profile)
+    services.availability_set_weekly(profile=profile, windows=[(w.weekday, w.start, w.end) for w in payload.windows])
+    return selectors.availability_get(profile=profile)
+
+
+@router.post("/clinicians/{int:clinician_id}/exceptions", response={201: ExceptionCreatedOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def create_exception(request: HttpRequest, clinician_id: int, payload: ExceptionIn) -> Status[dict[str, object]]:
+    profile = selectors.clinician_get(clinician_id=clinician_id)
+    exception, affected = services.availability_exception_add(
+        actor=_user(request), profile=profile, day=payload.date, start_time=payload.start_time, end_time=payload.end_time, reason=payload.reason
+    )
+    body = {"id": exception.pk, "date": exception.date, "start_time": exception.start_time, "end_time": exception.end_time, "reason": exception.reason}
+    return Status(201, {**body, "affected_appointment_ids": affected})
+
+
+@router.delete("/clinicians/{int:clinician_id}/exceptions/{int:exception_id}", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def delete_exception(request: HttpRequest, clinician_id: int, exception_id: int) -> HttpResponse:
+    profile = selectors.clinician_get(clinician_id=clinician_id)
+    services.availability_exception_remove(actor=_user(request), profile=profile, exception_id=exception_id)
+    return HttpResponse(status=204)
 
 
 @router.post("/appointments", response={200: AppointmentOut, 201: AppointmentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})

@@ -24,3 +24,4 @@ class AppointmentsError(StrEnum):
     NOT_STARTED = "not_started"
     INVALID_STATUS = "invalid_status"
     INVALID_AVAILABILITY = "invalid_availability"
+    EXCEPTION_NOT_FOUND = "exception_not_found"

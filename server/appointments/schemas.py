@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from typing import Any
 
 from ninja import Schema
@@ -102,3 +103,45 @@ class AppointmentOut(Schema):
     @staticmethod
     def resolve_created_at(obj: Appointment, context: Any) -> datetime:
         return obj.created_at.astimezone(viewer_zone(context))
+
+
+class WindowIn(StrictSchema):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday")
+    start: time = Field(description="Local wall-clock time in the clinician's zone, HH:MM")
+    end: time
+
+
+class AvailabilityIn(StrictSchema):
+    windows: list[WindowIn] = Field(max_length=70)
+
+
+class WindowOut(Schema):
+    weekday: int
+    start: time
+    end: time
+
+
+class ExceptionIn(StrictSchema):
+    date: dt.date
+    start_time: time | None = None
+    end_time: time | None = None
+    reason: str = Field(default="", max_length=200)
+
+
+class ExceptionOut(Schema):
+    id: int
+    date: dt.date
+    start_time: time | None
+    end_time: time | None
+    reason: str
+
+
+class ExceptionCreatedOut(ExceptionOut):
+    affected_appointment_ids: list[int] = Field(description="Booked appointments inside the blocked time: kept; cancel or move them")
+
+
+class AvailabilityOut(Schema):
+    time_zone: str
+    slot_minutes: int
+    weekly: list[WindowOut]
+    exceptions: list[ExceptionOut]

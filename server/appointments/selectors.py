@@ -159,3 +159,14 @@ def appointment_get(*, user: User, appointment_id: int) -> Appointment:
     if appointment is None:
         raise NotFound("Appointment not found.", code=AppointmentsError.APPOINTMENT_NOT_FOUND)
     return appointment
+
+
+def availability_get(*, profile: ClinicianProfile) -> dict[str, object]:
+    """Weekly windows and today's-or-later exceptions, in the clinician's own wall-clock."""
+    today = timezone.now().astimezone(zone(profile.time_zone)).date()
+    return {
+        "time_zone": profile.time_zone,
+        "slot_minutes": profile.slot_minutes,
+        "weekly": [{"weekday": w.weekday, "start": w.start_time, "end": w.end_time} for w in profile.availability.all()],
+        "exceptions": list(profile.exceptions.filter(date__gte=today).order_by("date", "start_time")),
+    }

@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import json
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -413,6 +413,51 @@ def clinician_profile_upsert(
         user=user, defaults={"speciality": speciality, "clinic": clinic, "time_zone": tz.key, "slot_minutes": slot_minutes}
     )
     return profile
+
+
+def require_schedule_manager(*, actor: User, profile: ClinicianProfile) -> None:
+    """Only the clinician themselves or an administrator changes a clinician's availability."""
+    if not (is_admin(actor) or actor.pk == profile.user_id):
+        raise Forbidden("Only this clinician or an administrator can change this schedule.", code="permission_denied")
+
+
+@transaction.atomic
+def availability_exception_add(
+    *, actor: User, profile: ClinicianProfile, day: date, start_time: time | None = None, end_time: time | None = None, reason: str = ""
+) -> tuple[AvailabilityException, list[int]]:
+    """Block a whole day (no times) or a window on one local date. Returns the exception and the ids of booked
+    appointments inside it: they are kept, so the clinician decides whether to cancel or move them."""
+    require_schedule_manager(actor=actor, profile=profile)
+    if (start_time is None) != (end_time is None):
+        raise ApplicationError("Give both start_time and end_time, or neither for a whole day off.", code=AppointmentsError.INVALID_AVAILABILITY, status=422)
+    tz = selectors.zone(profile.time_zone)
+    if day < timezone.now().astimezone(tz).date():
+        raise ApplicationError("That date is in the past.", code=AppointmentsError.INVALID_AVAILABILITY, status=422)
+    if start_time is not None and end_time is not None:
+        _check_grid(start_time, "start_time")
+        _check_grid(end_time, "end_time")
+        if start_time >= end_time:
+            raise ApplicationError("start_time must be before end_time.", code=AppointmentsError.INVALID_AVAILABILITY, status=422)
+        block_start = datetime.combine(day, start_time, tzinfo=tz).astimezone(UTC)
+        block_end = datetime.combine(day, end_time, tzinfo=tz).astimezone(UTC)
+    else:
+        block_start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+        block_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    exception = AvailabilityException.objects.create(clinician=profile, date=day, start_time=start_time, end_time=end_time, reason=reason.strip()[:200])
+    affected = list(
+        Appointment.objects.filter(clinician_id=profile.user_id, status=AppointmentStatus.BOOKED, start__lt=block_end, end__gt=block_start)
+        .order_by("start")
+        .values_list("id", flat=True)
+    )
+    return exception, affected
+
+
+@transaction.atomic
+def availability_exception_remove(*, actor: User, profile: ClinicianProfile, exception_id: int) -> None:
+    require_schedule_manager(actor=actor, profile=profile)
+    deleted, _ = AvailabilityException.objects.filter(pk=exception_id, clinician=profile).delete()
+    if not deleted:
+        raise NotFound("No such exception for this clinician.", code=AppointmentsError.EXCEPTION_NOT_FOUND)
 
 
 @transaction.atomic
