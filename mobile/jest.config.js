@@ -1,0 +1,8 @@
+/** Jest: jest-expo preset (React Native), tests next to the code. */
+module.exports = {
+  preset: 'jest-expo',
+  setupFiles: ['<rootDir>/jest.setup.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/e2e/', '/dist/'],
+  moduleNameMapper: { '^@/(.*)$': '<rootDir>/src/$1' },
+  clearMocks: true,
+};

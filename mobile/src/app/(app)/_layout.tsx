@@ -1,0 +1,31 @@
+import { Redirect } from 'expo-router';
+import { Tabs } from 'expo-router/js-tabs';
+import { Text, type ColorValue } from 'react-native';
+
+import { useSession } from '@/features/auth/session';
+import { colors } from '@/ui/theme';
+import { LoadingState } from '@/ui/States';
+
+function icon(glyph: string) {
+  const TabIcon = ({ color }: { color: ColorValue }) => (
+    <Text style={{ color, fontSize: 18 }} accessibilityElementsHidden importantForAccessibility="no">
+      {glyph}
+    </Text>
+  );
+  return TabIcon;
+}
+
+export default function AppLayout() {
+  const { status } = useSession();
+  if (status === 'loading') return <LoadingState />;
+  if (status === 'signedOut') return <Redirect href="/login" />;
+  return (
+    <Tabs screenOptions={{ tabBarActiveTintColor: colors.primary, headerShown: false }}>
+      <Tabs.Screen name="index" options={{ title: 'Home', tabBarButtonTestID: 'tab-home', tabBarIcon: icon('⌂'), headerShown: true }} />
+      <Tabs.Screen name="appointments" options={{ title: 'Appointments', tabBarButtonTestID: 'tab-appointments', tabBarIcon: icon('◷') }} />
+      <Tabs.Screen name="shop" options={{ title: 'Shop', tabBarButtonTestID: 'tab-shop', tabBarIcon: icon('◫') }} />
+      <Tabs.Screen name="blog" options={{ title: 'Blog', tabBarButtonTestID: 'tab-blog', tabBarIcon: icon('✎') }} />
+      <Tabs.Screen name="profile" options={{ title: 'Profile', tabBarButtonTestID: 'tab-profile', tabBarIcon: icon('☺') }} />
+    </Tabs>
+  );
+}

@@ -1,0 +1,1 @@
+export { AppointmentScreen as default } from '@/features/appointments/screens/AppointmentScreen';

@@ -1,0 +1,1 @@
+export { CliniciansScreen as default } from '@/features/appointments/screens/CliniciansScreen';

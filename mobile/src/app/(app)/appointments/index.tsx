@@ -1,0 +1,1 @@
+export { MyAppointmentsScreen as default } from '@/features/appointments/screens/MyAppointmentsScreen';

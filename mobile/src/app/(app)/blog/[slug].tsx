@@ -1,0 +1,1 @@
+export { PostScreen as default } from '@/features/blog/screens/PostScreen';

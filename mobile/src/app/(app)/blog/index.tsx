@@ -1,0 +1,1 @@
+export { PostListScreen as default } from '@/features/blog/screens/PostListScreen';

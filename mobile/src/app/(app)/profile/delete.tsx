@@ -1,0 +1,1 @@
+export { DeleteAccountScreen as default } from '@/features/auth/screens/DeleteAccountScreen';

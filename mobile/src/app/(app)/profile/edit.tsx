@@ -1,0 +1,1 @@
+export { EditProfileScreen as default } from '@/features/auth/screens/EditProfileScreen';

@@ -1,0 +1,1 @@
+export { ChangePasswordScreen as default } from '@/features/auth/screens/ChangePasswordScreen';

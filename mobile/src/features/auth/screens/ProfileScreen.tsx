@@ -1,0 +1,63 @@
+/** The signed-in user's profile with links to edit it, change the password, notifications and sign-out. */
+import { router } from 'expo-router';
+import { useState } from 'react';
+import { StyleSheet, Text, View } from 'react-native';
+
+import { useMeQuery } from '../queries';
+import { useSession } from '../session';
+import { Button } from '@/ui/Button';
+import { QueryView } from '@/ui/QueryView';
+import { Card, Screen } from '@/ui/Screen';
+import { colors, font, space } from '@/ui/theme';
+
+function Row({ label, value, testID }: { label: string; value: string; testID: string }) {
+  return (
+    <View style={styles.row}>
+      <Text style={styles.label}>{label}</Text>
+      <Text style={styles.value} testID={testID}>
+        {value || '—'}
+      </Text>
+    </View>
+  );
+}
+
+export function ProfileScreen() {
+  const me = useMeQuery();
+  const { signOut } = useSession();
+  const [signingOut, setSigningOut] = useState(false);
+
+  return (
+    <Screen testID="screen-profile">
+      <QueryView query={me} loadingLabel="Loading your profile…">
+        {(user) => (
+          <Card testID="profile-card">
+            <Row label="Name" value={user.full_name ?? ''} testID="profile-name" />
+            <Row label="E-mail" value={user.email} testID="profile-email" />
+            <Row label="Phone" value={user.phone ?? ''} testID="profile-phone" />
+            <Row label="Date of birth" value={user.date_of_birth ?? ''} testID="profile-dob" />
+            <Row label="Time zone" value={user.time_zone} testID="profile-tz" />
+          </Card>
+        )}
+      </QueryView>
+      <Button variant="secondary" title="Edit profile" testID="profile-edit" onPress={() => router.push('/profile/edit')} />
+      <Button variant="secondary" title="Notifications" testID="profile-notifications" onPress={() => router.push('/profile/notifications')} />
+      <Button variant="secondary" title="Change password" testID="profile-password" onPress={() => router.push('/profile/password')} />
+      <Button
+        title="Sign out"
+        testID="logout"
+        busy={signingOut}
+        onPress={() => {
+          setSigningOut(true);
+          void signOut();
+        }}
+      />
+      <Button variant="danger" title="Delete account" testID="profile-delete" onPress={() => router.push('/profile/delete')} />
+    </Screen>
+  );
+}
+
+const styles = StyleSheet.create({
+  row: { flexDirection: 'row', justifyContent: 'space-between', paddingVertical: space.xs, gap: space.md },
+  label: { color: colors.muted, fontSize: font.body },
+  value: { color: colors.text, fontSize: font.body, flexShrink: 1, textAlign: 'right' },
+});

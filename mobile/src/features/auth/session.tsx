@@ -1,0 +1,92 @@
+/** The signed-in/out state of the app, sign-in and a clean sign-out (server, push, caches, storage). */
+import { useQueryClient } from '@tanstack/react-query';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+
+import { api, onSessionExpired } from '@/api';
+import type { LoginResponse } from '@/api/types';
+import { authApi } from './api';
+import { RQKEY_ME } from './queries';
+
+export type SessionStatus = 'loading' | 'signedOut' | 'signedIn';
+
+type SessionContextValue = {
+  status: SessionStatus;
+  /** Why the last session ended, shown on the login screen ("expired"), or null. */
+  endedReason: 'expired' | null;
+  signIn: (login: LoginResponse) => Promise<void>;
+  signOut: () => Promise<void>;
+};
+
+const SessionContext = createContext<SessionContextValue | null>(null);
+
+type SignOutHook = () => Promise<void> | void;
+const signOutHooks = new Set<SignOutHook>();
+
+/** Features register cleanup to run on sign-out (drop the push token, empty the cart). */
+export function addSignOutHook(hook: SignOutHook): () => void {
+  signOutHooks.add(hook);
+  return () => signOutHooks.delete(hook);
+}
+
+async function runSignOutHooks(): Promise<void> {
+  await Promise.all([...signOutHooks].map(async (hook) => {
+    try {
+      await hook();
+    } catch {
+      // Cleanup is best effort: signing out must always succeed.
+    }
+  }));
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const queryClient = useQueryClient();
+  const [status, setStatus] = useState<SessionStatus>('loading');
+  const [endedReason, setEndedReason] = useState<'expired' | null>(null);
+
+  useEffect(() => {
+    let alive = true;
+    void api.currentTokens().then((tokens) => {
+      if (alive) setStatus(tokens ? 'signedIn' : 'signedOut');
+    });
+    const unsubscribe = onSessionExpired(() => {
+      void runSignOutHooks();
+      queryClient.clear();
+      setEndedReason('expired');
+      setStatus('signedOut');
+    });
+    return () => {
+      alive = false;
+      unsubscribe();
+    };
+  }, [queryClient]);
+
+  const signIn = useCallback(
+    async (login: LoginResponse) => {
+      await api.setTokens({ access: login.access, refresh: login.refresh });
+      queryClient.setQueryData(RQKEY_ME, login.user);
+      setEndedReason(null);
+      setStatus('signedIn');
+    },
+    [queryClient],
+  );
+
+  const signOut = useCallback(async () => {
+    // Hooks first: unregistering the push token needs the session that is about to end.
+    await runSignOutHooks();
+    const tokens = await api.currentTokens();
+    if (tokens) await authApi.logout(tokens.refresh); // best effort: offline still signs out locally
+    await api.setTokens(null);
+    queryClient.clear();
+    setEndedReason(null);
+    setStatus('signedOut');
+  }, [queryClient]);
+
+  const value = useMemo(() => ({ status, endedReason, signIn, signOut }), [status, endedReason, signIn, signOut]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): SessionContextValue {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error('useSession must be used inside <SessionProvider>');
+  return value;
+}

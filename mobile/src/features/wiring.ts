@@ -1,0 +1,14 @@
+/** Cross-feature wiring done once at start-up: what sign-out must clean up. */
+import { addSignOutHook } from './auth/session';
+import { disablePush } from './notifications/push';
+import { cart, loadCart } from './shop/cart';
+
+let done = false;
+
+export function wireFeatures(): void {
+  if (done) return;
+  done = true;
+  addSignOutHook(disablePush);
+  addSignOutHook(() => cart.reset());
+  void loadCart();
+}
