@@ -89,12 +89,11 @@ def code_revision() -> str:
     root = Path(__file__).resolve().parent.parent
     git = ["git", "-C", str(root)]
     try:
-        sha = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True)  # noqa: S603
-        dirty = subprocess.run(  # noqa: S603
+        head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True)  # noqa: S603
+        status = subprocess.run(  # noqa: S603
             [*git, "status", "--porcelain", "--", "model_pipeline"], capture_output=True, text=True, timeout=10, check=False
         )
-        sha, dirty = sha.stdout.strip(), dirty.stdout.strip()
-        return sha + ("+dirty" if dirty else "")
+        return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
