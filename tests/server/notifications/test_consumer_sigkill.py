@@ -28,7 +28,7 @@ from tests.server.notifications.fake_expo import FakeExpo
 
 REPO = Path(__file__).resolve().parents[3]
 SWEEP_SECONDS = 1.0
-pytestmark = [pytest.mark.mariadb, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.slow
 
 
 def _database_url() -> str:
@@ -40,19 +40,17 @@ def _database_url() -> str:
 class Consumer:
     """`manage.py run_huey` as a subprocess with its own environment."""
 
-    def __init__(self, fake: FakeExpo, log_dir: Path) -> None:
+    def __init__(self, fake: FakeExpo, log_dir: Path, **env: str) -> None:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.server.notifications.consumer_settings",
             "PYTHONPATH": f"{REPO / 'server'}{os.pathsep}{REPO}",
             "SECRET_KEY": "sigkill-test-secret-key-0123456789abcdefghijklmnop",
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": "redis://127.0.0.1:6379/11",
-            "HUEY_NAME": f"killtest-{uuid.uuid4().hex[:8]}",
             "HUEY_WORKERS": "2",
             "EXPO_PUSH_HOST": fake.url,
             "REMINDER_SWEEP_SECONDS": str(SWEEP_SECONDS),
             "NOTIFICATION_BATCH_SIZE": "25",  # more, smaller requests: more moments to be killed in
+            **env,
         }
         self.log_dir = log_dir
         self.proc: subprocess.Popen[bytes] | None = None
@@ -68,6 +66,11 @@ class Consumer:
             stderr=subprocess.STDOUT,
             cwd=REPO,
         )
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run([sys.executable, str(REPO / "server" / "manage.py"), *args], env=self.env, cwd=REPO, capture_output=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr.decode()[-3000:]
+        return done.stdout.decode()
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -112,6 +115,29 @@ def _wait_until_settled(timeout: float) -> None:
     raise AssertionError(f"rows still not settled after {timeout}s: {left}")
 
 
+def _kill_while_sending(fake: FakeExpo, consumer: Consumer, kills: int) -> tuple[int, int]:
+    """Kill the consumer `kills` times while a push request is in flight, then once at a random moment."""
+    in_flight = 0
+    started = time.time()
+    consumer.start()
+    # Kill while a push request has reached Expo but its answer has not been recorded: the hardest moment.
+    while in_flight < kills and time.time() - started < 120:
+        if fake.in_flight.wait(timeout=0.5):
+            time.sleep(random.uniform(0.0, 0.15))
+            consumer.kill()
+            in_flight += 1
+            fake.fail_status = 429 if in_flight % 2 else 503
+            consumer.start()
+            time.sleep(0.5)  # let the killed request's handler finish before watching again
+    # And once at an arbitrary moment (start-up, claiming, idle...).
+    time.sleep(random.uniform(0.5, 2.0))
+    consumer.kill()
+    consumer.start()
+    return in_flight, 1
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
 def test_sigkill_while_sending_loses_nothing_and_sends_nothing_twice(tmp_path):
     fake = FakeExpo().start()
     fake.latency = 0.25  # a request stays in flight long enough to be killed mid-way
@@ -119,25 +145,10 @@ def test_sigkill_while_sending_loses_nothing_and_sends_nothing_twice(tmp_path):
     rows = _seed(300, start=0)
     dead = {_token(i) for i in range(0, 300, 37)}  # a few phones that were uninstalled
     fake.unregistered |= dead
-    consumer = Consumer(fake, tmp_path)
-    kills_in_flight = kills_random = 0
+    consumer = Consumer(fake, tmp_path, DATABASE_URL=_database_url(), REDIS_URL="redis://127.0.0.1:6379/11", HUEY_NAME=f"killtest-{uuid.uuid4().hex[:8]}")
     started = time.time()
     try:
-        consumer.start()
-        # Kill while a push request has reached Expo but its answer has not been recorded: the hardest moment.
-        while kills_in_flight < 4 and time.time() - started < 120:
-            if fake.in_flight.wait(timeout=0.5):
-                time.sleep(random.uniform(0.0, 0.15))
-                consumer.kill()
-                kills_in_flight += 1
-                fake.fail_status = 429 if kills_in_flight % 2 else 503
-                consumer.start()
-                time.sleep(0.5)  # let the killed request's handler finish before watching again
-        # And once at an arbitrary moment (start-up, claiming, idle...).
-        time.sleep(random.uniform(0.5, 2.0))
-        consumer.kill()
-        kills_random += 1
-        consumer.start()
+        kills_in_flight, kills_random = _kill_while_sending(fake, consumer, kills=4)
         _wait_until_settled(120)
         settle_seconds = time.time() - started
 
@@ -173,5 +184,90 @@ def test_sigkill_while_sending_loses_nothing_and_sends_nothing_twice(tmp_path):
         f"sigkill test: 300 rows, {kills_in_flight}+{kills_random} kills, {fake.requests} requests "
         f"({fake.rejected_requests} rejected), statuses {statuses}, settled in {settle_seconds:.1f}s, "
         f"lateness max {max(lateness):.2f}s mean {sum(lateness) / len(lateness):.2f}s (sweep {SWEEP_SECONDS}s)"
+    )
+    assert max(lateness) <= SWEEP_SECONDS + 1.0
+
+
+SEED_SCRIPT = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.models import User
+from notifications.models import Device, Notification
+start, n, due_in = {start}, {n}, {due_in}
+due = timezone.now() + timedelta(seconds=due_in)
+users = User.objects.bulk_create([User(email=f"kill{{i}}@example.org", role="patient") for i in range(start, start + n)])
+Device.objects.bulk_create([Device(user=u, token=f"ExponentPushToken[kill{{i:06d}}xxxxxxxxxx]", platform="ios") for i, u in zip(range(start, start + n), users)])
+Notification.objects.bulk_create([
+    Notification(user=u, kind="appointment_reminder", title="Appointment reminder", body="Reminder: you have an appointment soon.",
+                 dedupe_key=f"kill:{{i}}", due_at=due, next_attempt_at=due)
+    for i, u in zip(range(start, start + n), users)
+])
+"""
+
+
+def test_embedded_sqlite_consumer_sigkill_loses_nothing_and_sends_nothing_twice(tmp_path):
+    """The embedded default: SQLite database and SqliteHuey queue in files, the same guarantees."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    fake = FakeExpo().start()
+    fake.latency = 0.25
+    fake.fail_every = 5
+    db_file = tmp_path / "db.sqlite3"
+    consumer = Consumer(fake, tmp_path, DATABASE_URL=f"sqlite:///{db_file}", VAR_DIR=str(tmp_path), REDIS_URL="")
+    consumer.manage("migrate", "--noinput", "-v", "0")
+    consumer.manage("shell", "-c", SEED_SCRIPT.format(start=0, n=200, due_in=0))
+    dead = {_token(i) for i in range(0, 200, 37)}
+    fake.unregistered |= dead
+
+    def query(sql: str) -> list[tuple]:
+        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=20) as db:
+            return db.execute(sql).fetchall()
+
+    def settled(timeout: float) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not query("select count(*) from notifications_notification where status in ('pending', 'sending')")[0][0]:
+                return
+            time.sleep(0.3)
+        raise AssertionError(query("select id, status, attempts, last_error from notifications_notification where status in ('pending','sending') limit 5"))
+
+    try:
+        kills_in_flight, kills_random = _kill_while_sending(fake, consumer, kills=3)
+        settled(120)
+        fake.fail_every = 0
+        fake.latency = 0.0
+        consumer.manage("shell", "-c", SEED_SCRIPT.format(start=1000, n=30, due_in=4))
+        settled(60)
+    finally:
+        consumer.stop()
+        fake.stop()
+
+    assert kills_in_flight == 3
+    assert not fake.duplicates(), fake.duplicates()
+    rows = query("select id, dedupe_key, status, due_at from notifications_notification")
+    by_key = {key: (nid, status, due) for nid, key, status, due in rows}
+    for i in range(200):
+        nid, status, _ = by_key[f"kill:{i}"]
+        if _token(i) in dead:
+            assert fake.accepted[(_token(i), nid)] == 0
+            assert status in ("failed", "unconfirmed")
+        else:
+            assert fake.accepted[(_token(i), nid)] == 1, (i, status)
+            assert status in ("sent", "unconfirmed")
+    unconfirmed = sum(1 for _, s, _ in by_key.values() if s == "unconfirmed")
+    assert unconfirmed <= (kills_in_flight + kills_random) * 25
+    failed_tokens = {_token(int(k.split(":")[1])) for k, (_, s, _) in by_key.items() if s == "failed"}
+    assert failed_tokens <= dead
+    inactive = {t for (t,) in query("select token from notifications_device where is_active = 0")}
+    assert failed_tokens <= inactive
+    lateness = []
+    for i in range(1000, 1030):
+        nid, status, due = by_key[f"kill:{i}"]
+        assert status == "sent" and fake.accepted[(_token(i), nid)] == 1
+        lateness.append(fake.first_seen[nid] - datetime.fromisoformat(due).replace(tzinfo=UTC).timestamp())
+    print(
+        f"\nembedded sigkill test: 200 rows, {kills_in_flight}+{kills_random} kills, {fake.requests} requests "
+        f"({fake.rejected_requests} rejected), unconfirmed {unconfirmed}, lateness max {max(lateness):.2f}s (sweep {SWEEP_SECONDS}s)"
     )
     assert max(lateness) <= SWEEP_SECONDS + 1.0
