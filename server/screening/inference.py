@@ -15,7 +15,8 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ class LoadedModel:
     size: int
     labels: list[str]
     forward: Forward
+    record: Any = None  # the ModelVersion row it was loaded from (saves a query per screening)
     loaded_at: float = field(default_factory=time.monotonic)
 
 
@@ -98,6 +100,10 @@ class InferenceEngine:
         self._thread: threading.Thread | None = None
         self._thread_pid = 0
         self._thread_lock = threading.Lock()
+        # Requests inside the service (checking a photo, queued or being answered): the batcher only
+        # waits for company when some of them have not reached the queue yet.
+        self._inflight = 0
+        self._inflight_lock = threading.Lock()
         self.batches_run = 0
         self.loads = 0
         self.batch_sizes: deque[int] = deque(maxlen=1000)
@@ -138,7 +144,7 @@ class InferenceEngine:
             return model
         from screening.models import ModelVersion
 
-        active = ModelVersion.objects.filter(active_marker=True).only("id", "version", "path", "manifest").first()
+        active = ModelVersion.objects.filter(active_marker=True).first()
         self._checked_at = now
         if active is None:
             if model is not None:
@@ -146,7 +152,7 @@ class InferenceEngine:
             raise _unavailable("No model version is active; an administrator must import and activate a bundle.")
         if model is not None and model.version == active.version:
             if model.model_version_id != active.id:  # same bundle re-registered (e.g. a restored database)
-                model = replace(model, model_version_id=active.id)
+                model = replace(model, model_version_id=active.id, record=active)
                 self._model = model
             return model
         # Load beside the current model: other threads keep using the old one until the swap.
@@ -184,7 +190,7 @@ class InferenceEngine:
                 raise ValueError(f"model output shape {out.shape} does not match {len(labels)} labels")
         self.loads += 1
         logger.info("Loaded model %s (%dx%d) in %.1f s", active.version, size, size, time.perf_counter() - started)
-        return LoadedModel(model_version_id=active.id, version=active.version, size=size, labels=labels, forward=forward)
+        return LoadedModel(model_version_id=active.id, version=active.version, size=size, labels=labels, forward=forward, record=active)
 
     # -- batching --
     def _ensure_thread(self) -> None:
@@ -200,6 +206,17 @@ class InferenceEngine:
             self._thread_pid = pid
             self._thread.start()
 
+    @contextmanager
+    def request(self, n: int = 1) -> Iterator[None]:
+        """Mark `n` screenings as on their way to the model (so the batcher knows to wait for them)."""
+        with self._inflight_lock:
+            self._inflight += n
+        try:
+            yield
+        finally:
+            with self._inflight_lock:
+                self._inflight -= n
+
     def _collect(self, pending: deque[_Job]) -> list[_Job]:
         first = pending.popleft() if pending else self._queue.get()
         batch = [first]
@@ -210,12 +227,13 @@ class InferenceEngine:
                 job = self._queue.get_nowait()
             except queue.Empty:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                # Alone (concurrency 1): answer at once instead of waiting for company that is not coming.
+                if remaining <= 0 or self._inflight <= len(batch) + len(pending):
                     break
                 try:
-                    job = self._queue.get(timeout=remaining)
+                    job = self._queue.get(timeout=min(remaining, 0.0005))
                 except queue.Empty:
-                    break
+                    continue
             if job.model is first.model:
                 batch.append(job)
             else:

@@ -129,8 +129,11 @@ def clean_photo(data: bytes) -> CleanPhoto:
     """Validate an upload and re-encode it from pixels: no EXIF, GPS, XMP, ICC or comments survive."""
     image, kind = open_checked(data)
     rgb = decode(image, kind)
-    # A brand-new image from the pixel buffer carries no info dict at all.
-    pixels = Image.frombytes("RGB", rgb.size, rgb.tobytes())
+    # `rgb` is a fresh image (transposed / converted copy); drop every metadata block it inherited so
+    # nothing but pixels reaches the encoder (the tests check the stored bytes).
+    pixels = rgb if rgb is not image else rgb.copy()
+    pixels.info = {}
+    pixels._exif = None  # type: ignore[attr-defined]
     out = io.BytesIO()
     pixels.save(out, format="JPEG", quality=int(getattr(settings, "SCREENING_PHOTO_JPEG_QUALITY", 90)), optimize=False)
     return CleanPhoto(

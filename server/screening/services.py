@@ -150,7 +150,7 @@ def _prepare(checked: _Checked, model: LoadedModel) -> _Prepared:
     return _Prepared(item=checked.item, clean=checked.clean, tensor=preprocess_pil(checked.clean.image, model.size))
 
 
-def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction) -> tuple[Screening, bool]:
+def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model: LoadedModel) -> tuple[Screening, bool]:
     """Store the photo and the row; a concurrent insert of the same key resolves to the winner's row."""
     item = prepared.item
     name = default_storage.save(f"screenings/{owner.pk}/{uuid.uuid4().hex}.jpg", ContentFile(prepared.clean.jpeg))
@@ -192,7 +192,10 @@ def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction) -> tup
     except BaseException:
         default_storage.delete(name)
         raise
-    screening.model_version = ModelVersion.objects.get(pk=prediction.model_version_id)
+    record = model.record
+    if not isinstance(record, ModelVersion) or record.pk != prediction.model_version_id:
+        record = ModelVersion.objects.get(pk=prediction.model_version_id)
+    screening.model_version = record
     return screening, True
 
 
@@ -211,11 +214,12 @@ def screening_create(*, owner: User, item: ScreeningInput) -> tuple[Screening, b
     existing = _existing(owner, item)
     if existing is not None:
         return existing, False
-    checked = _check(item)
-    model = ENGINE.current()
-    prepared = _prepare(checked, model)
-    prediction = ENGINE.predict(prepared.tensor, model)
-    return _persist(owner=owner, prepared=prepared, prediction=prediction)
+    with ENGINE.request():
+        checked = _check(item)
+        model = ENGINE.current()
+        prepared = _prepare(checked, model)
+        prediction = ENGINE.predict(prepared.tensor, model)
+    return _persist(owner=owner, prepared=prepared, prediction=prediction, model=model)
 
 
 @dataclass
@@ -269,7 +273,7 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
         predictions = ENGINE.predict_many([p.tensor for _, p in prepared], model)
         for (index, prep), prediction in zip(prepared, predictions, strict=True):
             try:
-                screening, created = _persist(owner=owner, prepared=prep, prediction=prediction)
+                screening, created = _persist(owner=owner, prepared=prep, prediction=prediction, model=model)
             except ApplicationError as exc:
                 outcomes[index] = SyncOutcome(index=index, client_uuid=prep.item.client_uuid, status="error", error=exc)
                 continue

@@ -206,8 +206,9 @@ def test_concurrent_predictions_are_micro_batched(registry: Any, settings: Any) 
     barrier = threading.Barrier(8)
 
     def work(i: int) -> None:
-        barrier.wait()
-        results[i] = ENGINE.predict(tensors[i], model)
+        with ENGINE.request():
+            barrier.wait()
+            results[i] = ENGINE.predict(tensors[i], model)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
     for t in threads:
@@ -218,6 +219,16 @@ def test_concurrent_predictions_are_micro_batched(registry: Any, settings: Any) 
     for i in range(8):
         assert np.allclose(results[i].probabilities, expected[i], atol=1e-5)
     assert max(r.batch_size for r in results.values()) > 1
+
+
+def test_a_lone_request_is_not_held_back_waiting_for_a_batch(registry: Any, settings: Any) -> None:
+    settings.SCREENING_BATCH_WAIT_MS = 500
+    model = ENGINE.current()
+    tensor = np.zeros((model.size, model.size, 3), dtype=np.uint8)
+    with ENGINE.request():
+        result = ENGINE.predict(tensor, model)
+    assert result.batch_size == 1
+    assert result.latency_ms < 250  # far below the 500 ms window: nobody else was on the way
 
 
 def test_predictions_queued_for_an_old_model_are_answered_by_that_model(registry: Any, settings: Any) -> None:
