@@ -1,14 +1,11 @@
-/** Appointment types (mirror the server's schemas; checked against schema.d.ts in api-contract.ts). */
-export type Clinician = { id: number; full_name: string; speciality: string; clinic: string; time_zone: string };
-export type Slot = { start: string; end: string };
+/** Appointment types: aliases of the server's generated OpenAPI schemas. */
+import type { components } from '@/api/schema';
+
+type S = components['schemas'];
+
+export type Clinician = S['ClinicianOut'];
+export type ClinicianDetail = S['ClinicianDetailOut'];
+export type Slot = S['SlotOut'];
+export type SlotList = S['SlotListOut'];
+export type Appointment = S['AppointmentOut'];
 export type AppointmentStatus = 'booked' | 'cancelled' | 'done' | 'no_show';
-export type Appointment = {
-  id: number;
-  clinician: Clinician;
-  patient: { id: number; full_name: string };
-  start: string;
-  end: string;
-  status: AppointmentStatus | string;
-  reason: string;
-  created_at: string;
-};

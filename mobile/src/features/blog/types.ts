@@ -1,14 +1,6 @@
-/** Blog types (mirror the server's post schemas; checked against schema.d.ts in api-contract.ts). */
-export type PostSummary = {
-  id: number;
-  slug: string;
-  title: string;
-  excerpt: string;
-  cover_image_url: string | null;
-  author_name: string;
-  tags: string[];
-  published_at: string | null;
-  bookmarked: boolean;
-};
+/** Blog types: aliases of the server's generated OpenAPI schemas. */
+import type { components } from '@/api/schema';
+import type { Persisted } from '@/api/types';
 
-export type Post = PostSummary & { body_html: string };
+export type PostSummary = Persisted<components['schemas']['PostOut']>;
+export type Post = Persisted<components['schemas']['PostDetailOut']>;

@@ -1,10 +1,5 @@
-/** In-app notification (mirrors the server's schema; checked in api-contract.ts). */
-export type AppNotification = {
-  id: number;
-  title: string;
-  body: string;
-  status: string;
-  read: boolean;
-  created_at: string;
-  sent_at: string | null;
-};
+/** In-app notification: alias of the server's generated OpenAPI schema. */
+import type { components } from '@/api/schema';
+import type { Persisted } from '@/api/types';
+
+export type AppNotification = Persisted<components['schemas']['NotificationOut']>;

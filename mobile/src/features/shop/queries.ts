@@ -27,10 +27,7 @@ export function useProductsQuery(search: string, category: string | null) {
 export function useCategoriesQuery() {
   return useQuery({
     queryKey: [RQKEY_PRODUCTS, 'categories'],
-    queryFn: async (): Promise<Category[]> => {
-      const data = unwrap(await shopApi.categories());
-      return Array.isArray(data) ? data : data.items;
-    },
+    queryFn: async (): Promise<Category[]> => unwrap(await shopApi.categories()),
     staleTime: 5 * 60_000,
   });
 }

@@ -1,35 +1,10 @@
-/** Shop types (mirror the server's ProductOut / OrderOut; checked against schema.d.ts in api-contract.ts). */
-export type Category = { id: number; slug: string; name: string };
+/** Shop types: aliases of the server's generated OpenAPI schemas. */
+import type { components } from '@/api/schema';
+import type { Persisted } from '@/api/types';
 
-export type Product = {
-  id: number;
-  sku?: string;
-  name: string;
-  description: string;
-  price_minor: number;
-  currency: string;
-  stock: number;
-  category: string | null;
-  image_url: string | null;
-  active: boolean;
-};
+type S = components['schemas'];
 
-export type OrderLine = {
-  product_id: number | null;
-  name: string;
-  quantity: number;
-  unit_price_minor: number;
-  line_total_minor: number;
-};
-
-export type Order = {
-  id: number;
-  number: string;
-  status: string;
-  currency: string;
-  subtotal_minor: number;
-  tax_minor: number;
-  total_minor: number;
-  lines: OrderLine[];
-  created_at: string;
-};
+export type Category = S['CategoryOut'];
+export type Product = Persisted<S['ProductOut']>;
+export type OrderLine = S['OrderLineOut'];
+export type Order = Persisted<S['OrderOut']>;

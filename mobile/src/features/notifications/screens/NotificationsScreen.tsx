@@ -28,7 +28,7 @@ export function NotificationsScreen() {
               key={n.id}
               testID={`notification-${n.id}`}
               title={`${n.read ? '' : '● '}${n.title}`}
-              subtitle={formatDate(n.sent_at ?? n.created_at)}
+              subtitle={formatDate(n.sent_at ?? n.created_at ?? '')}
               detail={n.body}
               accessibilityLabel={`${n.read ? '' : 'Unread. '}${n.title}. ${n.body}`}
               onPress={n.read ? undefined : () => markRead.mutate(n.id)}

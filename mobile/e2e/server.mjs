@@ -1,0 +1,71 @@
+/** Start the real Django server on 127.0.0.1:<free port> with a throwaway SQLite database and demo data. */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export async function startServer({ repo, webDir, log }) {
+  const serverDir = join(repo, 'server');
+  const python = [process.env.PYTHON, join(repo, '.venv/bin/python')].find((p) => p && existsSync(p)) ?? 'python3';
+  const work = mkdtempSync(join(tmpdir(), 'skinscreen-e2e-'));
+  const port = Number(process.env.E2E_PORT) || (await freePort());
+  const env = {
+    ...process.env,
+    EMBEDDED: '1',
+    DEBUG: '0',
+    DJANGO_SETTINGS_MODULE: process.env.DJANGO_SETTINGS_MODULE ?? 'config.settings.base',
+    DATABASE_URL: `sqlite:///${join(work, 'db.sqlite3')}`,
+    VAR_DIR: work,
+    MEDIA_ROOT: join(work, 'media'),
+    HUEY_IMMEDIATE: '1',
+    THROTTLE_LOGIN: '1000/min',
+    THROTTLE_REGISTER: '1000/min',
+    MOBILE_WEB_DIR: resolve(webDir),
+    ALLOWED_HOSTS: '127.0.0.1,localhost',
+    EXPO_PUSH_HOST: 'http://127.0.0.1:9',
+  };
+  const manage = (...args) => execFileSync(python, ['manage.py', ...args], { cwd: serverDir, env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  manage('migrate', '--noinput', '-v', '0');
+  const seeded = manage('seed_demo');
+  log(`server: migrated and seeded ${work}/db.sqlite3 (${seeded.split('\n').filter(Boolean).length} seed lines)`);
+  const child = spawn(python, ['manage.py', 'runserver', `127.0.0.1:${port}`, '--noreload', '--insecure'], { cwd: serverDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`server did not answer /healthz in 60 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    base,
+    output: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
