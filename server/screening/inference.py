@@ -71,14 +71,16 @@ class Prediction:
     probabilities: list[float]
     version: str
     model_version_id: int
-    latency_ms: float  # queue wait + forward, as seen by the request
+    latency_ms: float  # queue wait + forward pass
     batch_size: int
 
 
 class _Job:
-    __slots__ = ("batch_size", "done", "error", "model", "result", "tensor")
+    __slots__ = ("batch_size", "done", "error", "finished_at", "model", "queued_at", "result", "tensor")
 
     def __init__(self, tensor: np.ndarray, model: LoadedModel) -> None:
+        self.queued_at = time.perf_counter()
+        self.finished_at = 0.0
         self.tensor = tensor
         self.model = model
         self.done = threading.Event()
@@ -256,17 +258,26 @@ class InferenceEngine:
             finally:
                 self.batches_run += 1
                 self.batch_sizes.append(len(batch))
+                finished = time.perf_counter()
                 for job in batch:
+                    job.finished_at = finished
                     job.done.set()
 
     def predict(self, tensor: np.ndarray, model: LoadedModel) -> Prediction:
         """Run one preprocessed uint8 (H, W, 3) tensor through `model` via the batcher."""
+        return self.wait(self.submit(tensor, model))
+
+    def submit(self, tensor: np.ndarray, model: LoadedModel) -> _Job:
+        """Queue a tensor and return at once, so the caller can work while the model runs."""
         if tensor.shape != (model.size, model.size, 3):
             raise ValueError(f"tensor shape {tensor.shape} does not match the model input {model.size}x{model.size}x3")
-        started = time.perf_counter()
         job = _Job(tensor, model)
         self._ensure_thread()
         self._queue.put(job)
+        return job
+
+    def wait(self, job: _Job) -> Prediction:
+        model = job.model
         timeout = float(getattr(settings, "SCREENING_INFERENCE_TIMEOUT_S", 30.0))
         if not job.done.wait(timeout):
             raise ApplicationError("The model did not answer in time; try again.", code=ScreeningError.INFERENCE_FAILED, status=503)
@@ -277,39 +288,14 @@ class InferenceEngine:
             probabilities=probs,
             version=model.version,
             model_version_id=model.model_version_id,
-            latency_ms=(time.perf_counter() - started) * 1000.0,
+            latency_ms=(job.finished_at - job.queued_at) * 1000.0,
             batch_size=job.batch_size,
         )
 
     def predict_many(self, tensors: list[np.ndarray], model: LoadedModel) -> list[Prediction]:
-        """Enqueue several tensors at once (an offline-sync batch) so they share forward passes."""
-        if not tensors:
-            return []
-        started = time.perf_counter()
-        jobs = []
-        self._ensure_thread()
-        for tensor in tensors:
-            if tensor.shape != (model.size, model.size, 3):
-                raise ValueError(f"tensor shape {tensor.shape} does not match the model input")
-            job = _Job(tensor, model)
-            self._queue.put(job)
-            jobs.append(job)
-        timeout = float(getattr(settings, "SCREENING_INFERENCE_TIMEOUT_S", 30.0)) + len(jobs)
-        deadline = time.monotonic() + timeout
-        results = []
-        for job in jobs:
-            if not job.done.wait(max(0.0, deadline - time.monotonic())) or job.error is not None or job.result is None:
-                raise ApplicationError("The model failed on this batch; try again later.", code=ScreeningError.INFERENCE_FAILED, status=503)
-            results.append(
-                Prediction(
-                    probabilities=[float(p) for p in job.result],
-                    version=model.version,
-                    model_version_id=model.model_version_id,
-                    latency_ms=(time.perf_counter() - started) * 1000.0,
-                    batch_size=job.batch_size,
-                )
-            )
-        return results
+        """Queue several tensors at once (they share forward passes) and wait for all."""
+        jobs = [self.submit(tensor, model) for tensor in tensors]
+        return [self.wait(job) for job in jobs]
 
 
 ENGINE = InferenceEngine()

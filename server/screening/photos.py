@@ -57,14 +57,23 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass
 class CleanPhoto:
     image: Image.Image  # oriented RGB pixels, no metadata
-    jpeg: bytes  # what is stored
     sha256: str  # of the uploaded bytes
     width: int
     height: int
     source_format: str
+    _jpeg: bytes | None = None
+
+    @property
+    def jpeg(self) -> bytes:
+        """What is stored: a JPEG encoded from the pixels alone (encoded once, on first use)."""
+        if self._jpeg is None:
+            out = io.BytesIO()
+            self.image.save(out, format="JPEG", quality=int(getattr(settings, "SCREENING_PHOTO_JPEG_QUALITY", 90)), optimize=False)
+            self._jpeg = out.getvalue()
+        return self._jpeg
 
 
 def _error(message: str, code: ScreeningError, status: int) -> ApplicationError:
@@ -126,7 +135,7 @@ def decode(image: Image.Image, kind: str) -> Image.Image:
 
 
 def clean_photo(data: bytes) -> CleanPhoto:
-    """Validate an upload and re-encode it from pixels: no EXIF, GPS, XMP, ICC or comments survive."""
+    """Validate and decode an upload; `.jpeg` re-encodes it from pixels: no EXIF, GPS, XMP, ICC or comments survive."""
     image, kind = open_checked(data)
     rgb = decode(image, kind)
     # `rgb` is a fresh image (transposed / converted copy); drop every metadata block it inherited so
@@ -134,11 +143,8 @@ def clean_photo(data: bytes) -> CleanPhoto:
     pixels = rgb if rgb is not image else rgb.copy()
     pixels.info = {}
     pixels._exif = None  # type: ignore[attr-defined]
-    out = io.BytesIO()
-    pixels.save(out, format="JPEG", quality=int(getattr(settings, "SCREENING_PHOTO_JPEG_QUALITY", 90)), optimize=False)
     return CleanPhoto(
         image=pixels,
-        jpeg=out.getvalue(),
         sha256=hashlib.sha256(data).hexdigest(),
         width=pixels.width,
         height=pixels.height,

@@ -218,7 +218,9 @@ def screening_create(*, owner: User, item: ScreeningInput) -> tuple[Screening, b
         checked = _check(item)
         model = ENGINE.current()
         prepared = _prepare(checked, model)
-        prediction = ENGINE.predict(prepared.tensor, model)
+        job = ENGINE.submit(prepared.tensor, model)
+        prepared.clean.jpeg  # noqa: B018  (encode the stored copy while the model runs)
+        prediction = ENGINE.wait(job)
     return _persist(owner=owner, prepared=prepared, prediction=prediction, model=model)
 
 
@@ -270,7 +272,11 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
     if checked:
         model = ENGINE.current()
         prepared = [(index, _prepare(c, model)) for index, c in checked]
-        predictions = ENGINE.predict_many([p.tensor for _, p in prepared], model)
+        # Queue the whole batch at once (it shares forward passes), encode the stored copies meanwhile.
+        jobs = [ENGINE.submit(p.tensor, model) for _, p in prepared]
+        for _, p in prepared:
+            p.clean.jpeg  # noqa: B018
+        predictions = [ENGINE.wait(job) for job in jobs]
         for (index, prep), prediction in zip(prepared, predictions, strict=True):
             try:
                 screening, created = _persist(owner=owner, prepared=prep, prediction=prediction, model=model)
