@@ -308,3 +308,25 @@ def test_committed_bundle_imports_and_passes_golden_vectors_on_the_server_path(d
 
     mv, created = services.model_version_import(bundle_dir=manifest.parent, check_golden=True)
     assert created and mv.version == manifest.parent.name
+
+
+def test_import_with_nothing_to_import_is_not_fatal_and_skips_staging_dirs(db: Any, bundle_root: Path, tmp_path: Path) -> None:
+    # Given an artifacts directory holding only a half-written (hidden staging) bundle
+    root = tmp_path / "artifacts"
+    shutil.copytree(bundle_root / VERSION_A, root / f".{VERSION_A}.staging-123")
+    out, err = StringIO(), StringIO()
+    # When make run imports and asks for the latest
+    call_command("import_bundles", "--dir", str(root), "--activate", "latest", stdout=out, stderr=err)
+    # Then nothing is imported or activated, and the command still succeeds
+    assert "No bundles found" in out.getvalue() and "Nothing to activate" in err.getvalue()
+    assert ModelVersion.objects.count() == 0
+
+
+def test_generate_signing_key_if_missing_flag(db: Any, tmp_path: Path) -> None:
+    path = tmp_path / "k.key"
+    call_command("generate_signing_key", "--if-missing", "--path", str(path), stdout=StringIO())
+    first = path.read_text()
+    call_command("generate_signing_key", "--if-missing", "--path", str(path), stdout=StringIO())
+    assert path.read_text() == first
+    with pytest.raises(CommandError):
+        call_command("generate_signing_key", "--if-missing", "--force", "--path", str(path), stdout=StringIO())

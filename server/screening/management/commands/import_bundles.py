@@ -27,7 +27,10 @@ class Command(BaseCommand):
         root = Path(options["dir"] or getattr(settings, "MODEL_ARTIFACTS_DIR", "tflite_artifacts")).resolve()
         if not root.is_dir():
             raise CommandError(f"{root} is not a directory.")
-        candidates = [root] if (root / MANIFEST).is_file() else sorted(p for p in root.iterdir() if (p / MANIFEST).is_file())
+        # Hidden directories are the pipeline's staging areas (a bundle being written): never import those.
+        candidates = (
+            [root] if (root / MANIFEST).is_file() else sorted(p for p in root.iterdir() if not p.name.startswith(".") and (p / MANIFEST).is_file())
+        )
         failures = 0
         for bundle_dir in candidates:
             try:
@@ -51,15 +54,17 @@ class Command(BaseCommand):
                 if target == "latest":
                     mv_target = ModelVersion.objects.order_by("-bundle_created_at", "-id").first()
                     if mv_target is None:
-                        raise CommandError("Nothing to activate: no bundle is registered.")
+                        # Not fatal: the server runs and /readyz reports that no model is active.
+                        self.stderr.write(self.style.WARNING("Nothing to activate: no bundle is registered."))
                 else:
                     mv_target = ModelVersion.objects.filter(version=target).first()
                     if mv_target is None:
                         raise CommandError(f"Version {target!r} is not registered.")
-                try:
-                    services.model_version_activate(model_version=mv_target)
-                except ApplicationError as exc:
-                    raise CommandError(exc.message) from exc
-                self.stdout.write(self.style.SUCCESS(f"active: {mv_target.version}"))
+                if mv_target is not None:
+                    try:
+                        services.model_version_activate(model_version=mv_target)
+                    except ApplicationError as exc:
+                        raise CommandError(exc.message) from exc
+                    self.stdout.write(self.style.SUCCESS(f"active: {mv_target.version}"))
         if failures:
             raise CommandError(f"{failures} bundle(s) refused.")
