@@ -253,6 +253,9 @@ def _record_outcome(*, token: str, claimed: list[Notification], deliveries: list
     by_notification: dict[int, list[Delivery]] = {}
     for d in Delivery.objects.filter(notification_id__in=[n.pk for n in claimed]):
         by_notification.setdefault(d.notification_id, []).append(d)
+    # Rows with the same outcome are finished in one UPDATE; only the claimer may finish a row (one that
+    # was recovered as unconfirmed meanwhile stays so).
+    finish: dict[tuple[tuple[str, Any], ...], list[int]] = {}
     for notification in claimed:
         rows = by_notification.get(notification.pk, [])
         statuses = {d.status for d in rows}
@@ -276,8 +279,9 @@ def _record_outcome(*, token: str, claimed: list[Notification], deliveries: list
                 error = next((d.error for d in rows if d.error), "push failed")
             update.update(status=NotificationStatus.FAILED, last_error=error[:255])
             summary.failed += 1
-        # Only the claimer may finish the row (a row recovered as unconfirmed meanwhile stays so).
-        Notification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING, claim_token=token).update(**update)
+        finish.setdefault(tuple(sorted(update.items())), []).append(notification.pk)
+    for key, ids in finish.items():
+        Notification.objects.filter(pk__in=ids, status=NotificationStatus.SENDING, claim_token=token).update(**dict(key))
     return summary
 
 
