@@ -85,7 +85,7 @@ def delete_exception(request: HttpRequest, clinician_id: int, exception_id: int)
     return HttpResponse(status=204)
 
 
-@router.post("/appointments", response={200: AppointmentOut, 201: AppointmentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@router.post("/appointments", response={201: AppointmentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def create_appointment(
     request: HttpRequest, payload: AppointmentIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")  # type: ignore[type-arg]
 ) -> Status[Appointment]:

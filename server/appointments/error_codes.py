@@ -25,3 +25,4 @@ class AppointmentsError(StrEnum):
     INVALID_STATUS = "invalid_status"
     INVALID_AVAILABILITY = "invalid_availability"
     EXCEPTION_NOT_FOUND = "exception_not_found"
+    CLINICIAN_HAS_APPOINTMENTS = "clinician_has_appointments"

@@ -392,6 +392,26 @@ def appointment_set_status(*, actor: User, appointment_id: int, status: str) -> 
     return appointment
 
 
+def appointments_on_user_delete(user: User) -> None:
+    """Delete hook: a patient's future visits are called off (clinicians told); clinicians with history stay."""
+    if Appointment.objects.filter(clinician=user).exists():
+        raise Conflict(
+            "A clinician account with appointments cannot be deleted; an administrator can deactivate it instead.",
+            code=AppointmentsError.CLINICIAN_HAS_APPOINTMENTS,
+        )
+    upcoming = Appointment.objects.filter(patient=user, status=AppointmentStatus.BOOKED, start__gt=timezone.now()).select_related("clinician")
+    for appointment in upcoming:
+        notifications_cancel_group(group=f"appointment:{appointment.pk}")
+        _notify(
+            appointment=appointment,
+            recipients=[appointment.clinician],
+            kind="appointment_cancelled",
+            title="Appointment cancelled",
+            body_for=lambda u, start=appointment.start: f"Your appointment on {_when(start, u)} was cancelled.",
+        )
+    # The appointments themselves go with the patient's account (cascade): personal data is not kept.
+
+
 # --- clinician profile and availability (admin, demo, clinicians themselves) ------------------------
 
 

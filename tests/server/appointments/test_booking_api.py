@@ -360,3 +360,30 @@ def test_demo_seed_is_idempotent(db):
     demo.seed()
     assert ClinicianProfile.objects.count() == 2
     assert WeeklyAvailability.objects.count() == 21
+
+
+class TestAccountDeletion:
+    def test_patient_deleting_account_frees_slot_and_tells_clinician(self, as_user, patient):
+        from tests.server.factories import DEFAULT_PASSWORD
+
+        clinician = make_clinician()
+        start = local_slot(4, 10)
+        assert book(as_user(patient), clinician.user_id, start).status_code == 201
+
+        response = as_user(patient).post("/api/v1/auth/delete-account", {"password": DEFAULT_PASSWORD})
+
+        assert response.status_code == 204
+        assert Appointment.objects.count() == 0 and BookedCell.objects.count() == 0
+        assert Notification.objects.filter(user=clinician.user, kind="appointment_cancelled").count() == 1
+        assert not Notification.objects.filter(user=clinician.user, status="pending", kind="appointment_reminder").exists()
+        assert book(as_user(UserFactory(role="patient")), clinician.user_id, start).status_code == 201
+
+    def test_clinician_with_appointments_cannot_delete_account(self, as_user, patient):
+        from tests.server.factories import DEFAULT_PASSWORD
+
+        clinician = make_clinician()
+        assert book(as_user(patient), clinician.user_id, local_slot(4, 10)).status_code == 201
+        response = as_user(clinician.user).post("/api/v1/auth/delete-account", {"password": DEFAULT_PASSWORD})
+        assert response.status_code == 409
+        assert response.json()["code"] == "clinician_has_appointments"
+        assert Appointment.objects.count() == 1
