@@ -73,6 +73,19 @@ def _device(raw: str | None) -> services.DeviceResult | None:
     return services.device_result_from(model_version=parsed.model_version, probabilities=parsed.probabilities, latency_ms=parsed.latency_ms)
 
 
+def _idempotency_uuid(request: HttpRequest) -> uuid.UUID | None:
+    """The platform's `Idempotency-Key` header, as an alias of `client_uuid` (a UUID, or any string mapped to one)."""
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if not key:
+        return None
+    if len(key) > 200:
+        raise ApplicationError("Idempotency-Key is at most 200 characters.", code="validation_error", status=422)
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"skinscreen:screening:{key}")
+
+
 @screenings_router.post(
     "/screenings",
     response={200: ScreeningOut, 201: ScreeningOut, 401: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut, 503: ErrorOut},
@@ -89,10 +102,11 @@ def create_screening(
 ) -> Status[dict[str, Any]]:
     """Multipart: `photo` (JPEG, PNG or HEIC; checked by content), optional `device_result` (JSON
     `{model_version, probabilities, latency_ms}`), optional `client_uuid` (idempotency key: a repeat
-    with the same content returns the stored screening with 200), `captured_at`, `body_site`, `note`."""
+    with the same content returns the stored screening with 200; the `Idempotency-Key` header works
+    too), `captured_at`, `body_site`, `note`."""
     item = services.ScreeningInput(
         photo=_read_upload(photo),
-        client_uuid=client_uuid,
+        client_uuid=client_uuid or _idempotency_uuid(request),
         captured_at=captured_at,
         body_site=body_site.strip(),
         note=note.strip(),

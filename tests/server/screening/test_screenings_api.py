@@ -248,3 +248,34 @@ def test_predictions_queued_for_an_old_model_are_answered_by_that_model(registry
     assert np.allclose(out[VERSION_A].probabilities, a.forward(tensor[None])[0], atol=1e-5)
     assert np.allclose(out[VERSION_B].probabilities, b.forward(tensor[None])[0], atol=1e-5)
     assert out[VERSION_A].version == VERSION_A and out[VERSION_B].version == VERSION_B
+
+
+def test_idempotency_key_header_is_an_alias_of_client_uuid(registry: Any, patient: Any, as_user: Any) -> None:
+    client = as_user(patient)
+    photo = image_bytes()
+    headers = {"Idempotency-Key": "phone-7-capture-42"}
+    first = client.post_multipart("/api/v1/screenings", {"photo": upload(photo)}, headers=headers)
+    again = client.post_multipart("/api/v1/screenings", {"photo": upload(photo)}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    changed = client.post_multipart("/api/v1/screenings", {"photo": upload(image_bytes(color=(1, 2, 3)))}, headers=headers)
+    assert changed.status_code == 422 and changed.json()["code"] == "client_uuid_reused"
+    assert Screening.objects.count() == 1
+
+
+def test_openapi_lists_the_screening_operations(registry: Any, api: Any) -> None:
+    schema = api.get("/api/v1/openapi.json").json()
+    operations = {op["operationId"] for path in schema["paths"].values() for op in path.values() if isinstance(op, dict) and "operationId" in op}
+    assert {
+        "create_screening",
+        "sync_screenings",
+        "list_screenings",
+        "get_screening",
+        "get_screening_photo",
+        "share_screening",
+        "get_latest_model",
+        "get_model_public_key",
+        "download_model_file",
+        "activate_model_version",
+        "get_model_agreement",
+    } <= operations
