@@ -97,6 +97,7 @@ class InferenceEngine:
     def __init__(self) -> None:
         self._model: LoadedModel | None = None
         self._checked_at = float("-inf")
+        self._failed: tuple[str, float] | None = None  # (version, when) of the last failed load: no reload storm
         self._load_lock = threading.Lock()
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -120,6 +121,10 @@ class InferenceEngine:
         return max(0.0, float(getattr(settings, "SCREENING_BATCH_WAIT_MS", 3.0)) / 1000.0)
 
     @staticmethod
+    def retry_after() -> float:
+        return float(getattr(settings, "SCREENING_MODEL_RETRY_SECONDS", 30.0))
+
+    @staticmethod
     def check_interval() -> float:
         return float(getattr(settings, "SCREENING_MODEL_CHECK_SECONDS", 2.0))
 
@@ -136,6 +141,7 @@ class InferenceEngine:
         """Forget the loaded model (tests)."""
         with self._load_lock:
             self._model = None
+            self._failed = None
             self._checked_at = float("-inf")
 
     def current(self) -> LoadedModel:
@@ -157,6 +163,11 @@ class InferenceEngine:
                 model = replace(model, model_version_id=active.id, record=active)
                 self._model = model
             return model
+        failed = self._failed
+        if failed is not None and failed[0] == active.version and now - failed[1] < self.retry_after():
+            if model is not None:
+                return model
+            raise _unavailable(f"The active model {active.version} could not be loaded; retrying shortly.")
         # Load beside the current model: other threads keep using the old one until the swap.
         if model is not None and not self._load_lock.acquire(blocking=False):
             return model
@@ -169,10 +180,12 @@ class InferenceEngine:
                 loaded = self._load(active)
             except Exception as exc:
                 logger.exception("Loading model %s failed", active.version)
+                self._failed = (active.version, time.monotonic())
                 if self._model is not None:
                     return self._model
                 raise _unavailable(f"The active model {active.version} could not be loaded.") from exc
             self._model = loaded
+            self._failed = None
             return loaded
         finally:
             self._load_lock.release()

@@ -279,3 +279,34 @@ def test_openapi_lists_the_screening_operations(registry: Any, api: Any) -> None
         "activate_model_version",
         "get_model_agreement",
     } <= operations
+
+
+def test_a_broken_active_model_is_a_503_without_a_reload_storm(registry: Any, patient: Any, as_user: Any, bundle_root: Path, tmp_path: Path, monkeypatch: Any) -> None:
+    import shutil
+
+    from screening import inference
+
+    # Given the active version's .h5 is unreadable on disk
+    broken = tmp_path / VERSION_B
+    shutil.copytree(bundle_root / VERSION_B, broken)
+    (broken / "model.h5").write_bytes(b"not hdf5")
+    mv = registry["b"]
+    mv.path = str(broken)
+    mv.save(update_fields=["path"])
+    from screening.models import ModelVersion
+
+    ModelVersion.objects.filter(pk=registry["a"].pk).update(active_marker=None)
+    ModelVersion.objects.filter(pk=mv.pk).update(active_marker=True)
+    ENGINE.reset()
+    calls = []
+    real = inference.load_forward
+    monkeypatch.setattr(inference, "load_forward", lambda *a, **k: calls.append(1) or real(*a, **k))
+    client = as_user(patient)
+    # When screenings arrive
+    first = _screen(client)
+    second = _screen(client)
+    # Then each is a clear 503 and the load was tried once, not per request
+    assert first.status_code == second.status_code == 503
+    assert "could not be loaded" in first.json()["detail"]
+    assert len(calls) == 1
+    ENGINE.reset()
