@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +73,25 @@ class ReceiptResult:
     message: str = ""
 
 
+_local = threading.local()
+
+
 def _client() -> PushClient:
+    """One client per thread and configuration, so its keep-alive connection (TLS to exp.host) stays warm:
+    the time between claiming rows and the request leaving the process is then only payload building."""
+    config = (
+        getattr(settings, "EXPO_PUSH_HOST", ""),
+        getattr(settings, "EXPO_ACCESS_TOKEN", ""),
+        getattr(settings, "EXPO_CONNECT_TIMEOUT_SECONDS", 5),
+        getattr(settings, "EXPO_READ_TIMEOUT_SECONDS", 30),
+    )
+    cached = getattr(_local, "client", None)
+    if cached is None or cached[0] != config:
+        _local.client = (config, _new_client())
+    return _local.client[1]
+
+
+def _new_client() -> PushClient:
     session = requests.Session()
     session.headers.update({"accept": "application/json", "accept-encoding": "gzip, deflate", "content-type": "application/json"})
     access_token = getattr(settings, "EXPO_ACCESS_TOKEN", "")

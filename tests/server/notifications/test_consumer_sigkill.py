@@ -177,7 +177,8 @@ def test_sigkill_while_sending_loses_nothing_and_sends_nothing_twice(tmp_path):
     assert failed_tokens and failed_tokens <= dead
     assert set(Device.objects.filter(token__in=failed_tokens).values_list("is_active", flat=True)) == {False}
     assert Notification.objects.filter(pk__in=[n.pk for n in live], status="failed").count() == 0
-    assert fake.rejected_requests >= 1  # injected 429/503 happened and were retried
+    assert fake.rejected_requests >= 1  # injected 429/503 happened...
+    assert Notification.objects.filter(pk__in=[n.pk for n in rows], attempts__gte=2).exists()  # ...and were retried
     lateness = [fake.first_seen[n.pk] - n.due_at.timestamp() for n in late_rows]
     assert len(lateness) == 40
     print(
@@ -256,6 +257,7 @@ def test_embedded_sqlite_consumer_sigkill_loses_nothing_and_sends_nothing_twice(
             assert fake.accepted[(_token(i), nid)] == 1, (i, status)
             assert status in ("sent", "unconfirmed")
     unconfirmed = sum(1 for _, s, _ in by_key.values() if s == "unconfirmed")
+    assert fake.rejected_requests >= 1 and query("select max(attempts) from notifications_notification")[0][0] >= 2  # retried
     assert unconfirmed <= (kills_in_flight + kills_random) * 25
     failed_tokens = {_token(int(k.split(":")[1])) for k, (_, s, _) in by_key.items() if s == "failed"}
     assert failed_tokens <= dead
