@@ -75,6 +75,11 @@ class CleanPhoto:
             self._jpeg = out.getvalue()
         return self._jpeg
 
+    def release_pixels(self) -> None:
+        """Free the decoded bitmap once the tensor and the stored JPEG exist."""
+        self.jpeg  # noqa: B018
+        self.image.close()
+
 
 def _error(message: str, code: ScreeningError, status: int) -> ApplicationError:
     return ApplicationError(message, code=code, status=status)

@@ -263,29 +263,35 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
         else:
             todo.append((index, item))
 
-    checked: list[tuple[int, _Checked]] = []
+    # One photo decoded at a time (memory stays bounded by one image, not by the batch): decode,
+    # preprocess, queue for the model, encode the stored copy, drop the pixels, next. The model works
+    # on the queued tensors meanwhile and batches them.
+    model: LoadedModel | None = None
+    queued: list[tuple[int, _Prepared, Any]] = []
     for index, item in todo:
         try:
-            checked.append((index, _check(item)))
+            checked = _check(item)
         except ApplicationError as exc:
             outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="error", error=exc)
-    if checked:
-        model = ENGINE.current()
-        prepared = [(index, _prepare(c, model)) for index, c in checked]
-        # Queue the whole batch at once (it shares forward passes), encode the stored copies meanwhile.
-        jobs = [ENGINE.submit(p.tensor, model) for _, p in prepared]
-        for _, p in prepared:
-            p.clean.jpeg  # noqa: B018
-        predictions = [ENGINE.wait(job) for job in jobs]
-        for (index, prep), prediction in zip(prepared, predictions, strict=True):
-            try:
-                screening, created = _persist(owner=owner, prepared=prep, prediction=prediction, model=model)
-            except ApplicationError as exc:
-                outcomes[index] = SyncOutcome(index=index, client_uuid=prep.item.client_uuid, status="error", error=exc)
-                continue
-            outcomes[index] = SyncOutcome(
-                index=index, client_uuid=prep.item.client_uuid, status="created" if created else "duplicate", screening=screening
-            )
+            continue
+        if model is None:
+            model = ENGINE.current()
+        prepared = _prepare(checked, model)
+        job = ENGINE.submit(prepared.tensor, model)
+        prepared.clean.jpeg  # noqa: B018
+        prepared.clean.release_pixels()
+        queued.append((index, prepared, job))
+    for index, prepared, job in queued:
+        assert model is not None
+        try:
+            prediction = ENGINE.wait(job)
+            screening, created = _persist(owner=owner, prepared=prepared, prediction=prediction, model=model)
+        except ApplicationError as exc:
+            outcomes[index] = SyncOutcome(index=index, client_uuid=prepared.item.client_uuid, status="error", error=exc)
+            continue
+        outcomes[index] = SyncOutcome(
+            index=index, client_uuid=prepared.item.client_uuid, status="created" if created else "duplicate", screening=screening
+        )
     return [o for o in outcomes if o is not None]
 
 

@@ -162,3 +162,26 @@ def test_concurrent_replays_of_the_same_batch_create_each_screening_once(bundle_
         for r in o["results"]:
             ids.setdefault(r["client_uuid"], set()).add(r["screening"]["id"])
     assert all(len(v) == 1 for v in ids.values())
+
+
+def test_a_batch_of_large_photos_is_decoded_one_at_a_time(registry: Any, patient: Any, as_user: Any, peak_memory: Any) -> None:
+    # Given eight 12-megapixel photos (36 MB of pixels each once decoded)
+    import io
+
+    from PIL import Image
+
+    items = []
+    for i in range(8):
+        image = Image.new("RGB", (4000, 3000), ((i * 30) % 256, 120, 90))
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=70)
+        meta, _ = _item(i)
+        items.append((meta, out.getvalue()))
+    client = as_user(patient)
+    assert client.get("/api/v1/screenings").status_code == 200
+    # When they are synced in one request
+    with peak_memory() as memory:
+        body = _sync(client, items).json()
+    # Then all are screened, and the process never held more than a few decoded photos at once
+    assert body["created"] == 8
+    assert memory.growth < 200 * 1024 * 1024, memory.growth / 2**20  # all eight at once: >= 288 MB
