@@ -412,6 +412,16 @@ def appointments_on_user_delete(user: User) -> None:
     # The appointments themselves go with the patient's account (cascade): personal data is not kept.
 
 
+@transaction.atomic
+def booking_rows_prune(*, now: datetime | None = None) -> tuple[int, int]:
+    """Drop cells of appointments that ended over a day ago (nothing can be booked in the past, so they guard
+    nothing) and idempotency keys older than a week (clients retry within minutes). Returns the counts."""
+    now = now or timezone.now()
+    cells, _ = BookedCell.objects.filter(cell__lt=now - timedelta(days=1)).delete()
+    keys, _ = BookingIdempotencyKey.objects.filter(created_at__lt=now - timedelta(days=7)).delete()
+    return cells, keys
+
+
 # --- clinician profile and availability (admin, demo, clinicians themselves) ------------------------
 
 

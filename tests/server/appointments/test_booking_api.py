@@ -387,3 +387,17 @@ class TestAccountDeletion:
         assert response.status_code == 409
         assert response.json()["code"] == "clinician_has_appointments"
         assert Appointment.objects.count() == 1
+
+
+def test_prune_drops_only_rows_that_guard_nothing(as_user, patient):
+    from appointments.services import booking_rows_prune
+
+    clinician = make_clinician()
+    assert book(as_user(patient), clinician.user_id, local_slot(3, 10), key="prune-key-0001").status_code == 201
+    cells = BookedCell.objects.count()
+
+    assert booking_rows_prune() == (0, 0)
+    assert BookedCell.objects.count() == cells
+    # Eight days later the visit is long over: its cells and the key go.
+    assert booking_rows_prune(now=timezone.now() + timedelta(days=8)) == (cells, 1)
+    assert Appointment.objects.count() == 1
