@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -391,9 +392,10 @@ def model_version_activate(*, model_version: ModelVersion, by: User | None = Non
         raise ApplicationError(f"Bundle on disk no longer matches its manifest: {exc}", code=ScreeningError.BUNDLE_INVALID, status=409) from exc
     try:
         with transaction.atomic():
-            # Lock the rows involved so concurrent activations serialise.
-            list(ModelVersion.objects.select_for_update().filter(active_marker=True))
-            target = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+            # Lock the rows involved, in one query and in primary-key order, so concurrent
+            # activations serialise instead of deadlocking.
+            locked = list(ModelVersion.objects.select_for_update().filter(Q(active_marker=True) | Q(pk=model_version.pk)).order_by("pk"))
+            target = next(mv for mv in locked if mv.pk == model_version.pk)
             if target.is_active:
                 return target
             ModelVersion.objects.filter(active_marker=True).update(active_marker=None)
@@ -402,6 +404,6 @@ def model_version_activate(*, model_version: ModelVersion, by: User | None = Non
             target.activated_by = by
             target.save(update_fields=["active_marker", "activated_at", "activated_by"])
             transaction.on_commit(ENGINE.invalidate)
-    except IntegrityError as exc:
+    except (IntegrityError, OperationalError) as exc:  # a lost race (or a deadlock victim): nothing changed
         raise Conflict("Another activation happened at the same time; try again.", code="activation_conflict") from exc
     return target

@@ -330,3 +330,39 @@ def test_generate_signing_key_if_missing_flag(db: Any, tmp_path: Path) -> None:
     assert path.read_text() == first
     with pytest.raises(CommandError):
         call_command("generate_signing_key", "--if-missing", "--force", "--path", str(path), stdout=StringIO())
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_activations_leave_exactly_one_active(bundle_root: Path) -> None:
+    import threading
+
+    from django.db import connection
+
+    from core.errors import ApplicationError
+    from screening import services
+
+    a, _ = services.model_version_import(bundle_dir=bundle_root / VERSION_A, check_golden=False)
+    b, _ = services.model_version_import(bundle_dir=bundle_root / VERSION_B, check_golden=False)
+    services.model_version_activate(model_version=a)
+    barrier = threading.Barrier(6)
+    unexpected: list[BaseException] = []
+
+    def activate(mv: ModelVersion) -> None:
+        try:
+            barrier.wait()
+            services.model_version_activate(model_version=mv)
+        except ApplicationError:
+            pass  # a clear conflict is an acceptable answer to a race
+        except BaseException as exc:
+            unexpected.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=activate, args=(mv,)) for mv in (a, b) * 3]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not unexpected, unexpected
+    assert ModelVersion.objects.filter(active_marker=True).count() == 1
