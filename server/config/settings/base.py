@@ -206,3 +206,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# Appointments and reminders (docs/appointments.md).
+REMINDER_SWEEP_SECONDS = env.int("REMINDER_SWEEP_SECONDS", default=60)
+APPOINTMENT_REMINDER_OFFSETS = [int(s) for s in env.list("APPOINTMENT_REMINDER_OFFSETS", default=["86400", "3600"])]
+APPOINTMENT_CHANGE_CUTOFF_HOURS = env.int("APPOINTMENT_CHANGE_CUTOFF_HOURS", default=24)
+APPOINTMENT_MIN_LEAD_MINUTES = env.int("APPOINTMENT_MIN_LEAD_MINUTES", default=0)
+APPOINTMENT_BOOKING_HORIZON_DAYS = env.int("APPOINTMENT_BOOKING_HORIZON_DAYS", default=180)
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+NOTIFICATION_SENDING_LEASE_SECONDS = env.int("NOTIFICATION_SENDING_LEASE_SECONDS", default=300)
+NOTIFICATION_RECEIPT_DELAY_SECONDS = env.int("NOTIFICATION_RECEIPT_DELAY_SECONDS", default=900)
+EXPO_CONNECT_TIMEOUT_SECONDS = env.int("EXPO_CONNECT_TIMEOUT_SECONDS", default=5)
+EXPO_READ_TIMEOUT_SECONDS = env.int("EXPO_READ_TIMEOUT_SECONDS", default=30)
+if env.str("EXPO_PUSH_ENABLED", default=""):
+    EXPO_PUSH_ENABLED = env.bool("EXPO_PUSH_ENABLED")
+
+# Shop receipts (docs/shop_blog.md): prices are net, tax added on top.
+SHOP_TAX_RATE_PERCENT = env.int("SHOP_TAX_RATE_PERCENT", default=19)
+CLINIC_NAME = env.str("CLINIC_NAME", default="SkinScreen Clinic")
+CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="Musterstrasse 1, 10115 Berlin, Germany")
+CLINIC_VAT_ID = env.str("CLINIC_VAT_ID", default="DE000000000")
