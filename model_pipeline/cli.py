@@ -53,7 +53,7 @@ def cmd_train(args) -> int:
 def cmd_assemble(args) -> int:
     from model_pipeline.pipeline import assemble_run
 
-    assemble_run(args.run_dir, args.members)
+    assemble_run(args.run_dir, args.members, tta_transpose=args.tta_transpose)
     return 0
 
 
@@ -192,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("assemble", help="build model.h5 from the members that finished training")
     p.add_argument("--run-dir", type=Path, required=True)
     p.add_argument("--members", type=int, help="use the first N members (default: those finished)")
+    p.add_argument(
+        "--tta-transpose",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run each member on the transposed image and average (default: as configured)",
+    )
     p.set_defaults(func=cmd_assemble)
 
     p = sub.add_parser("convert", help="model.h5 -> int8 + fp16 TFLite with metadata")

@@ -60,6 +60,9 @@ class TrainConfig:
     split_seed: int = 42
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     representative_samples: int = 210  # int8 calibration images (balanced over classes)
+    # Test-time augmentation inside the exported model: every member also sees the transposed image
+    # (a built-in Permute layer; dermoscopy has no canonical orientation) and all outputs are averaged.
+    tta_transpose: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self)))

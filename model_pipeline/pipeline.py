@@ -189,7 +189,7 @@ def evaluate_run(run_dir: Path, dataset: Dataset, *, latency_runs: int = 50) -> 
     return evaluate_dir(run_dir, prepared.val_x, prepared.val_y, title=title, latency_runs=latency_runs)
 
 
-def assemble_run(run_dir: Path, n_members: int | None = None) -> Path:
+def assemble_run(run_dir: Path, n_members: int | None = None, *, tta_transpose: bool | None = None) -> Path:
     """Build ``model.h5`` from the member checkpoints that finished (for a run stopped early)."""
     from model_pipeline.models.ensemble import build_ensemble, build_member
     from model_pipeline.train import save_h5
@@ -210,11 +210,12 @@ def assemble_run(run_dir: Path, n_members: int | None = None) -> Path:
         specs.append(spec)
     if not members:
         raise DatasetError(f"{run_dir}: no finished ensemble member to assemble")
-    save_h5(build_ensemble(members, specs, cfg.image_size), run_dir / "model.h5")
-    if len(specs) != len(cfg.members):
-        # the frozen config must describe the model that was actually saved
-        import dataclasses
+    import dataclasses
 
-        (run_dir / "config.json").write_text(json.dumps(dataclasses.replace(cfg, members=tuple(specs)).to_dict(), indent=2))
+    # the frozen config must describe the model that was actually saved
+    tta = cfg.tta_transpose if tta_transpose is None else tta_transpose
+    cfg = dataclasses.replace(cfg, members=tuple(specs), tta_transpose=tta)
+    save_h5(build_ensemble(members, specs, cfg.image_size, tta_transpose=tta), run_dir / "model.h5")
+    (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     log(f"assembled {len(members)} member(s) into {run_dir / 'model.h5'}")
     return run_dir / "model.h5"

@@ -176,7 +176,7 @@ def train_ensemble(
     for i, spec in enumerate(cfg.members):
         results.append(train_member(spec, i, cfg, train_x, train_y, val_x, val_y, run_dir))
         (run_dir / "training_history.json").write_text(json.dumps(_summary(cfg, results), indent=2))
-    ensemble = build_ensemble([r.model for r in results], cfg.members, cfg.image_size)
+    ensemble = build_ensemble([r.model for r in results], cfg.members, cfg.image_size, tta_transpose=cfg.tta_transpose)
     summary = _summary(cfg, results)
     probs = predict_probs(ensemble, val_x)
     summary["ensemble_val_balanced_accuracy"] = balanced_accuracy(val_y, probs.argmax(axis=1))

@@ -30,15 +30,29 @@ def build_member(spec: MemberSpec, index: int, size: int) -> keras.Model:
     return keras.Model(inputs, outputs, name=f"member{index}")
 
 
-def build_ensemble(members: Sequence[keras.Model], specs: Sequence[MemberSpec], size: int) -> keras.Model:
-    """One flat model averaging the members' probabilities; weights copied layer by layer."""
+def build_ensemble(members: Sequence[keras.Model], specs: Sequence[MemberSpec], size: int, *, tta_transpose: bool = False) -> keras.Model:
+    """One flat model averaging the members' probabilities; weights copied layer by layer.
+
+    With ``tta_transpose`` each member also runs on the transposed image (``Permute``) and the model
+    averages all 2N outputs, still with built-in layers only.
+    """
     inputs, x = _input(size)
-    outputs = [build_body(x, spec, member_prefix(i)) for i, spec in enumerate(specs)]
+    views = [x, layers.Permute((2, 1, 3), name="tta_transpose")(x)] if tta_transpose else [x]
+    outputs = []
+    for i, spec in enumerate(specs):
+        if tta_transpose:
+            # a nested member model (shared weights across the two views)
+            sub_in = keras.Input(shape=(size, size, 3), name=f"m{i}_input")
+            member = keras.Model(sub_in, build_body(sub_in, spec, member_prefix(i)), name=f"member{i}")
+            outputs += [member(view) for view in views]
+        else:
+            outputs.append(build_body(x, spec, member_prefix(i)))
     probs = outputs[0] if len(outputs) == 1 else layers.Average(name="ensemble_mean")(outputs)
     ensemble = keras.Model(inputs, probs, name="lesion_ensemble")
-    for i, member in enumerate(members):
+    for i, trained in enumerate(members):
         prefix = member_prefix(i)
-        for layer in member.layers:
+        target = ensemble.get_layer(f"member{i}") if tta_transpose else ensemble
+        for layer in trained.layers:
             if layer.name.startswith(prefix) and layer.weights:
-                ensemble.get_layer(layer.name).set_weights(layer.get_weights())
+                target.get_layer(layer.name).set_weights(layer.get_weights())
     return ensemble
