@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,9 +17,10 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str) -> Path:
+def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str, model: Any = None, size: int = SIZE) -> Path:
     """Write `root/version/` with model.h5, int8/fp16 .tflite, golden vectors and a manifest the
-    pipeline's validator accepts. A few kB; about two seconds on a laptop core."""
+    pipeline's validator accepts. A few kB; about two seconds on a laptop core. Pass `model` (a Keras
+    model taking size x size x 3 pixels 0..255) to bundle another network, e.g. for benchmarks."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
@@ -33,27 +35,28 @@ def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str) -
     bundle = Path(root) / version
     bundle.mkdir(parents=True)
     keras.utils.set_random_seed(seed)
-    inputs = keras.Input((SIZE, SIZE, 3))
-    x = keras.layers.Rescaling(1.0 / 255.0)(inputs)
-    x = keras.layers.Conv2D(6, 3, activation="relu")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(len(LABELS), activation="softmax")(x)
-    model = keras.Model(inputs, outputs)
-    # Spread the logits so the tiny model's top label depends on the picture's colours.
-    dense = model.layers[-1]
-    weights, bias = dense.get_weights()
-    dense.set_weights([weights * 25.0, bias])
+    if model is None:
+        inputs = keras.Input((size, size, 3))
+        x = keras.layers.Rescaling(1.0 / 255.0)(inputs)
+        x = keras.layers.Conv2D(6, 3, activation="relu")(x)
+        x = keras.layers.GlobalAveragePooling2D()(x)
+        outputs = keras.layers.Dense(len(LABELS), activation="softmax")(x)
+        model = keras.Model(inputs, outputs)
+        # Spread the logits so the tiny model's top label depends on the picture's colours.
+        dense = model.layers[-1]
+        weights, bias = dense.get_weights()
+        dense.set_weights([weights * 25.0, bias])
     model.save(bundle / "model.h5")
 
     rng = np.random.default_rng(seed)
-    rep = rng.integers(0, 256, size=(16, SIZE, SIZE, 3), dtype=np.uint8)
+    rep = rng.integers(0, 256, size=(16, size, size, 3), dtype=np.uint8)
     (bundle / "model_int8.tflite").write_bytes(convert(model, Quantization.for_int8(rep)))
     (bundle / "model_fp16.tflite").write_bytes(convert(model, Quantization.for_float16()))
     (bundle / "labels.txt").write_text("\n".join(LABELS) + "\n")
     (bundle / "report.json").write_text(json.dumps({"note": "tiny test bundle"}))
     (bundle / "report.md").write_text("# Tiny test bundle\n\nSYNTHETIC - not for clinical use.\n")
     (bundle / "split.csv").write_text("image_id,lesion_id,label,split\n")
-    (bundle / "config.json").write_text(json.dumps({"image_size": SIZE, "seed": seed}))
+    (bundle / "config.json").write_text(json.dumps({"image_size": size, "seed": seed}))
 
     names = write_golden_images(bundle / "golden")
     int8 = TFLiteModel(bundle / "model_int8.tflite")
@@ -63,7 +66,7 @@ def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str) -
         "int8": int8.predict_one,
         "fp16": fp16.predict_one,
     }
-    (bundle / "golden.json").write_text(json.dumps(golden_entries(bundle, names, SIZE, predictors), indent=2))
+    (bundle / "golden.json").write_text(json.dumps(golden_entries(bundle, names, size, predictors), indent=2))
     scale, zero_point = int8.output_quantization
     texts = model_texts(True, version, "synthetic-ham10000-layout")
     files = [
@@ -85,8 +88,8 @@ def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str) -
         "labels": list(LABELS),
         "label_info": label_info(),
         "input": {
-            "height": SIZE,
-            "width": SIZE,
+            "height": size,
+            "width": size,
             "channels": 3,
             "color": "RGB",
             "layout": "NHWC",
@@ -123,7 +126,7 @@ def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str) -
             "class_counts": {},
             "licence": "synthetic",
         },
-        "training": {"image_size": SIZE, "seed": seed},
+        "training": {"image_size": size, "seed": seed},
         "code_revision": "unknown",
     }
     (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
