@@ -17,6 +17,7 @@ from screening.error_codes import ScreeningError
 logger = logging.getLogger(__name__)
 
 _HEIF_REGISTERED = False
+EXIF_ORIENTATION = 0x0112
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 
@@ -130,7 +131,9 @@ def decode(image: Image.Image, kind: str) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
-            oriented = ImageOps.exif_transpose(image)
+            # Transpose (a copy) only when the EXIF orientation asks for it; 1 means upright.
+            needs_turn = image.getexif().get(EXIF_ORIENTATION, 1) not in (0, 1)
+            oriented = ImageOps.exif_transpose(image) if needs_turn else image
             rgb = to_rgb(oriented if oriented is not None else image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _error("The photo declares too many pixels.", ScreeningError.PHOTO_TOO_MANY_PIXELS, 422) from exc
@@ -139,18 +142,17 @@ def decode(image: Image.Image, kind: str) -> Image.Image:
     return rgb
 
 
-def clean_photo(data: bytes) -> CleanPhoto:
+def clean_photo(data: bytes, *, sha256: str | None = None) -> CleanPhoto:
     """Validate and decode an upload; `.jpeg` re-encodes it from pixels: no EXIF, GPS, XMP, ICC or comments survive."""
     image, kind = open_checked(data)
-    rgb = decode(image, kind)
-    # `rgb` is a fresh image (transposed / converted copy); drop every metadata block it inherited so
-    # nothing but pixels reaches the encoder (the tests check the stored bytes).
-    pixels = rgb if rgb is not image else rgb.copy()
+    pixels = decode(image, kind)
+    # The image objects here are this request's own: drop every metadata block so nothing but pixels
+    # reaches the encoder (the tests check the stored bytes).
     pixels.info = {}
     pixels._exif = None  # type: ignore[attr-defined]
     return CleanPhoto(
         image=pixels,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256 or hashlib.sha256(data).hexdigest(),
         width=pixels.width,
         height=pixels.height,
         source_format=kind,

@@ -84,10 +84,12 @@ class ScreeningInput:
     device: DeviceResult | None = None
     source: str = "online"
     request_hash: str = field(init=False, default="")
+    photo_sha256: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
+        self.photo_sha256 = hashlib.sha256(self.photo).hexdigest()
         payload = {
-            "photo_sha256": hashlib.sha256(self.photo).hexdigest(),
+            "photo_sha256": self.photo_sha256,
             "captured_at": self.captured_at.isoformat() if self.captured_at else None,
             "body_site": self.body_site,
             "note": self.note,
@@ -144,7 +146,7 @@ class _Checked:
 def _check(item: ScreeningInput) -> _Checked:
     """Everything about the input, before the model is touched: bad input never loads a model."""
     _check_fields(item)
-    return _Checked(item=item, clean=photos.clean_photo(item.photo))
+    return _Checked(item=item, clean=photos.clean_photo(item.photo, sha256=item.photo_sha256))
 
 
 def _prepare(checked: _Checked, model: LoadedModel) -> _Prepared:

@@ -134,24 +134,31 @@ def _exif_with_gps_and_orientation(orientation: int) -> bytes:
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description secret="home-address"/></rdf:RDF></x:xmpmeta>'
 
 
-def test_stored_photo_has_no_exif_gps_or_xmp_and_orientation_is_applied(registry: Any, patient: Any, as_user: Any, media_files: Any) -> None:
-    # Given a 80x40 landscape JPEG tagged "rotate 90 CW" with GPS, a camera make, XMP and a comment
-    original = image_bytes("JPEG", (80, 40), exif=_exif_with_gps_and_orientation(6), xmp=XMP, comment=b"secret comment")
-    assert b"Exif" in original and b"home-address" in original
+@pytest.mark.parametrize(("orientation", "stored_size"), [(6, (40, 80)), (1, (80, 40))], ids=["rotated", "upright"])
+def test_stored_photo_has_no_exif_gps_or_xmp_and_orientation_is_applied(
+    registry: Any, patient: Any, as_user: Any, media_files: Any, orientation: int, stored_size: tuple[int, int]
+) -> None:
+    # Given a 80x40 landscape JPEG with an orientation tag, GPS, a camera make, XMP, an ICC profile and a comment
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    original = image_bytes("JPEG", (80, 40), exif=_exif_with_gps_and_orientation(orientation), xmp=XMP, comment=b"secret comment", icc_profile=icc)
+    assert b"Exif" in original and b"home-address" in original and b"ICC_PROFILE" in original
     client = as_user(patient)
     # When it is screened
     response, _ = _post(client, original)
     assert response.status_code == 201, response.content
     body = response.json()
-    # Then the stored photo is upright (40x80) and carries no metadata at all
-    assert (body["photo_width"], body["photo_height"]) == (40, 80)
+    # Then the stored photo is upright and carries no metadata at all
+    assert (body["photo_width"], body["photo_height"]) == stored_size
     [stored] = media_files()
     raw = stored.read_bytes()
     for marker in (b"Exif", b"home-address", b"http://ns.adobe.com/xap", b"PhoneMaker", b"secret comment", b"ICC_PROFILE"):
         assert marker not in raw
     with Image.open(stored) as image:
         assert image.format == "JPEG"
-        assert image.size == (40, 80)
+        assert image.size == stored_size
+        assert "icc_profile" not in image.info
         assert len(image.getexif()) == 0
         assert "xmp" not in image.info and "exif" not in image.info and "comment" not in image.info
     # And the owner can download exactly that cleaned photo
@@ -161,13 +168,19 @@ def test_stored_photo_has_no_exif_gps_or_xmp_and_orientation_is_applied(registry
     assert b"".join(photo.streaming_content) == raw
 
 
-def test_png_with_alpha_is_accepted(registry: Any, patient: Any, as_user: Any) -> None:
+def test_png_with_alpha_and_text_chunks_is_accepted_and_cleaned(registry: Any, patient: Any, as_user: Any, media_files: Any) -> None:
+    from PIL import PngImagePlugin
+
     image = Image.new("RGBA", (50, 70), (200, 100, 50, 128))
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Location", "52.5200 N, 13.4050 E")
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, format="PNG", pnginfo=text)
     response, _ = _post(as_user(patient), out.getvalue(), "x.bin", "application/octet-stream")
     assert response.status_code == 201
     assert (response.json()["photo_width"], response.json()["photo_height"]) == (50, 70)
+    [stored] = media_files()
+    assert b"52.5200" not in stored.read_bytes()
 
 
 def test_heic_is_accepted_when_pillow_heif_can_encode(registry: Any, patient: Any, as_user: Any, media_files: Any) -> None:
