@@ -20,7 +20,7 @@ manage seed_demo
 if manage help import_bundles >/dev/null 2>&1; then manage import_bundles --activate latest; fi
 
 # The Expo web build, served at / by the same process. Rebuilt only when the app's sources change.
-if [ -f mobile/package.json ]; then
+if [ -f mobile/package.json ] && [ -z "${SKIP_WEB:-}" ]; then
   if command -v npm >/dev/null; then
     src_hash=$(cd mobile && find src app.json package-lock.json -type f 2>/dev/null | sort | xargs cat 2>/dev/null | sha256sum | cut -c1-16)
     if [ ! -f mobile/dist/index.html ] || [ "$(cat mobile/dist/.build-hash 2>/dev/null)" != "$src_hash" ]; then
