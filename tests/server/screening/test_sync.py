@@ -185,3 +185,23 @@ def test_a_batch_of_large_photos_is_decoded_one_at_a_time(registry: Any, patient
     # Then all are screened, and the process never held more than a few decoded photos at once
     assert body["created"] == 8
     assert memory.growth < 200 * 1024 * 1024, memory.growth / 2**20  # all eight at once: >= 288 MB
+
+
+def test_anonymous_sync_is_401_and_stores_nothing(registry: Any, api: Any, media_files: Any) -> None:
+    meta, photo = _item(1)
+    response = api.post_multipart("/api/v1/screenings/sync", {"items": json.dumps([meta]), "p1": upload(photo)})
+    assert response.status_code == 401
+    assert Screening.objects.count() == 0 and media_files() == []
+
+
+def test_sync_never_returns_another_users_screening(registry: Any, as_user: Any) -> None:
+    # Given another patient already synced an item under some client_uuid
+    key = uuid.uuid4()
+    other, me = UserFactory(), UserFactory()
+    meta, photo = _item(1, key)
+    theirs = _sync(as_user(other), [(meta, photo)]).json()["results"][0]["screening"]["id"]
+    # When I sync the very same item (same key, same photo)
+    mine = _sync(as_user(me), [(meta, photo)]).json()["results"][0]
+    # Then I get my own new screening, not theirs
+    assert mine["status"] == "created" and mine["screening"]["id"] != theirs
+    assert mine["screening"]["owner_id"] == me.pk
