@@ -6,8 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
-from pydantic import Field
+from ninja.pagination import paginate
 
 from accounts.auth import jwt_auth
 from accounts.models import User
@@ -15,19 +14,13 @@ from blog import selectors, services
 from blog.models import Post
 from blog.schemas import PostDetailOut, PostFilters, PostIn, PostOut, PostPatch
 from core.errors import ApplicationError
+from core.pagination import Pages
 from core.schemas import ErrorOut
 
 router = Router(tags=["blog"])
 
 MAX_COVER_BYTES = 10 * 1024 * 1024
 
-
-class Pages(PageNumberPagination):
-    """Page numbers with a ceiling, so a silly ?page= cannot overflow the database's OFFSET."""
-
-    class Input(PageNumberPagination.Input):
-        page: int = Field(1, ge=1, le=100_000)
-        page_size: int | None = Field(None, ge=1)
 
 
 def optional_auth(request: HttpRequest) -> Any:

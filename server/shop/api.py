@@ -2,11 +2,11 @@
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Status
-from ninja.pagination import PageNumberPagination, paginate
-from pydantic import Field
+from ninja.pagination import paginate
 
 from accounts.auth import jwt_auth
 from accounts.models import User
+from core.pagination import Pages
 from core.schemas import ErrorOut
 from shop import selectors, services
 from shop.models import Category, Order, Product
@@ -15,13 +15,6 @@ from shop.schemas import CategoryOut, OrderIn, OrderListFilters, OrderOut, Order
 
 router = Router(tags=["shop"])
 
-
-class Pages(PageNumberPagination):
-    """Page numbers with a ceiling, so a silly ?page= cannot overflow the database's OFFSET."""
-
-    class Input(PageNumberPagination.Input):
-        page: int = Field(1, ge=1, le=100_000)
-        page_size: int | None = Field(None, ge=1)
 
 
 def _user(request: HttpRequest) -> User:

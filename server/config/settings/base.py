@@ -153,7 +153,7 @@ NINJA_JWT = {
     "LEEWAY": 0,
 }
 
-NINJA_PAGINATION_CLASS = "ninja.pagination.PageNumberPagination"
+NINJA_PAGINATION_CLASS = "core.pagination.Pages"
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_MAX_PER_PAGE_SIZE = 100
 NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)

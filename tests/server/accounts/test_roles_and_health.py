@@ -56,3 +56,13 @@ def test_unknown_api_path_is_json_404(api):
 
 def test_admin_is_mounted(api):
     assert api.get("/admin/login/").status_code == 200
+
+
+def test_every_paginated_list_caps_page_size_and_page_number(as_user):
+    from tests.server.factories import UserFactory as F
+
+    client = as_user(F())
+    assert client.get("/api/v1/products", {"page_size": 1000}).status_code == 200
+    assert len(client.get("/api/v1/products", {"page_size": 1000}).json()["items"]) <= 100
+    assert client.get("/api/v1/products", {"page": 10**9}).status_code == 422
+    assert client.get("/api/v1/notifications", {"page": 0}).status_code == 422
