@@ -63,6 +63,9 @@ class TrainConfig:
     # Test-time augmentation inside the exported model: every member also sees the transposed image
     # (a built-in Permute layer; dermoscopy has no canonical orientation) and all outputs are averaged.
     tta_transpose: bool = False
+    # Warm start: initialise member i from <init_from>/member<i>.best.weights.h5 (a previous run with the
+    # same members and image size), then train again with this config's schedule (a warm restart).
+    init_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self)))

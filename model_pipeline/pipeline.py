@@ -109,6 +109,17 @@ def train_run(cfg: TrainConfig, dataset: Dataset, run_dir: Path, *, split_file: 
     write_split(prepared.split, run_dir / "split.csv")
     (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     (run_dir / "data.json").write_text(json.dumps(provenance(prepared, cfg), indent=2))
+    if cfg.init_from:  # keep the warm-start run's recipe so the bundle says how to remake it
+        init = Path(cfg.init_from)
+        if not (init / "config.json").is_file():
+            raise DatasetError(f"init_from {init}: config.json not found")
+        previous = {"run": init.name, "config": json.loads((init / "config.json").read_text())}
+        if (init / "training_history.json").is_file():
+            hist = json.loads((init / "training_history.json").read_text())
+            previous["members_trained"] = [
+                {k: m[k] for k in ("best_epoch", "best_val_balanced_accuracy", "train_minutes")} for m in hist.get("members", [])
+            ]
+        (run_dir / "init_run.json").write_text(json.dumps(previous, indent=2))
     model, summary = train_ensemble(cfg, prepared.train_x, prepared.train_y, prepared.val_x, prepared.val_y, run_dir)
     save_h5(model, run_dir / "model.h5")
     summary["code_revision"] = code_revision()

@@ -134,6 +134,13 @@ def train_member(
     """Train one member from scratch and restore its best-validation weights."""
     start = time.monotonic()
     model = build_member(spec, index, cfg.image_size)
+    if cfg.init_from:
+        init = Path(cfg.init_from) / f"member{index}.best.weights.h5"
+        if init.is_file():
+            model.load_weights(init)
+            log(f"member {index}: warm start from {init}")
+        else:
+            log(f"member {index}: no {init}, training from scratch")
     weights, per_class = class_sample_weights(train_y, len(LABELS), cfg.class_weight_power)
     log(
         f"member {index} ({spec.arch} w={spec.width} seed={spec.seed}): {model.count_params():,} params; "

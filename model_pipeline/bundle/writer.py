@@ -102,6 +102,8 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
     report = json.loads((run_dir / "report.json").read_text())
     history_path = run_dir / "training_history.json"
     history = json.loads(history_path.read_text()) if history_path.is_file() else {}
+    init_path = run_dir / "init_run.json"
+    warm_start = json.loads(init_path.read_text()) if init_path.is_file() else None
     out_root.mkdir(parents=True, exist_ok=True)
     staging = out_root / f".{version}.staging-{os.getpid()}"
     if staging.exists():
@@ -163,6 +165,7 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
                     {k: m[k] for k in ("best_epoch", "best_val_balanced_accuracy", "train_minutes")} for m in history.get("members", [])
                 ],
                 "train_minutes_total": history.get("train_minutes_total"),
+                "warm_start_from": warm_start,
             },
             "code_revision": history.get("code_revision") or meta.get("code_revision", "unknown"),
         }
