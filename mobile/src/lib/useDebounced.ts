@@ -4,8 +4,9 @@ import { useEffect, useState } from 'react';
 export function useDebounced<T>(value: T, ms: number): T {
   const [debounced, setDebounced] = useState(value);
   useEffect(() => {
+    if (Object.is(value, debounced)) return undefined;
     const timer = setTimeout(() => setDebounced(value), ms);
     return () => clearTimeout(timer);
-  }, [value, ms]);
+  }, [value, debounced, ms]);
   return debounced;
 }

@@ -23,3 +23,18 @@ jest.mock('@react-native-async-storage/async-storage', () =>
 jest.mock('@react-native-community/netinfo', () =>
   require('@react-native-community/netinfo/jest/netinfo-mock.js'),
 );
+
+// Screens navigate through expo-router; tests assert on these calls instead of a real navigator.
+jest.mock('expo-router', () => {
+  const { Text } = require('react-native');
+  return {
+    router: { push: jest.fn(), replace: jest.fn(), back: jest.fn(), navigate: jest.fn() },
+    useLocalSearchParams: jest.fn(() => ({})),
+    Link: ({ children, testID, href }: { children: unknown; testID?: string; href: string }) => (
+      <Text testID={testID} accessibilityHint={String(href)}>
+        {children as string}
+      </Text>
+    ),
+    Redirect: () => null,
+  };
+});
