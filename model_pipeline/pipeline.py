@@ -161,7 +161,10 @@ def convert_run(run_dir: Path, dataset: Dataset, version: str) -> dict:
     labels = write_labels(run_dir / "labels.txt")
     texts = model_texts(bool(data["synthetic"]), version, data["dataset"])
     sizes = {}
-    for quant, name in ((Quantization.for_int8(rep), "model_int8.tflite"), (Quantization.for_float16(), "model_fp16.tflite")):
+    for quant, name in (
+        (Quantization.for_int8(rep, per_channel=cfg.int8_per_channel), "model_int8.tflite"),
+        (Quantization.for_float16(), "model_fp16.tflite"),
+    ):
         log(f"converting {name} ({len(rep)} calibration images)" if quant.variant == "int8" else f"converting {name}")
         flat = convert(model, quant)
         flat = write_metadata(
@@ -178,6 +181,7 @@ def convert_run(run_dir: Path, dataset: Dataset, version: str) -> dict:
     meta = {
         "version": version,
         "code_revision": code_revision(),
+        "int8_weights": "per-channel" if cfg.int8_per_channel else "per-tensor",
         "representative_images": len(rep),
         "representative_class_counts": dict(
             zip(LABELS, np.bincount(prepared.train_y[rep_idx], minlength=len(LABELS)).tolist(), strict=False)

@@ -22,6 +22,8 @@ def convert(model, quant: Quantization) -> bytes:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.uint8
+        # no public switch exists for per-tensor weight quantisation in TF 2.21's converter
+        converter._experimental_disable_per_channel = not quant.per_channel
     elif quant.variant == "fp16":
         converter.target_spec.supported_types = [tf.float16]
     else:
