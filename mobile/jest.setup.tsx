@@ -38,3 +38,16 @@ jest.mock('expo-router', () => {
     Redirect: () => null,
   };
 });
+
+jest.mock('expo-notifications', () => ({
+  getPermissionsAsync: jest.fn(async () => ({ status: 'undetermined' })),
+  requestPermissionsAsync: jest.fn(async () => ({ status: 'granted' })),
+  getExpoPushTokenAsync: jest.fn(async () => ({ type: 'expo', data: 'ExponentPushToken[test-device]' })),
+  setNotificationChannelAsync: jest.fn(async () => null),
+  AndroidImportance: { DEFAULT: 3 },
+}));
+
+jest.mock('expo-device', () => ({ isDevice: true }));
+
+// The CI machine is small and shared: give async UI assertions room before calling them failures.
+require('@testing-library/react-native').configure({ asyncUtilTimeout: 5000 });

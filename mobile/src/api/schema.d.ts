@@ -767,7 +767,8 @@ export interface paths {
          * Screen one lesion photo with the authoritative server model
          * @description Multipart: `photo` (JPEG, PNG or HEIC; checked by content), optional `device_result` (JSON
          *     `{model_version, probabilities, latency_ms}`), optional `client_uuid` (idempotency key: a repeat
-         *     with the same content returns the stored screening with 200), `captured_at`, `body_site`, `note`.
+         *     with the same content returns the stored screening with 200; the `Idempotency-Key` header works
+         *     too), `captured_at`, `body_site`, `note`.
          */
         post: operations["create_screening"];
         delete?: never;
@@ -1918,15 +1919,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AppointmentOut"];
-                };
-            };
             /** @description Created */
             201: {
                 headers: {
