@@ -49,5 +49,3 @@ jest.mock('expo-notifications', () => ({
 
 jest.mock('expo-device', () => ({ isDevice: true }));
 
-// The CI machine is small and shared: give async UI assertions room before calling them failures.
-require('@testing-library/react-native').configure({ asyncUtilTimeout: 5000 });
