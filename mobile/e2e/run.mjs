@@ -198,23 +198,38 @@ async function main() {
     await page.locator(tid(`bookmark-${postTestId.replace(/^post-/, '')}`)).first().waitFor();
     await shot('15-bookmarks');
 
+    step = 'offline state, then recovery';
+    await click('tab-profile');
+    await visible('profile-email');
+    await page.context().setOffline(true);
+    await visible('offline-banner');
+    await click('profile-notifications');
+    await visible('state-offline');
+    await shot('16-offline');
+    await page.context().setOffline(false);
+    // The failed requests while offline are what this step provokes, not errors.
+    for (let i = consoleErrors.length - 1; i >= 0; i -= 1) if (/ERR_INTERNET_DISCONNECTED/.test(consoleErrors[i])) consoleErrors.splice(i, 1);
+    await click('state-retry');
+    await page.locator(`${tid('notification-list')}, ${tid('state-empty')}`).first().waitFor();
+    await shot('17-notifications');
+
     step = 'log out';
     await click('tab-profile');
     await visible('profile-email');
     const shownEmail = await page.locator(tid('profile-email')).first().innerText();
     if (shownEmail.trim() !== email) throw new Error(`profile shows ${shownEmail}, expected ${email}`);
-    await shot('16-profile');
+    await shot('18-profile');
     await click('logout');
     await visible('login-email');
     const stored = await page.evaluate(() => window.sessionStorage.getItem('skinscreen.session.v1'));
     if (stored) throw new Error('tokens are still stored after logout');
-    await shot('17-logged-out');
+    await shot('19-logged-out');
 
     metrics.bundleBytes = bundle.bytes;
     metrics.bundleGzipBytes = bundle.gzipBytes;
     metrics.consoleErrors = consoleErrors.length;
     writeFileSync(join(artifacts, 'metrics.json'), JSON.stringify({ ...metrics, date: new Date().toISOString() }, null, 2));
-    log('PASS: register -> log in -> book -> my appointments -> buy -> receipt -> bookmark -> log out');
+    log('PASS: register -> log in -> book -> my appointments -> buy -> receipt -> bookmark -> offline/retry -> log out');
     log(`NUMBERS bundle_js_bytes=${bundle.bytes} bundle_js_mb=${(bundle.bytes / 1048576).toFixed(2)} bundle_js_gzip_bytes=${bundle.gzipBytes} home_tti_ms=${metrics.homeInteractiveMs}`);
     if (consoleErrors.length) log(`browser console errors (${consoleErrors.length}):\n  ${consoleErrors.slice(0, 10).join('\n  ')}`);
   } catch (error) {
