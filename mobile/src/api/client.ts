@@ -115,6 +115,11 @@ export class ApiClient {
     return `${this.baseUrl}${path}${buildQuery(query)}`;
   }
 
+  /** The tokens if already loaded from the store (undefined until then); never waits. */
+  peekTokens(): Tokens | null | undefined {
+    return this.tokens;
+  }
+
   async currentTokens(): Promise<Tokens | null> {
     if (this.tokens === undefined) this.tokens = await this.store.load();
     return this.tokens;

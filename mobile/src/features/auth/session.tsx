@@ -40,14 +40,19 @@ async function runSignOutHooks(): Promise<void> {
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
-  const [status, setStatus] = useState<SessionStatus>('loading');
+  const [status, setStatus] = useState<SessionStatus>(() => {
+    const known = api.peekTokens();
+    return known === undefined ? 'loading' : known ? 'signedIn' : 'signedOut';
+  });
   const [endedReason, setEndedReason] = useState<'expired' | null>(null);
 
   useEffect(() => {
     let alive = true;
-    void api.currentTokens().then((tokens) => {
-      if (alive) setStatus(tokens ? 'signedIn' : 'signedOut');
-    });
+    if (api.peekTokens() === undefined) {
+      void api.currentTokens().then((tokens) => {
+        if (alive) setStatus(tokens ? 'signedIn' : 'signedOut');
+      });
+    }
     const unsubscribe = onSessionExpired(() => {
       void runSignOutHooks();
       queryClient.clear();

@@ -64,9 +64,10 @@ export function loadCart(): Promise<void> {
   if (loaded) return Promise.resolve();
   loading ??= readJson(CART_KEY).then((raw) => {
     // Changes made before the stored cart arrived win over it.
+    const before = state;
     if (!loaded && state.lines.length === 0) state = migrateCart(raw);
     loaded = true;
-    listeners.forEach((l) => l());
+    if (state !== before) listeners.forEach((l) => l());
   });
   return loading;
 }
