@@ -64,10 +64,11 @@ export function loadCart(): Promise<void> {
   if (loaded) return Promise.resolve();
   loading ??= readJson(CART_KEY).then((raw) => {
     // Changes made before the stored cart arrived win over it.
-    const before = state;
-    if (!loaded && state.lines.length === 0) state = migrateCart(raw);
+    const stored = migrateCart(raw);
+    const replace = !loaded && state.lines.length === 0 && stored.lines.length > 0;
+    if (replace) state = stored;
     loaded = true;
-    if (state !== before) listeners.forEach((l) => l());
+    if (replace) listeners.forEach((l) => l());
   });
   return loading;
 }
