@@ -11,15 +11,17 @@ type Props = {
   busy?: boolean;
   disabled?: boolean;
   accessibilityHint?: string;
+  /** What a screen reader says, when the visible title is a symbol such as + or −. */
+  accessibilityLabel?: string;
 };
 
-export function Button({ title, onPress, testID, variant = 'primary', busy = false, disabled = false, accessibilityHint }: Props) {
+export function Button({ title, onPress, testID, variant = 'primary', busy = false, disabled = false, accessibilityHint, accessibilityLabel }: Props) {
   const inactive = disabled || busy;
   return (
     <Pressable
       testID={testID}
       accessibilityRole="button"
-      accessibilityLabel={title}
+      accessibilityLabel={accessibilityLabel ?? title}
       accessibilityHint={accessibilityHint}
       accessibilityState={{ disabled: inactive, busy }}
       disabled={inactive}

@@ -25,7 +25,7 @@ export function RemindersCard() {
   if (!pushSupported) {
     return (
       <Card testID="reminders-card">
-        <Text style={styles.muted}>Appointment reminders appear under Profile → Notifications. Install the phone app to get them as push notifications.</Text>
+        <Text style={styles.muted}>In the browser, appointment reminders appear in the notification list under Profile. Install the phone app to get them as push notifications.</Text>
       </Card>
     );
   }

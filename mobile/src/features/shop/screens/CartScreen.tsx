@@ -46,12 +46,12 @@ export function CartScreen() {
           <Text style={styles.name}>{line.name}</Text>
           <Text style={styles.muted}>{formatMoney(line.price_minor, line.currency)} each</Text>
           <View style={styles.row}>
-            <Button variant="secondary" title="−" testID={`cart-minus-${line.product_id}`} accessibilityHint={`One fewer ${line.name}`} onPress={() => cart.setQuantity(line.product_id, line.quantity - 1)} />
+            <Button variant="secondary" title="−" testID={`cart-minus-${line.product_id}`} accessibilityLabel={`One fewer ${line.name}`} onPress={() => cart.setQuantity(line.product_id, line.quantity - 1)} />
             <Text style={styles.qty} testID={`cart-qty-${line.product_id}`} accessibilityLabel={`Quantity ${line.quantity}`}>
               {line.quantity}
             </Text>
-            <Button variant="secondary" title="+" testID={`cart-plus-${line.product_id}`} accessibilityHint={`One more ${line.name}`} onPress={() => cart.setQuantity(line.product_id, line.quantity + 1)} />
-            <Button variant="secondary" title="Remove" testID={`cart-remove-${line.product_id}`} onPress={() => cart.remove(line.product_id)} />
+            <Button variant="secondary" title="+" testID={`cart-plus-${line.product_id}`} accessibilityLabel={`One more ${line.name}`} onPress={() => cart.setQuantity(line.product_id, line.quantity + 1)} />
+            <Button variant="secondary" title="Remove" accessibilityLabel={`Remove ${line.name}`} testID={`cart-remove-${line.product_id}`} onPress={() => cart.remove(line.product_id)} />
           </View>
         </Card>
       ))}

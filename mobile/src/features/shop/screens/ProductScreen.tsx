@@ -34,11 +34,11 @@ export function ProductScreen() {
             <Text style={styles.description}>{p.description}</Text>
             <FormMessage text={added} tone="success" testID="added-to-cart" />
             <View style={styles.quantity}>
-              <Button variant="secondary" title="−" testID="quantity-minus" accessibilityHint="One fewer" disabled={quantity <= 1} onPress={() => setQuantity((q) => Math.max(1, q - 1))} />
+              <Button variant="secondary" title="−" testID="quantity-minus" accessibilityLabel="Decrease quantity" disabled={quantity <= 1} onPress={() => setQuantity((q) => Math.max(1, q - 1))} />
               <Text style={styles.qtyText} testID="quantity" accessibilityLabel={`Quantity ${quantity}`}>
                 {quantity}
               </Text>
-              <Button variant="secondary" title="+" testID="quantity-plus" accessibilityHint="One more" disabled={quantity >= Math.min(p.stock, 100)} onPress={() => setQuantity((q) => q + 1)} />
+              <Button variant="secondary" title="+" testID="quantity-plus" accessibilityLabel="Increase quantity" disabled={quantity >= Math.min(p.stock, 100)} onPress={() => setQuantity((q) => q + 1)} />
             </View>
             <Button
               title="Add to cart"

@@ -64,6 +64,18 @@ describe('CartScreen checkout', () => {
     expect(screen.getByTestId('state-empty')).toHaveTextContent(/cart is empty/);
   });
 
+  it('changes quantities and removes lines through labelled buttons, updating the subtotal', () => {
+    fakeServer();
+    cart.add(product, 1);
+    renderApp(<CartScreen />);
+
+    fireEvent.press(screen.getByLabelText('One more SPF 50 cream'));
+    expect(screen.getByTestId('cart-qty-11')).toHaveTextContent('2');
+    expect(screen.getByTestId('cart-subtotal')).toHaveTextContent(/€25\.98/);
+    fireEvent.press(screen.getByLabelText('Remove SPF 50 cream'));
+    expect(screen.getByTestId('state-empty')).toBeTruthy();
+  });
+
   it('retries an offline checkout with the same idempotency key, then empties the cart and opens the order', async () => {
     const server = fakeServer();
     let attempts = 0;
