@@ -39,10 +39,14 @@ async function main() {
   log(`web JS bundle: ${(bundle.bytes / 1024 / 1024).toFixed(2)} MB uncompressed, ${(bundle.gzipBytes / 1024).toFixed(0)} KB gzipped, in ${bundle.files} file(s) (limit 3 MB uncompressed)`);
   if (bundle.bytes > BUNDLE_LIMIT) throw new Error(`JS bundle ${bundle.bytes} bytes exceeds the 3 MB budget`);
 
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) {
+    throw new Error(`No Chromium at ${executablePath}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+  }
   const server = await startServer({ repo, webDir: dist, log });
   log(`server: ${server.base}`);
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
   });
@@ -245,6 +249,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(`[e2e] FAIL: ${error.stack ?? error}`);
+  console.error(`[e2e] FAIL: ${error.message ?? error}`);
   process.exit(1);
 });
