@@ -39,13 +39,15 @@ reqs=(requirements/base.txt requirements/ml.txt)
 stamp=".venv/.installed-$mode-$(cat "${reqs[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo ">> installing Python packages ($mode); the first time takes a few minutes (TensorFlow)"
-  .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
+  # (this machine's pip config names local mirrors that may be absent: hide those warnings only)
+  pipq() { .venv/bin/pip "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+  pipq install -q --disable-pip-version-check --upgrade pip
   args=(-r requirements/base.txt -r requirements/ml.txt)
   [ "$mode" = test ] && args+=(-r requirements/dev.txt -r requirements/mysql.txt)
-  .venv/bin/pip install -q --disable-pip-version-check "${args[@]}"
+  pipq install -q --disable-pip-version-check "${args[@]}"
   if [ "$mode" = test ]; then
     # tflite-support pins protobuf<4, which TensorFlow cannot use: install it without its deps.
-    .venv/bin/pip install -q --disable-pip-version-check --no-deps -r requirements/tflite-support.txt
+    pipq install -q --disable-pip-version-check --no-deps -r requirements/tflite-support.txt
   fi
   touch "$stamp"
 fi
