@@ -142,6 +142,10 @@ def cmd_demo(args) -> int:
         "representative_samples=70",
         "--set",
         "patience=100",
+        # the demo's small, briefly trained members keep more int8 agreement with per-channel weights
+        # (synthetic demo: 97.8% vs 95.0% per-tensor, still 3.7x smaller than the .h5)
+        "--set",
+        "int8_per_channel=true",
     ]
     for item in args.set or []:
         sets += ["--set", item]
