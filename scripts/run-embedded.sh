@@ -14,10 +14,11 @@ manage() { (cd "$root/server" && "$py" manage.py "$@"); }
 
 echo ">> database: migrate (SQLite at var/db.sqlite3)"
 manage migrate --noinput -v 0
-if manage help generate_signing_key >/dev/null 2>&1; then manage generate_signing_key --if-missing; fi
+manage generate_signing_key --if-missing
+echo ">> model bundles: validate (every sha256) and register; activate the newest unless one is active"
+manage import_bundles --activate latest --if-none-active
 echo ">> demo data (users for each role):"
 manage seed_demo
-if manage help import_bundles >/dev/null 2>&1; then manage import_bundles --activate latest; fi
 
 # The Expo web build, served at / by the same process. Rebuilt only when the app's sources change.
 if [ -f mobile/package.json ] && [ -z "${SKIP_WEB:-}" ]; then
@@ -51,4 +52,6 @@ cat <<MSG
   Ctrl-C stops the server and the queue consumer.
 
 MSG
+# Load and warm the active model at start-up, not on the first screening.
+export SCREENING_WARMUP=1
 cd server && "$py" manage.py runserver "$HOST:$PORT" --noreload --insecure

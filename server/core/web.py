@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import posixpath
 from pathlib import Path
 
 from django.conf import settings
@@ -10,7 +11,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.views.static import serve
 
 
+# Private uploads are served only through their access-checked API endpoints, never as media.
+PRIVATE_MEDIA_PREFIXES = ("screenings/",)
+
+
 def serve_media(request: HttpRequest, path: str) -> HttpResponseBase:
+    if posixpath.normpath(path).lstrip("/").startswith(PRIVATE_MEDIA_PREFIXES):
+        raise Http404
     return serve(request, path, document_root=str(settings.MEDIA_ROOT))
 
 
