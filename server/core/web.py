@@ -10,7 +10,6 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.views.static import serve
 
-
 # Private uploads are served only through their access-checked API endpoints, never as media.
 PRIVATE_MEDIA_PREFIXES = ("screenings/",)
 
