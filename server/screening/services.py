@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, OperationalError, transaction
@@ -179,7 +180,7 @@ def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model:
                 model_version_id=prediction.model_version_id,
                 probabilities=probs,
                 top_label=top,
-                risk=_risk(top),
+                risk=risk_level(top, probs),
                 server_latency_ms=round(prediction.latency_ms, 3),
                 device_model_version=device.model_version if device else "",
                 device_probabilities=device.probabilities if device else None,
@@ -202,10 +203,16 @@ def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model:
     return screening, True
 
 
-def _risk(label: str) -> str:
-    if label in HIGH_RISK_LABELS:
+def risk_level(top_label: str, probabilities: dict[str, float] | list[float]) -> str:
+    """High when the top label is high-risk (mel, bcc, akiec) OR those classes together reach
+    SCREENING_HIGH_RISK_MASS (default 0.35): a screening aid errs towards sending people to a
+    clinician, and a 30 % melanoma score under a benign top label must not read as "benign"."""
+    threshold = float(getattr(settings, "SCREENING_HIGH_RISK_MASS", 0.35))
+    by_label = probabilities if isinstance(probabilities, dict) else dict(zip(LABELS, probabilities, strict=True))
+    high_mass = sum(float(by_label.get(label, 0.0)) for label in HIGH_RISK_LABELS)
+    if top_label in HIGH_RISK_LABELS or high_mass >= threshold:
         return "high"
-    return "medium" if label in ("bkl", "df") else "low"
+    return "medium" if top_label in ("bkl", "df") else "low"
 
 
 def screening_create(*, owner: User, item: ScreeningInput) -> tuple[Screening, bool]:

@@ -41,7 +41,8 @@ def test_screening_returns_the_authoritative_h5_result_with_labels_risk_action_a
     top = LABELS[int(np.argmax(expected))]
     assert body["top_label"] == top
     assert body["top_label_display"] == registry["a"].manifest["label_info"][top]["display_name"]
-    assert body["risk"] == ("high" if top in ("mel", "bcc", "akiec") else "medium" if top in ("bkl", "df") else "low")
+    high_mass = sum(body["probabilities"][k] for k in ("mel", "bcc", "akiec"))
+    assert body["risk"] == ("high" if top in ("mel", "bcc", "akiec") or high_mass >= 0.35 else "medium" if top in ("bkl", "df") else "low")
     assert body["model_version"] == VERSION_A
     assert body["model_synthetic"] is True
     assert "not a diagnosis" in body["disclaimer"]
@@ -310,3 +311,14 @@ def test_a_broken_active_model_is_a_503_without_a_reload_storm(registry: Any, pa
     assert "could not be loaded" in first.json()["detail"]
     assert len(calls) == 1
     ENGINE.reset()
+
+
+def test_risk_escalates_when_high_risk_classes_together_are_likely() -> None:
+    from screening.services import risk_level
+
+    benign_top = {"akiec": 0.01, "bcc": 0.02, "bkl": 0.08, "df": 0.0, "mel": 0.32, "nv": 0.49, "vasc": 0.08}
+    assert risk_level("nv", benign_top) == "high"  # 35 % on mel+bcc+akiec: see a clinician
+    clearly_benign = {"akiec": 0.01, "bcc": 0.02, "bkl": 0.08, "df": 0.0, "mel": 0.05, "nv": 0.76, "vasc": 0.08}
+    assert risk_level("nv", clearly_benign) == "low"
+    assert risk_level("bkl", {**clearly_benign, "bkl": 0.8, "nv": 0.04}) == "medium"
+    assert risk_level("mel", {**clearly_benign, "mel": 0.3, "nv": 0.29}) == "high"
