@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from ninja_jwt.exceptions import TokenError
 from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from ninja_jwt.tokens import RefreshToken
 
@@ -120,13 +119,15 @@ def session_login(*, email: str, password: str) -> tuple[User, TokenPair]:
     return user, _issue_pair(user)
 
 
+def _invalid_refresh() -> ApplicationError:
+    return ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED)
+
+
 def _validated_refresh(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)
-    except TokenError:
-        raise ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED) from None
-    except Exception:  # malformed beyond what the library reports as TokenError
-        raise ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED) from None
+    except Exception:  # TokenError, or input malformed beyond what the library reports as one
+        raise _invalid_refresh() from None
 
 
 def _blacklist_once(token: RefreshToken) -> OutstandingToken:
@@ -137,7 +138,7 @@ def _blacklist_once(token: RefreshToken) -> OutstandingToken:
     """
     outstanding = OutstandingToken.objects.filter(jti=token["jti"]).first()
     if outstanding is None:  # every token we issue is recorded; an unknown jti was not issued here
-        raise ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED)
+        raise _invalid_refresh()
     try:
         with transaction.atomic():
             BlacklistedToken.objects.create(token=outstanding)
@@ -153,7 +154,7 @@ def session_refresh(*, refresh: str) -> TokenPair:
     outstanding = _blacklist_once(token)
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
     if user is None or (outstanding.user_id is not None and outstanding.user_id != user.pk):
-        raise ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED)
+        raise _invalid_refresh()
     return _issue_pair(user)
 
 
