@@ -53,7 +53,7 @@ def cmd_train(args) -> int:
 def cmd_assemble(args) -> int:
     from model_pipeline.pipeline import assemble_run
 
-    assemble_run(args.run_dir, args.members, tta_transpose=args.tta_transpose)
+    assemble_run(args.run_dir, args.members, tta_transpose=args.tta_transpose, tta_flips=args.tta_flips)
     return 0
 
 
@@ -201,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="also run each member on the transposed image and average (default: as configured)",
+    )
+    p.add_argument(
+        "--tta-flips",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run each member on the three mirror images and average (default: as configured)",
     )
     p.set_defaults(func=cmd_assemble)
 

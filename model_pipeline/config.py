@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from model_pipeline.errors import ConfigError
+from model_pipeline.labels import LABELS
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,12 @@ class MemberSpec:
     dropout: float = 0.2
     # keras.applications backbones only: a local weights file the user supplies (never downloaded).
     weights_path: str | None = None
+    # Per-member schedule overrides (None = the run's value): lets one run fine-tune warm-started
+    # members gently while a new member trains from scratch with a full schedule.
+    learning_rate: float | None = None
+    epochs: int | None = None
+    warmup_epochs: int | None = None
+    max_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,9 @@ class TrainConfig:
     # Class-imbalance handling: sample weight per class proportional to count ** -power
     # (0 = none, 0.5 = square-root balancing, 1 = fully balanced).
     class_weight_power: float = 1.0
+    # Extra weight per class on top of the balancing, e.g. {"mel": 1.5}: a screening tool should trade
+    # some benign specificity for melanoma sensitivity (a missed melanoma costs far more than a referral).
+    class_weight_boost: dict[str, float] = field(default_factory=dict)
     patience: int = 12  # early stopping on validation balanced accuracy
     max_minutes_per_member: float | None = None  # wall-clock budget per member (stops early)
     val_fraction: float = 0.2
@@ -66,8 +76,13 @@ class TrainConfig:
     # Test-time augmentation inside the exported model: every member also sees the transposed image
     # (a built-in Permute layer; dermoscopy has no canonical orientation) and all outputs are averaged.
     tta_transpose: bool = False
+    # ... and the three mirror images (horizontal, vertical, both = 180 degree rotation): 4 views, or 8
+    # (all dihedral orientations) together with tta_transpose. Costs one forward pass per view.
+    tta_flips: bool = False
     # Warm start: initialise member i from <init_from>/member<i>.best.weights.h5 (a previous run with the
-    # same members and image size), then train again with this config's schedule (a warm restart).
+    # same member architectures), or, when <init_from> is a bundle or run holding only model.h5, from
+    # that ensemble's member-i layers; then train again with this config's schedule (a warm restart).
+    # Convolution weights do not depend on the input size, so a warm start may change image_size.
     init_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +133,11 @@ class TrainConfig:
             raise ConfigError("epochs and batch_size must be >= 1")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError("val_fraction must be in (0, 1)")
+        for label, boost in self.class_weight_boost.items():
+            if label not in LABELS:
+                raise ConfigError(f"class_weight_boost: unknown label {label!r}; labels are {', '.join(LABELS)}")
+            if not isinstance(boost, (int, float)) or not 0 < boost <= 10:
+                raise ConfigError(f"class_weight_boost[{label!r}] must be a number in (0, 10], got {boost!r}")
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

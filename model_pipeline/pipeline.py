@@ -204,7 +204,7 @@ def evaluate_run(run_dir: Path, dataset: Dataset, *, latency_runs: int = 50) -> 
     return evaluate_dir(run_dir, prepared.val_x, prepared.val_y, title=title, latency_runs=latency_runs)
 
 
-def assemble_run(run_dir: Path, n_members: int | None = None, *, tta_transpose: bool | None = None) -> Path:
+def assemble_run(run_dir: Path, n_members: int | None = None, *, tta_transpose: bool | None = None, tta_flips: bool | None = None) -> Path:
     """Build ``model.h5`` from the member checkpoints that finished (for a run stopped early)."""
     from model_pipeline.models.ensemble import build_ensemble, build_member
     from model_pipeline.train import save_h5
@@ -228,9 +228,10 @@ def assemble_run(run_dir: Path, n_members: int | None = None, *, tta_transpose: 
     import dataclasses
 
     # the frozen config must describe the model that was actually saved
-    tta = cfg.tta_transpose if tta_transpose is None else tta_transpose
-    cfg = dataclasses.replace(cfg, members=tuple(specs), tta_transpose=tta)
-    save_h5(build_ensemble(members, specs, cfg.image_size, tta_transpose=tta), run_dir / "model.h5")
+    transpose = cfg.tta_transpose if tta_transpose is None else tta_transpose
+    flips = cfg.tta_flips if tta_flips is None else tta_flips
+    cfg = dataclasses.replace(cfg, members=tuple(specs), tta_transpose=transpose, tta_flips=flips)
+    save_h5(build_ensemble(members, specs, cfg.image_size, tta_transpose=transpose, tta_flips=flips), run_dir / "model.h5")
     (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     log(f"assembled {len(members)} member(s) into {run_dir / 'model.h5'}")
     return run_dir / "model.h5"

@@ -13,9 +13,10 @@ import numpy as np
 
 from model_pipeline.config import MemberSpec, TrainConfig
 from model_pipeline.data.tfdata import class_sample_weights, train_dataset
+from model_pipeline.errors import ConfigError
 from model_pipeline.labels import LABELS, MEL_INDEX
 from model_pipeline.metrics import balanced_accuracy, confusion, per_class_recall
-from model_pipeline.models.ensemble import build_ensemble, build_member
+from model_pipeline.models.ensemble import build_ensemble, build_member, member_prefix
 from model_pipeline.progress import log
 
 
@@ -40,21 +41,24 @@ def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 256)
 class _Schedule(keras.callbacks.Callback):
     """Cosine LR with linear warm-up, set per batch; shortens itself to fit a wall-clock budget."""
 
-    def __init__(self, cfg: TrainConfig, steps_per_epoch: int):
+    def __init__(self, cfg: TrainConfig, steps_per_epoch: int, spec: MemberSpec | None = None):
         super().__init__()
-        self.cfg = cfg
+        spec = spec or MemberSpec()
+        self.learning_rate = spec.learning_rate if spec.learning_rate is not None else cfg.learning_rate
+        self.warmup_epochs = spec.warmup_epochs if spec.warmup_epochs is not None else cfg.warmup_epochs
+        self.budget = spec.max_minutes if spec.max_minutes is not None else cfg.max_minutes_per_member
         self.steps = steps_per_epoch
-        self.total_epochs = cfg.epochs
+        self.total_epochs = spec.epochs if spec.epochs is not None else cfg.epochs
         self.step = 0
         self.epoch_start = 0.0
 
     def lr_at(self, step: int) -> float:
-        warm = self.cfg.warmup_epochs * self.steps
+        warm = self.warmup_epochs * self.steps
         total = max(self.total_epochs * self.steps, warm + 1)
         if step < warm:
-            return self.cfg.learning_rate * (step + 1) / warm
+            return self.learning_rate * (step + 1) / warm
         progress = min(1.0, (step - warm) / max(total - warm, 1))
-        return self.cfg.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
+        return self.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
 
     def on_train_batch_begin(self, batch, logs=None):
         self.model.optimizer.learning_rate.assign(self.lr_at(self.step))
@@ -64,7 +68,7 @@ class _Schedule(keras.callbacks.Callback):
         self.epoch_start = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
-        budget = self.cfg.max_minutes_per_member
+        budget = self.budget
         if epoch == 0 and budget:
             per_epoch = time.monotonic() - self.epoch_start
             affordable = max(2, int(budget * 60 / max(per_epoch, 1e-6)))
@@ -135,13 +139,9 @@ def train_member(
     start = time.monotonic()
     model = build_member(spec, index, cfg.image_size)
     if cfg.init_from:
-        init = Path(cfg.init_from) / f"member{index}.best.weights.h5"
-        if init.is_file():
-            model.load_weights(init)
-            log(f"member {index}: warm start from {init}")
-        else:
-            log(f"member {index}: no {init}, training from scratch")
-    weights, per_class = class_sample_weights(train_y, len(LABELS), cfg.class_weight_power)
+        warm_start(model, index, Path(cfg.init_from))
+    boost = np.array([cfg.class_weight_boost.get(label, 1.0) for label in LABELS])
+    weights, per_class = class_sample_weights(train_y, len(LABELS), cfg.class_weight_power, boost)
     log(
         f"member {index} ({spec.arch} w={spec.width} seed={spec.seed}): {model.count_params():,} params; "
         f"class weights {dict(zip(LABELS, [round(w, 2) for w in per_class], strict=False))}"
@@ -156,17 +156,54 @@ def train_member(
         seed=spec.seed,
     )
     steps = max(1, len(train_x) // min(cfg.batch_size, len(train_x)))
+    schedule = _Schedule(cfg, steps, spec)
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=cfg.learning_rate, weight_decay=cfg.weight_decay),
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule.learning_rate, weight_decay=cfg.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
     )
     checkpoint = run_dir / f"member{index}.best.weights.h5"
     monitor = _ValidationMonitor(val_x, val_y, cfg.patience, checkpoint, f"member {index}")
-    model.fit(ds, epochs=cfg.epochs, verbose=0, callbacks=[_Schedule(cfg, steps), monitor])
+    model.fit(ds, epochs=schedule.total_epochs, verbose=0, callbacks=[schedule, monitor])
     model.load_weights(checkpoint)
     seconds = time.monotonic() - start
     log(f"member {index}: best val_bacc {monitor.best:.4f} at epoch {monitor.best_epoch} ({seconds / 60:.1f} min)")
     return MemberResult(model, monitor.best_epoch, monitor.best, monitor.history, seconds)
+
+
+def warm_start(model: keras.Model, index: int, init_dir: Path) -> bool:
+    """Initialise member ``index`` from a previous run's checkpoint or from an ensemble ``model.h5``.
+
+    The ensemble's member layers carry the ``m<index>_`` prefix, flat or inside a nested ``member<index>``
+    sub-model (test-time-augmentation ensembles); every weighted layer must be found, with equal shapes.
+    """
+    checkpoint = init_dir / f"member{index}.best.weights.h5"
+    if checkpoint.is_file():
+        model.load_weights(checkpoint)
+        log(f"member {index}: warm start from {checkpoint}")
+        return True
+    ensemble_path = init_dir / "model.h5"
+    if not ensemble_path.is_file():
+        log(f"member {index}: no {checkpoint} or {ensemble_path}, training from scratch")
+        return False
+    source = keras.models.load_model(ensemble_path, compile=False)
+    layers = {layer.name: layer for layer in source.layers}
+    nested = layers.get(f"member{index}")
+    if isinstance(nested, keras.Model):
+        layers.update({layer.name: layer for layer in nested.layers})
+    prefix = member_prefix(index)
+    wanted = [layer for layer in model.layers if layer.weights and layer.name.startswith(prefix)]
+    if not any(name.startswith(prefix) for name in layers):
+        log(f"member {index}: {ensemble_path} has no member {index}, training from scratch")
+        return False
+    for layer in wanted:
+        if layer.name not in layers:
+            raise ConfigError(f"init_from {ensemble_path}: layer {layer.name} missing (different architecture?)")
+        try:
+            layer.set_weights(layers[layer.name].get_weights())
+        except ValueError as exc:
+            raise ConfigError(f"init_from {ensemble_path}: layer {layer.name} does not fit ({exc})") from exc
+    log(f"member {index}: warm start from {ensemble_path} ({len(wanted)} layers)")
+    return True
 
 
 def train_ensemble(
@@ -183,7 +220,9 @@ def train_ensemble(
     for i, spec in enumerate(cfg.members):
         results.append(train_member(spec, i, cfg, train_x, train_y, val_x, val_y, run_dir))
         (run_dir / "training_history.json").write_text(json.dumps(_summary(cfg, results), indent=2))
-    ensemble = build_ensemble([r.model for r in results], cfg.members, cfg.image_size, tta_transpose=cfg.tta_transpose)
+    ensemble = build_ensemble(
+        [r.model for r in results], cfg.members, cfg.image_size, tta_transpose=cfg.tta_transpose, tta_flips=cfg.tta_flips
+    )
     summary = _summary(cfg, results)
     probs = predict_probs(ensemble, val_x)
     summary["ensemble_val_balanced_accuracy"] = balanced_accuracy(val_y, probs.argmax(axis=1))

@@ -73,10 +73,14 @@ def train_dataset(
     return ds.prefetch(2)
 
 
-def class_sample_weights(labels: np.ndarray, n_classes: int, power: float) -> tuple[np.ndarray, list[float]]:
-    """Per-sample weights proportional to class_count ** -power, normalised to mean 1."""
+def class_sample_weights(
+    labels: np.ndarray, n_classes: int, power: float, boost: np.ndarray | None = None
+) -> tuple[np.ndarray, list[float]]:
+    """Per-sample weights proportional to class_count ** -power (times ``boost`` per class), mean 1."""
     counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
     per_class = np.where(counts > 0, np.maximum(counts, 1.0) ** -power, 0.0)
+    if boost is not None:
+        per_class = per_class * np.asarray(boost, dtype=np.float64)
     weights = per_class[labels]
     scale = 1.0 / weights.mean()
     return (weights * scale).astype(np.float32), [float(v * scale) for v in per_class]

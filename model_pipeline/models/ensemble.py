@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 from keras import layers
 
 from model_pipeline.config import MemberSpec
@@ -30,18 +31,58 @@ def build_member(spec: MemberSpec, index: int, size: int) -> keras.Model:
     return keras.Model(inputs, outputs, name=f"member{index}")
 
 
-def build_ensemble(members: Sequence[keras.Model], specs: Sequence[MemberSpec], size: int, *, tta_transpose: bool = False) -> keras.Model:
+def _flip(x: keras.KerasTensor, axis: int, name: str) -> keras.KerasTensor:
+    """Mirror ``x`` (N, H, W, C) along H (axis 1) or W (axis 2) with built-in layers only.
+
+    The mirrored axis is moved last and multiplied by a fixed anti-identity matrix (a bias-free,
+    frozen ``Dense``), then moved back. Keras has no inference-time flip layer, and a ``Lambda`` would
+    not load on the server or convert cleanly; this is exact in float and in int8 (weights 0 and 1).
+    """
+    order = (1, 3, 2) if axis == 2 else (3, 2, 1)
+    y = layers.Permute(order, name=f"{name}_in")(x)
+    y = layers.Dense(int(x.shape[axis]), use_bias=False, trainable=False, name=name)(y)
+    return layers.Permute(order, name=f"{name}_out")(y)
+
+
+def tta_views(x: keras.KerasTensor, *, transpose: bool = False, flips: bool = False) -> list[keras.KerasTensor]:
+    """The test-time views averaged by the ensemble: identity, + mirrors (H, W, both), x transposed."""
+    views = [x]
+    if flips:
+        h = _flip(x, 2, "tta_hflip")
+        views += [h, _flip(x, 1, "tta_vflip"), _flip(h, 1, "tta_hvflip")]
+    if transpose:
+        views += [layers.Permute((2, 1, 3), name=f"tta_transpose{'_' + str(i) if i else ''}")(v) for i, v in enumerate(views)]
+    return views
+
+
+def _set_flip_weights(model: keras.Model) -> None:
+    for layer in model.layers:
+        if layer.name in ("tta_hflip", "tta_vflip", "tta_hvflip"):
+            n = layer.kernel.shape[0]
+            layer.set_weights([np.eye(n, dtype=np.float32)[::-1].copy()])
+
+
+def build_ensemble(
+    members: Sequence[keras.Model],
+    specs: Sequence[MemberSpec],
+    size: int,
+    *,
+    tta_transpose: bool = False,
+    tta_flips: bool = False,
+) -> keras.Model:
     """One flat model averaging the members' probabilities; weights copied layer by layer.
 
-    With ``tta_transpose`` each member also runs on the transposed image (``Permute``) and the model
-    averages all 2N outputs, still with built-in layers only.
+    With test-time augmentation (``tta_transpose``: the transposed image; ``tta_flips``: the three
+    mirror images) every member runs on every view as a nested sub-model with shared weights, and the
+    model averages all outputs, still with built-in layers only.
     """
     inputs, x = _input(size)
-    views = [x, layers.Permute((2, 1, 3), name="tta_transpose")(x)] if tta_transpose else [x]
+    tta = tta_transpose or tta_flips
+    views = tta_views(x, transpose=tta_transpose, flips=tta_flips) if tta else [x]
     outputs = []
     for i, spec in enumerate(specs):
-        if tta_transpose:
-            # a nested member model (shared weights across the two views)
+        if tta:
+            # a nested member model (shared weights across the views)
             sub_in = keras.Input(shape=(size, size, 3), name=f"m{i}_input")
             member = keras.Model(sub_in, build_body(sub_in, spec, member_prefix(i)), name=f"member{i}")
             outputs += [member(view) for view in views]
@@ -49,9 +90,10 @@ def build_ensemble(members: Sequence[keras.Model], specs: Sequence[MemberSpec], 
             outputs.append(build_body(x, spec, member_prefix(i)))
     probs = outputs[0] if len(outputs) == 1 else layers.Average(name="ensemble_mean")(outputs)
     ensemble = keras.Model(inputs, probs, name="lesion_ensemble")
+    _set_flip_weights(ensemble)
     for i, trained in enumerate(members):
         prefix = member_prefix(i)
-        target = ensemble.get_layer(f"member{i}") if tta_transpose else ensemble
+        target = ensemble.get_layer(f"member{i}") if tta else ensemble
         for layer in trained.layers:
             if layer.name.startswith(prefix) and layer.weights:
                 target.get_layer(layer.name).set_weights(layer.get_weights())

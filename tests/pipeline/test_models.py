@@ -1,0 +1,111 @@
+"""Ensemble building blocks: test-time-augmentation views, warm starts, per-member schedules."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from model_pipeline.config import MemberSpec, TrainConfig
+from model_pipeline.data.tfdata import class_sample_weights
+from model_pipeline.errors import ConfigError
+from model_pipeline.labels import LABELS
+
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def members():
+    from model_pipeline.models.ensemble import build_member
+
+    specs = (MemberSpec(width=0.5, seed=1, dropout=0.0), MemberSpec(width=0.35, seed=2, dropout=0.0))
+    return specs, [build_member(spec, i, SIZE) for i, spec in enumerate(specs)]
+
+
+def _images(n: int = 6) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, size=(n, SIZE, SIZE, 3)).astype(np.float32)
+
+
+def test_flip_tta_averages_members_over_the_four_mirror_images(members):
+    from model_pipeline.models.ensemble import build_ensemble
+
+    specs, models = members
+    x = _images()
+    ensemble = build_ensemble(models, specs, SIZE, tta_flips=True)
+    views = [x, x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1]]
+    expected = np.mean([np.asarray(m(np.ascontiguousarray(v), training=False)) for m in models for v in views], axis=0)
+    got = np.asarray(ensemble(x, training=False))
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    both = build_ensemble(models, specs, SIZE, tta_flips=True, tta_transpose=True)
+    views += [v.transpose(0, 2, 1, 3) for v in views]
+    expected8 = np.mean([np.asarray(m(np.ascontiguousarray(v), training=False)) for m in models for v in views], axis=0)
+    np.testing.assert_allclose(np.asarray(both(x, training=False)), expected8, atol=1e-5)
+
+
+def test_flip_tta_survives_h5_and_int8_conversion(members, tmp_path):
+    import keras
+
+    from model_pipeline.export.quantization import Quantization
+    from model_pipeline.export.tflite import convert
+    from model_pipeline.models.ensemble import build_ensemble
+
+    specs, models = members
+    ensemble = build_ensemble(models, specs, SIZE, tta_flips=True)
+    ensemble.save(tmp_path / "m.h5", include_optimizer=False)
+    loaded = keras.models.load_model(tmp_path / "m.h5", compile=False)
+    x = _images()
+    np.testing.assert_allclose(np.asarray(loaded(x, training=False)), np.asarray(ensemble(x, training=False)), atol=1e-6)
+    flat = convert(loaded, Quantization.for_int8(x.astype(np.uint8), per_channel=True))
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_content=flat)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    scale, zero = out["quantization"]
+    for image, reference in zip(x.astype(np.uint8), np.asarray(ensemble(x, training=False)), strict=True):
+        interp.set_tensor(inp["index"], image[None])
+        interp.invoke()
+        probs = (interp.get_tensor(out["index"])[0].astype(np.float32) - zero) * scale
+        assert np.abs(probs - reference).max() < 0.06
+
+
+def test_warm_start_from_an_ensemble_h5_at_a_new_input_size(members, tmp_path):
+    from model_pipeline.models.ensemble import build_ensemble, build_member
+    from model_pipeline.train import warm_start
+
+    specs, models = members
+    for tta in (False, True):
+        folder = tmp_path / f"tta{tta}"
+        folder.mkdir()
+        build_ensemble(models, specs, SIZE, tta_flips=tta).save(folder / "model.h5", include_optimizer=False)
+        fresh = build_member(dataclasses.replace(specs[1], seed=99), 1, 48)
+        assert warm_start(fresh, 1, folder)
+        for a, b in zip(fresh.weights, models[1].weights, strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        # a member the ensemble does not have trains from scratch; a different architecture is an error
+        assert not warm_start(build_member(specs[0], 2, SIZE), 2, folder)
+        with pytest.raises(ConfigError, match="does not fit"):
+            warm_start(build_member(MemberSpec(width=1.0, seed=1), 0, SIZE), 0, folder)
+
+
+def test_member_schedule_overrides_and_class_boost():
+    from model_pipeline.train import _Schedule
+
+    cfg = TrainConfig(learning_rate=3e-3, epochs=40, warmup_epochs=2, max_minutes_per_member=30)
+    tuned = _Schedule(cfg, 10, MemberSpec(learning_rate=1e-3, epochs=5, warmup_epochs=1, max_minutes=4))
+    assert (tuned.learning_rate, tuned.total_epochs, tuned.warmup_epochs, tuned.budget) == (1e-3, 5, 1, 4)
+    default = _Schedule(cfg, 10, MemberSpec())
+    assert (default.learning_rate, default.total_epochs, default.warmup_epochs, default.budget) == (3e-3, 40, 2, 30)
+    assert tuned.lr_at(9) == pytest.approx(1e-3) and tuned.lr_at(49) < 1e-4
+
+    labels = np.array([0] * 10 + [4] * 10 + [5] * 80)
+    boost = np.array([1.5 if label == "mel" else 1.0 for label in LABELS])
+    weights, per_class = class_sample_weights(labels, len(LABELS), 1.0, boost)
+    assert weights.mean() == pytest.approx(1.0)
+    assert per_class[4] == pytest.approx(1.5 * per_class[0])
+    with pytest.raises(ConfigError, match="unknown label 'melanoma'"):
+        TrainConfig(class_weight_boost={"melanoma": 2.0}).validate()
+    with pytest.raises(ConfigError, match="must be a number"):
+        TrainConfig(class_weight_boost={"mel": 0}).validate()
