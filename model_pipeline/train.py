@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -170,6 +171,12 @@ def train_member(
     return MemberResult(model, monitor.best_epoch, monitor.best, monitor.history, seconds)
 
 
+@functools.lru_cache(maxsize=1)
+def _load_ensemble(path: Path) -> keras.Model:
+    """The warm-start ensemble, read once per run rather than once per member."""
+    return keras.models.load_model(path, compile=False)
+
+
 def warm_start(model: keras.Model, index: int, init_dir: Path) -> bool:
     """Initialise member ``index`` from a previous run's checkpoint or from an ensemble ``model.h5``.
 
@@ -185,7 +192,7 @@ def warm_start(model: keras.Model, index: int, init_dir: Path) -> bool:
     if not ensemble_path.is_file():
         log(f"member {index}: no {checkpoint} or {ensemble_path}, training from scratch")
         return False
-    source = keras.models.load_model(ensemble_path, compile=False)
+    source = _load_ensemble(ensemble_path)
     layers = {layer.name: layer for layer in source.layers}
     nested = layers.get(f"member{index}")
     if isinstance(nested, keras.Model):

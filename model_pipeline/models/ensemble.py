@@ -39,8 +39,10 @@ def _flip(x: keras.KerasTensor, axis: int, name: str) -> keras.KerasTensor:
     not load on the server or convert cleanly; this is exact in float and in int8 (weights 0 and 1).
     """
     order = (1, 3, 2) if axis == 2 else (3, 2, 1)
-    y = layers.Permute(order, name=f"{name}_in")(x)
-    y = layers.Dense(int(x.shape[axis]), use_bias=False, trainable=False, name=name)(y)
+    n = int(x.shape[axis])
+    mirror = layers.Dense(n, use_bias=False, trainable=False, name=name)
+    y = mirror(layers.Permute(order, name=f"{name}_in")(x))
+    mirror.set_weights([np.eye(n, dtype=np.float32)[::-1].copy()])
     return layers.Permute(order, name=f"{name}_out")(y)
 
 
@@ -53,13 +55,6 @@ def tta_views(x: keras.KerasTensor, *, transpose: bool = False, flips: bool = Fa
     if transpose:
         views += [layers.Permute((2, 1, 3), name=f"tta_transpose{'_' + str(i) if i else ''}")(v) for i, v in enumerate(views)]
     return views
-
-
-def _set_flip_weights(model: keras.Model) -> None:
-    for layer in model.layers:
-        if layer.name in ("tta_hflip", "tta_vflip", "tta_hvflip"):
-            n = layer.kernel.shape[0]
-            layer.set_weights([np.eye(n, dtype=np.float32)[::-1].copy()])
 
 
 def build_ensemble(
@@ -77,8 +72,8 @@ def build_ensemble(
     model averages all outputs, still with built-in layers only.
     """
     inputs, x = _input(size)
-    tta = tta_transpose or tta_flips
-    views = tta_views(x, transpose=tta_transpose, flips=tta_flips) if tta else [x]
+    views = tta_views(x, transpose=tta_transpose, flips=tta_flips)
+    tta = len(views) > 1
     outputs = []
     for i, spec in enumerate(specs):
         if tta:
@@ -90,7 +85,6 @@ def build_ensemble(
             outputs.append(build_body(x, spec, member_prefix(i)))
     probs = outputs[0] if len(outputs) == 1 else layers.Average(name="ensemble_mean")(outputs)
     ensemble = keras.Model(inputs, probs, name="lesion_ensemble")
-    _set_flip_weights(ensemble)
     for i, trained in enumerate(members):
         prefix = member_prefix(i)
         target = ensemble.get_layer(f"member{i}") if tta else ensemble
