@@ -53,7 +53,9 @@ def cmd_train(args) -> int:
 def cmd_assemble(args) -> int:
     from model_pipeline.pipeline import assemble_run
 
-    assemble_run(args.run_dir, args.members, tta_transpose=args.tta_transpose, tta_flips=args.tta_flips)
+    assemble_run(
+        args.run_dir, args.members, tta_transpose=args.tta_transpose, tta_flips=args.tta_flips, add_from=tuple(args.add_members_from or ())
+    )
     return 0
 
 
@@ -207,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="also run each member on the three mirror images and average (default: as configured)",
+    )
+    p.add_argument(
+        "--add-members-from",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="also average every member of this bundle or run (model.h5 + config.json, same input size); repeatable",
     )
     p.set_defaults(func=cmd_assemble)
 

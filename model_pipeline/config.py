@@ -28,6 +28,8 @@ class MemberSpec:
     epochs: int | None = None
     warmup_epochs: int | None = None
     max_minutes: float | None = None
+    # Set by ``assemble --add-members-from``: the ensemble this member was copied from, untrained here.
+    origin: str | None = None
 
 
 @dataclass(frozen=True)

@@ -204,10 +204,24 @@ def evaluate_run(run_dir: Path, dataset: Dataset, *, latency_runs: int = 50) -> 
     return evaluate_dir(run_dir, prepared.val_x, prepared.val_y, title=title, latency_runs=latency_runs)
 
 
-def assemble_run(run_dir: Path, n_members: int | None = None, *, tta_transpose: bool | None = None, tta_flips: bool | None = None) -> Path:
-    """Build ``model.h5`` from the member checkpoints that finished (for a run stopped early)."""
+def assemble_run(
+    run_dir: Path,
+    n_members: int | None = None,
+    *,
+    tta_transpose: bool | None = None,
+    tta_flips: bool | None = None,
+    add_from: tuple[Path, ...] = (),
+) -> Path:
+    """Build ``model.h5`` from the member checkpoints that finished (for a run stopped early).
+
+    ``add_from`` appends every member of other ensembles (bundles or run directories holding
+    ``model.h5`` and ``config.json``, trained at the same input size): e.g. the snapshots of an
+    earlier warm restart, so one model averages both. Each added member records its ``origin``.
+    """
+    import dataclasses
+
     from model_pipeline.models.ensemble import build_ensemble, build_member
-    from model_pipeline.train import save_h5
+    from model_pipeline.train import copy_member_weights, save_h5
 
     run_dir = Path(run_dir)
     cfg = run_config(run_dir)
@@ -225,8 +239,20 @@ def assemble_run(run_dir: Path, n_members: int | None = None, *, tta_transpose: 
         specs.append(spec)
     if not members:
         raise DatasetError(f"{run_dir}: no finished ensemble member to assemble")
-    import dataclasses
-
+    for source in add_from:
+        source_cfg = run_config(source)
+        if not (Path(source) / "model.h5").is_file():
+            raise DatasetError(f"{Path(source) / 'model.h5'} not found")
+        if source_cfg.image_size != cfg.image_size:
+            raise DatasetError(f"{source}: members were trained at {source_cfg.image_size} px, this run at {cfg.image_size} px")
+        for j, spec in enumerate(source_cfg.members):
+            index = len(members)
+            model = build_member(spec, index, cfg.image_size)
+            if not copy_member_weights(model, index, Path(source) / "model.h5", j):
+                raise DatasetError(f"{source}/model.h5 has no member {j} although its config.json lists it")
+            members.append(model)
+            specs.append(dataclasses.replace(spec, origin=spec.origin or f"{Path(source).name} member {j}"))
+        log(f"added {len(source_cfg.members)} member(s) from {source}")
     # the frozen config must describe the model that was actually saved
     transpose = cfg.tta_transpose if tta_transpose is None else tta_transpose
     flips = cfg.tta_flips if tta_flips is None else tta_flips

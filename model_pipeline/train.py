@@ -192,24 +192,35 @@ def warm_start(model: keras.Model, index: int, init_dir: Path) -> bool:
     if not ensemble_path.is_file():
         log(f"member {index}: no {checkpoint} or {ensemble_path}, training from scratch")
         return False
-    source = _load_ensemble(ensemble_path)
-    layers = {layer.name: layer for layer in source.layers}
-    nested = layers.get(f"member{index}")
-    if isinstance(nested, keras.Model):
-        layers.update({layer.name: layer for layer in nested.layers})
-    prefix = member_prefix(index)
-    wanted = [layer for layer in model.layers if layer.weights and layer.name.startswith(prefix)]
-    if not any(name.startswith(prefix) for name in layers):
+    if not copy_member_weights(model, index, ensemble_path, index):
         log(f"member {index}: {ensemble_path} has no member {index}, training from scratch")
         return False
-    for layer in wanted:
-        if layer.name not in layers:
-            raise ConfigError(f"init_from {ensemble_path}: layer {layer.name} missing (different architecture?)")
+    log(f"member {index}: warm start from {ensemble_path}")
+    return True
+
+
+def copy_member_weights(model: keras.Model, index: int, ensemble_path: Path, source_index: int) -> bool:
+    """Copy member ``source_index`` of the ensemble at ``ensemble_path`` into ``model`` (member ``index``).
+
+    Layers are matched by name with the member prefix swapped (``m<source_index>_`` -> ``m<index>_``).
+    False when the ensemble has no such member; ConfigError when the architectures differ.
+    """
+    source = _load_ensemble(ensemble_path)
+    layers = {layer.name: layer for layer in source.layers}
+    nested = layers.get(f"member{source_index}")
+    if isinstance(nested, keras.Model):
+        layers.update({layer.name: layer for layer in nested.layers})
+    prefix, source_prefix = member_prefix(index), member_prefix(source_index)
+    if not any(name.startswith(source_prefix) for name in layers):
+        return False
+    for layer in (layer for layer in model.layers if layer.weights and layer.name.startswith(prefix)):
+        name = source_prefix + layer.name[len(prefix) :]
+        if name not in layers:
+            raise ConfigError(f"{ensemble_path}: layer {name} missing (different architecture?)")
         try:
-            layer.set_weights(layers[layer.name].get_weights())
+            layer.set_weights(layers[name].get_weights())
         except ValueError as exc:
-            raise ConfigError(f"init_from {ensemble_path}: layer {layer.name} does not fit ({exc})") from exc
-    log(f"member {index}: warm start from {ensemble_path} ({len(wanted)} layers)")
+            raise ConfigError(f"{ensemble_path}: layer {name} does not fit ({exc})") from exc
     return True
 
 

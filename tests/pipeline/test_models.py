@@ -90,6 +90,46 @@ def test_warm_start_from_an_ensemble_h5_at_a_new_input_size(members, tmp_path):
             warm_start(build_member(MemberSpec(width=1.0, seed=1), 0, SIZE), 0, folder)
 
 
+def test_assemble_adds_the_members_of_another_ensemble(members, tmp_path):
+    import json
+
+    import keras
+
+    from model_pipeline.errors import DatasetError
+    from model_pipeline.models.ensemble import build_ensemble, build_member
+    from model_pipeline.pipeline import assemble_run
+
+    specs, models = members
+    # an earlier bundle: both members, mirror TTA, nested sub-models
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    build_ensemble(models, specs, SIZE, tta_flips=True).save(bundle / "model.h5", include_optimizer=False)
+    (bundle / "config.json").write_text(json.dumps(TrainConfig(image_size=SIZE, members=specs, tta_flips=True).to_dict()))
+    # this run: one finished member of its own
+    run = tmp_path / "run"
+    run.mkdir()
+    own_spec = MemberSpec(width=0.25, seed=7, dropout=0.0)
+    own = build_member(own_spec, 0, SIZE)
+    own.save_weights(run / "member0.best.weights.h5")
+    (run / "config.json").write_text(json.dumps(TrainConfig(image_size=SIZE, members=(own_spec,), tta_flips=True).to_dict()))
+    (run / "training_history.json").write_text(json.dumps({"members": [{}]}))
+
+    assemble_run(run, add_from=(bundle,))
+    combined = keras.models.load_model(run / "model.h5", compile=False)
+    x = _images()
+    views = [x, x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1]]
+    expected = np.mean([np.asarray(m(np.ascontiguousarray(v), training=False)) for m in (own, *models) for v in views], axis=0)
+    np.testing.assert_allclose(np.asarray(combined(x, training=False)), expected, atol=1e-5)
+    saved = TrainConfig.from_file(run / "config.json")
+    assert [m.origin for m in saved.members] == [None, "bundle member 0", "bundle member 1"]
+    assert [m.width for m in saved.members] == [0.25, 0.5, 0.35]
+
+    # members trained at another input size are refused, with both sizes named
+    (bundle / "config.json").write_text(json.dumps(TrainConfig(image_size=48, members=specs).to_dict()))
+    with pytest.raises(DatasetError, match="trained at 48 px, this run at 32 px"):
+        assemble_run(run, add_from=(bundle,))
+
+
 def test_member_schedule_overrides_and_class_boost():
     from model_pipeline.train import _Schedule
 
