@@ -25,6 +25,27 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ham10000"
 TARGETS = {"agreement": 0.98, "size_ratio": 3.5, "latency_ratio": 3.0, "bacc": 0.70, "mel_recall": 0.70}
 
 
+def _by_source_size(records, y, pred, labels) -> None:
+    """int8 recall per original image size: in the shared subset the size tracks the copy an image came
+    from (224x224 centre crops, 150x150 / 180x180 squashed full frames, 600x450 originals), and the
+    squashed sizes hold only some classes, so a model could learn the copy instead of the lesion."""
+    import numpy as np
+    from PIL import Image
+
+    from model_pipeline.metrics import confusion, per_class_recall
+
+    sizes = np.array(["{}x{}".format(*Image.open(r.path).size) for r in records])
+    print("  int8 by source image size (recall of the classes present; a lesion photo's centre crop looks like 224x224):")
+    for key in sorted(set(sizes), key=lambda k: -int((sizes == k).sum())):
+        mask = sizes == key
+        recall = per_class_recall(confusion(y[mask], pred[mask]))
+        present = [k for k in range(len(labels)) if (y[mask] == k).any()]
+        print(
+            f"    {key:8s} n={int(mask.sum()):5d}  mean recall {np.mean(recall[present]):.4f}  "
+            + " ".join(f"{labels[k]} {recall[k]:.2f}" for k in present)
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bundle", type=Path)
@@ -76,6 +97,7 @@ def main() -> int:
                 f"  {name:5s} balanced accuracy {balanced_accuracy(y, p.argmax(1)):.4f}  per-class recall "
                 + " ".join(f"{lab} {r:.2f}" for lab, r in zip(LABELS, recall, strict=True))
             )
+        _by_source_size(split.val, y, p_int8.argmax(1), LABELS)
         results["agreement"] = float((p_int8.argmax(1) == p_h5.argmax(1)).mean())
         results["fp16_agreement"] = float((p_fp16.argmax(1) == p_h5.argmax(1)).mean())
         results["bacc"] = balanced_accuracy(y, p_int8.argmax(1))
