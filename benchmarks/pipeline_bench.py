@@ -34,7 +34,11 @@ def _by_source_size(records, y, pred, labels) -> None:
 
     from model_pipeline.metrics import confusion, per_class_recall
 
-    sizes = np.array(["{}x{}".format(*Image.open(r.path).size) for r in records])
+    def size_of(path) -> str:
+        with Image.open(path) as im:  # reads the header only; closes the file
+            return "{}x{}".format(*im.size)
+
+    sizes = np.array([size_of(r.path) for r in records])
     print("  int8 by source image size (recall of the classes present; a lesion photo's centre crop looks like 224x224):")
     for key in sorted(set(sizes), key=lambda k: -int((sizes == k).sum())):
         mask = sizes == key
