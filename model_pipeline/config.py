@@ -40,6 +40,10 @@ class AugmentConfig:
     rotation_degrees: float = 180.0  # uniform in [-r, r]; dermoscopy has no canonical orientation
     zoom: tuple[float, float] = (0.85, 1.15)  # scale factor range (>1 zooms in)
     translate: float = 0.05  # fraction of the side
+    # Aspect-ratio jitter: x and y scales differ by up to exp(+-2a) (0 = isotropic). Photos reach the
+    # model squashed or stretched (a 600x450 image resized to a square, a phone's non-square crop), so
+    # lesion shape should not be read from the image's aspect ratio.
+    aspect: float = 0.0
     brightness: float = 0.15  # additive, fraction of 255
     contrast: float = 0.2  # multiplicative around the image mean: 1 +- c
     saturation: float = 0.2  # blend with grey: 1 +- s
@@ -135,6 +139,8 @@ class TrainConfig:
             raise ConfigError("epochs and batch_size must be >= 1")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError("val_fraction must be in (0, 1)")
+        if not isinstance(self.augment.aspect, (int, float)) or not 0.0 <= self.augment.aspect <= 0.5:
+            raise ConfigError(f"augment.aspect must be a number in [0, 0.5], got {self.augment.aspect!r}")
         for label, boost in self.class_weight_boost.items():
             if label not in LABELS:
                 raise ConfigError(f"class_weight_boost: unknown label {label!r}; labels are {', '.join(LABELS)}")

@@ -20,16 +20,19 @@ def augment_batch(images: tf.Tensor, cfg: AugmentConfig, seed_gen: tf.random.Gen
         x = tf.where(coin(), tf.transpose(x, [0, 2, 1, 3]), x)
         x = tf.where(coin(), tf.reverse(x, axis=[2]), x)
         x = tf.where(coin(), tf.reverse(x, axis=[1]), x)
-    if cfg.rotation_degrees > 0 or cfg.zoom != (1.0, 1.0) or cfg.translate > 0:
+    if cfg.rotation_degrees > 0 or cfg.zoom != (1.0, 1.0) or cfg.translate > 0 or cfg.aspect > 0:
         theta = seed_gen.uniform([n], -1.0, 1.0) * (cfg.rotation_degrees * math.pi / 180.0)
         scale = seed_gen.uniform([n], cfg.zoom[0], cfg.zoom[1])
+        stretch = tf.exp(seed_gen.uniform([n], -cfg.aspect, cfg.aspect)) if cfg.aspect > 0 else tf.ones([n])
+        sx, sy = scale * stretch, scale / stretch
         tx = seed_gen.uniform([n], -1.0, 1.0) * cfg.translate * size
         ty = seed_gen.uniform([n], -1.0, 1.0) * cfg.translate * size
         c = (size - 1.0) / 2.0
-        a0 = tf.cos(theta) / scale
-        a1 = -tf.sin(theta) / scale
-        b0 = tf.sin(theta) / scale
-        b1 = tf.cos(theta) / scale
+        # Output -> input map: rotation after an axis-aligned (possibly anisotropic) scale.
+        a0 = tf.cos(theta) / sx
+        a1 = -tf.sin(theta) / sy
+        b0 = tf.sin(theta) / sx
+        b1 = tf.cos(theta) / sy
         a2 = c - a0 * c - a1 * c + tx
         b2 = c - b0 * c - b1 * c + ty
         zeros = tf.zeros_like(a0)

@@ -149,3 +149,28 @@ def test_member_schedule_overrides_and_class_boost():
         TrainConfig(class_weight_boost={"melanoma": 2.0}).validate()
     with pytest.raises(ConfigError, match="must be a number"):
         TrainConfig(class_weight_boost={"mel": 0}).validate()
+
+
+def test_aspect_jitter_stretches_one_axis_against_the_other():
+    import tensorflow as tf
+
+    from model_pipeline.config import AugmentConfig
+    from model_pipeline.data.tfdata import augment_batch
+
+    # A centred 16x16 white square; only the geometric part of augmentation is switched on.
+    img = np.zeros((32, 64, 64, 3), np.float32)
+    img[:, 24:40, 24:40] = 255.0
+    geometric = dict(flips=False, rotation_degrees=0.0, zoom=(1.0, 1.0), translate=0.0, brightness=0.0, contrast=0.0, saturation=0.0)
+
+    def extents(cfg: AugmentConfig) -> np.ndarray:
+        out = augment_batch(tf.constant(img), cfg, tf.random.Generator.from_seed(3)).numpy()[..., 0] > 127
+        return np.stack([out.any(axis=1).sum(axis=1), out.any(axis=2).sum(axis=1)], axis=1)  # (width, height)
+
+    plain = extents(AugmentConfig(**geometric, aspect=0.0))
+    assert (plain == 16).all()
+    stretched = extents(AugmentConfig(**geometric, aspect=0.2))
+    ratio = stretched[:, 0] / stretched[:, 1]
+    assert ratio.max() > 1.15 and ratio.min() < 1 / 1.15  # both directions occur
+    assert (ratio < np.exp(0.4) * 1.15).all() and (ratio > np.exp(-0.4) / 1.15).all()  # bounded by exp(+-2a)
+    with pytest.raises(ConfigError, match="augment.aspect"):
+        TrainConfig(augment=AugmentConfig(aspect=0.9)).validate()
