@@ -23,6 +23,7 @@ def augment_batch(images: tf.Tensor, cfg: AugmentConfig, seed_gen: tf.random.Gen
     if cfg.rotation_degrees > 0 or cfg.zoom != (1.0, 1.0) or cfg.translate > 0 or cfg.aspect > 0:
         theta = seed_gen.uniform([n], -1.0, 1.0) * (cfg.rotation_degrees * math.pi / 180.0)
         scale = seed_gen.uniform([n], cfg.zoom[0], cfg.zoom[1])
+        # Draws only when enabled, so configs without aspect jitter replay the same random stream as before.
         stretch = tf.exp(seed_gen.uniform([n], -cfg.aspect, cfg.aspect)) if cfg.aspect > 0 else tf.ones([n])
         sx, sy = scale * stretch, scale / stretch
         tx = seed_gen.uniform([n], -1.0, 1.0) * cfg.translate * size
