@@ -70,6 +70,10 @@ class TrainConfig:
     # Extra weight per class on top of the balancing, e.g. {"mel": 1.5}: a screening tool should trade
     # some benign specificity for melanoma sensitivity (a missed melanoma costs far more than a referral).
     class_weight_boost: dict[str, float] = field(default_factory=dict)
+    # How that balancing is applied: "weights" (per-sample loss weights over naturally shuffled data) or
+    # "balanced" (draw each class with probability proportional to its total weight, unit loss weights:
+    # the same objective in expectation, with less noisy gradients for the rare classes).
+    sampling: str = "weights"
     patience: int = 12  # early stopping on validation balanced accuracy
     max_minutes_per_member: float | None = None  # wall-clock budget per member (stops early)
     val_fraction: float = 0.2
@@ -141,6 +145,8 @@ class TrainConfig:
             raise ConfigError("val_fraction must be in (0, 1)")
         if not isinstance(self.augment.aspect, (int, float)) or not 0.0 <= self.augment.aspect <= 0.5:
             raise ConfigError(f"augment.aspect must be a number in [0, 0.5], got {self.augment.aspect!r}")
+        if self.sampling not in ("weights", "balanced"):
+            raise ConfigError(f"sampling must be 'weights' or 'balanced', got {self.sampling!r}")
         for label, boost in self.class_weight_boost.items():
             if label not in LABELS:
                 raise ConfigError(f"class_weight_boost: unknown label {label!r}; labels are {', '.join(LABELS)}")

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from model_pipeline.config import MemberSpec, TrainConfig
-from model_pipeline.data.tfdata import class_sample_weights, train_dataset
+from model_pipeline.data.tfdata import class_sample_weights, class_sampling_probs, train_dataset
 from model_pipeline.errors import ConfigError
 from model_pipeline.labels import LABELS, MEL_INDEX
 from model_pipeline.metrics import balanced_accuracy, confusion, per_class_recall
@@ -143,10 +143,13 @@ def train_member(
         warm_start(model, index, Path(cfg.init_from))
     boost = np.array([cfg.class_weight_boost.get(label, 1.0) for label in LABELS])
     weights, per_class = class_sample_weights(train_y, len(LABELS), cfg.class_weight_power, boost)
-    log(
-        f"member {index} ({spec.arch} w={spec.width} seed={spec.seed}): {model.count_params():,} params; "
+    class_probs = class_sampling_probs(train_y, len(LABELS), per_class) if cfg.sampling == "balanced" else None
+    balancing = (
         f"class weights {dict(zip(LABELS, [round(w, 2) for w in per_class], strict=False))}"
+        if class_probs is None
+        else f"balanced sampling {dict(zip(LABELS, [round(float(p), 3) for p in class_probs], strict=False))}"
     )
+    log(f"member {index} ({spec.arch} w={spec.width} seed={spec.seed}): {model.count_params():,} params; {balancing}")
     ds = train_dataset(
         train_x,
         train_y,
@@ -155,6 +158,7 @@ def train_member(
         batch_size=min(cfg.batch_size, len(train_x)),
         augment=cfg.augment,
         seed=spec.seed,
+        class_probs=class_probs,
     )
     steps = max(1, len(train_x) // min(cfg.batch_size, len(train_x)))
     schedule = _Schedule(cfg, steps, spec)

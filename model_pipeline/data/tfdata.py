@@ -68,13 +68,46 @@ def train_dataset(
     batch_size: int,
     augment: AugmentConfig,
     seed: int,
+    class_probs: np.ndarray | None = None,
 ) -> tf.data.Dataset:
-    """Shuffled, augmented batches of (float image 0..255, one-hot label, sample weight)."""
+    """Shuffled, augmented batches of (float image 0..255, one-hot label, sample weight).
+
+    With ``class_probs`` (balanced sampling), each example is drawn from class c with probability
+    ``class_probs[c]`` (every class reshuffled and repeated on its own), ``len(images) // batch_size``
+    batches an epoch, and ``sample_weights`` is ignored: every weight is 1.
+    """
     seed_gen = tf.random.Generator.from_seed(seed)
-    ds = tf.data.Dataset.from_tensor_slices((images, tf.one_hot(labels, n_classes), sample_weights.astype(np.float32)))
-    ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).batch(batch_size, drop_remainder=True)
+    if class_probs is None:
+        ds = tf.data.Dataset.from_tensor_slices((images, tf.one_hot(labels, n_classes), sample_weights.astype(np.float32)))
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    else:
+        probs = np.asarray(class_probs, dtype=np.float64)
+        parts, weights = [], []
+        for c in range(n_classes):
+            members = np.flatnonzero(labels == c)
+            if len(members) == 0 or probs[c] <= 0:
+                continue
+            part = tf.data.Dataset.from_tensor_slices(
+                (images[members], tf.one_hot(np.full(len(members), c), n_classes), np.ones(len(members), np.float32))
+            )
+            parts.append(part.shuffle(len(members), seed=seed + c, reshuffle_each_iteration=True).repeat())
+            weights.append(probs[c])
+        if not parts:
+            raise ValueError("balanced sampling: no class has both examples and a positive probability")
+        total = float(sum(weights))
+        ds = tf.data.Dataset.sample_from_datasets(parts, weights=[w / total for w in weights], seed=seed, rerandomize_each_iteration=True)
+        ds = ds.take((len(images) // batch_size) * batch_size)
+    ds = ds.batch(batch_size, drop_remainder=True)
     ds = ds.map(lambda x, y, w: (augment_batch(x, augment, seed_gen), y, w), num_parallel_calls=1)
     return ds.prefetch(2)
+
+
+def class_sampling_probs(labels: np.ndarray, n_classes: int, per_class_weight: list[float] | np.ndarray) -> np.ndarray:
+    """Balanced sampling's class probabilities: each class's share of the total loss weight
+    (count x per-class weight), so sampling reproduces the weighted objective with unit weights."""
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    mass = counts * np.asarray(per_class_weight, dtype=np.float64)
+    return mass / mass.sum()
 
 
 def class_sample_weights(

@@ -174,3 +174,40 @@ def test_aspect_jitter_stretches_one_axis_against_the_other():
     assert (ratio < np.exp(0.4) * 1.15).all() and (ratio > np.exp(-0.4) / 1.15).all()  # bounded by exp(+-2a)
     with pytest.raises(ConfigError, match="augment.aspect"):
         TrainConfig(augment=AugmentConfig(aspect=0.9)).validate()
+
+
+def test_balanced_sampling_draws_classes_by_their_weight_share_with_unit_weights():
+    import keras
+
+    from model_pipeline.config import AugmentConfig
+    from model_pipeline.data.tfdata import class_sampling_probs, train_dataset
+
+    # 80 nv, 12 mel, 8 df, no vasc: fully balanced weights with melanoma x1.5.
+    labels = np.array([LABELS.index("nv")] * 80 + [LABELS.index("mel")] * 12 + [LABELS.index("df")] * 8)
+    images = np.zeros((len(labels), 8, 8, 3), np.uint8)
+    images[..., 0] = labels[:, None, None]  # the class is readable back from the pixels
+    boost = np.array([1.5 if label == "mel" else 1.0 for label in LABELS])
+    weights, per_class = class_sample_weights(labels, len(LABELS), 1.0, boost)
+    probs = class_sampling_probs(labels, len(LABELS), per_class)
+    assert probs[LABELS.index("vasc")] == 0 and probs.sum() == pytest.approx(1.0)
+    assert probs[LABELS.index("mel")] == pytest.approx(1.5 * probs[LABELS.index("nv")])
+
+    plain = AugmentConfig(flips=False, rotation_degrees=0.0, zoom=(1.0, 1.0), translate=0.0, brightness=0.0, contrast=0.0, saturation=0.0)
+    ds = train_dataset(images, labels, weights, n_classes=len(LABELS), batch_size=10, augment=plain, seed=5, class_probs=probs)
+    epochs = [list(ds.as_numpy_iterator()) for _ in range(40)]
+    assert all(len(e) == len(labels) // 10 for e in epochs)  # an epoch is still len // batch batches
+    drawn = np.concatenate([b[1].argmax(axis=1) for e in epochs for b in e])
+    pixels = np.concatenate([b[0][:, 0, 0, 0] for e in epochs for b in e]).round().astype(int)
+    assert (drawn == pixels).all()  # labels travel with their own images
+    assert all((b[2] == 1.0).all() for e in epochs for b in e)  # the balancing is in the sampling, not the loss
+    share = np.bincount(drawn, minlength=len(LABELS)) / len(drawn)  # 4,000 draws
+    assert np.abs(share - probs).max() < 0.04
+    assert not all((a[1] == b[1]).all() for a, b in zip(epochs[0], epochs[1], strict=True))  # new draws each epoch
+
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(len(LABELS), activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    history = model.fit(ds, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+    with pytest.raises(ConfigError, match="sampling must be"):
+        TrainConfig(sampling="oversample").validate()
