@@ -32,7 +32,6 @@ def main() -> int:
     args = parser.parse_args()
 
     import numpy as np
-    from PIL import Image
 
     from model_pipeline.bundle.validate import validate_bundle
     from model_pipeline.data.cache import load_images
@@ -51,7 +50,7 @@ def main() -> int:
     val = read_split(args.a / "split.csv", dataset).val
     y = np.array([r.label_index for r in val])
     lesions = np.array([r.lesion_id for r in val])
-    crops = np.array([Image.open(r.path).size == (224, 224) for r in val])
+    crops = np.array([r.source_size() == "224x224" for r in val])
 
     preds = {}
     for bundle in (args.a, args.b):

@@ -30,15 +30,10 @@ def _by_source_size(records, y, pred, labels) -> None:
     from (224x224 centre crops, 150x150 / 180x180 squashed full frames, 600x450 originals), and the
     squashed sizes hold only some classes, so a model could learn the copy instead of the lesion."""
     import numpy as np
-    from PIL import Image
 
     from model_pipeline.metrics import confusion, per_class_recall
 
-    def size_of(path) -> str:
-        with Image.open(path) as im:  # reads the header only; closes the file
-            return "{}x{}".format(*im.size)
-
-    sizes = np.array([size_of(r.path) for r in records])
+    sizes = np.array([r.source_size() for r in records])
     print("  int8 by source image size (recall of the classes present; a lesion photo's centre crop looks like 224x224):")
     for key in sorted(set(sizes), key=lambda k: -int((sizes == k).sum())):
         mask = sizes == key

@@ -33,6 +33,13 @@ class Record:
     def label_index(self) -> int:
         return LABEL_INDEX[self.label]
 
+    def source_size(self) -> str:
+        """The image file's "WxH" (its header only; the file is closed again)."""
+        from PIL import Image
+
+        with Image.open(self.path) as im:
+            return "{}x{}".format(*im.size)
+
 
 @dataclass(frozen=True)
 class Dataset:

@@ -165,10 +165,11 @@ def test_sigkill_while_sending_loses_nothing_and_sends_nothing_twice(tmp_path):
     assert kills_in_flight == 4 and kills_random == 1
     assert not fake.duplicates(), fake.duplicates()
     live = [n for n in rows if _token(int(n.dedupe_key.split(":")[1])) not in dead]
+    status_of = dict(Notification.objects.filter(pk__in=[n.pk for n in live]).values_list("pk", "status"))
     never_received = 0
     for n in live:
         token = _token(int(n.dedupe_key.split(":")[1]))
-        status = Notification.objects.get(pk=n.pk).status
+        status = status_of[n.pk]
         # Sent rows reached Expo exactly once. An unconfirmed row reached it at most once: a kill between
         # the claim's commit and the request leaving the process (the documented window, docs/appointments.md)
         # leaves a row that Expo never received; it is shown in the app and never pushed twice.
