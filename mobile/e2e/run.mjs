@@ -142,6 +142,9 @@ async function main() {
 
     step = 'see it in my appointments';
     await click('tab-appointments');
+    // Let the tab's client-side navigation finish before the deep link: a goto racing it is aborted
+    // (net::ERR_ABORTED, seen once in CI). The deep link then reloads the list from the server.
+    await visible('appointment-list');
     await page.goto(`${server.base}/appointments`, { waitUntil: 'commit' });
     await visible('appointment-list');
     const mine = page.locator('[data-testid^="appointment-"]', { hasText: when.split(',')[0] ?? when }).first();
