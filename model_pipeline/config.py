@@ -75,6 +75,11 @@ class TrainConfig:
     # the same objective in expectation, with less noisy gradients for the rare classes).
     sampling: str = "weights"
     patience: int = 12  # early stopping on validation balanced accuracy
+    # Stochastic weight averaging: > 0 holds the LR constant after warm-up and makes each member the
+    # average of its weights at the end of its last ``swa_epochs`` epochs (batch-norm statistics then
+    # recomputed over the training images), instead of the single epoch that scored best on
+    # validation. No early stopping then: the member is chosen by the schedule, not by the split.
+    swa_epochs: int = 0
     max_minutes_per_member: float | None = None  # wall-clock budget per member (stops early)
     val_fraction: float = 0.2
     split_seed: int = 42
@@ -145,6 +150,8 @@ class TrainConfig:
             raise ConfigError("val_fraction must be in (0, 1)")
         if not isinstance(self.augment.aspect, (int, float)) or not 0.0 <= self.augment.aspect <= 0.5:
             raise ConfigError(f"augment.aspect must be a number in [0, 0.5], got {self.augment.aspect!r}")
+        if not isinstance(self.swa_epochs, int) or self.swa_epochs < 0:
+            raise ConfigError(f"swa_epochs must be an integer >= 0, got {self.swa_epochs!r}")
         if self.sampling not in ("weights", "balanced"):
             raise ConfigError(f"sampling must be 'weights' or 'balanced', got {self.sampling!r}")
         for label, boost in self.class_weight_boost.items():

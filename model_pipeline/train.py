@@ -28,6 +28,7 @@ class MemberResult:
     best_balanced_accuracy: float
     history: list[dict]
     seconds: float
+    swa: dict | None = None  # {"epochs": [first, last], "best_single_epoch": ..., ...} when weights were averaged
 
 
 def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -50,6 +51,7 @@ class _Schedule(keras.callbacks.Callback):
         self.budget = spec.max_minutes if spec.max_minutes is not None else cfg.max_minutes_per_member
         self.steps = steps_per_epoch
         self.total_epochs = spec.epochs if spec.epochs is not None else cfg.epochs
+        self.constant = cfg.swa_epochs > 0  # SWA: a constant LR after warm-up, so the averaged weights differ
         self.step = 0
         self.epoch_start = 0.0
 
@@ -58,6 +60,8 @@ class _Schedule(keras.callbacks.Callback):
         total = max(self.total_epochs * self.steps, warm + 1)
         if step < warm:
             return self.learning_rate * (step + 1) / warm
+        if self.constant:
+            return self.learning_rate
         progress = min(1.0, (step - warm) / max(total - warm, 1))
         return self.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress)))
 
@@ -83,7 +87,7 @@ class _Schedule(keras.callbacks.Callback):
 class _ValidationMonitor(keras.callbacks.Callback):
     """Balanced accuracy + melanoma recall on validation each epoch; best checkpoint; early stopping."""
 
-    def __init__(self, val_x, val_y, patience: int, checkpoint: Path, name: str):
+    def __init__(self, val_x, val_y, patience: int | None, checkpoint: Path, name: str):
         super().__init__()
         self.val_x, self.val_y = val_x, val_y
         self.patience = patience
@@ -121,9 +125,65 @@ class _ValidationMonitor(keras.callbacks.Callback):
             f"{self.name} epoch {epoch + 1}: loss {entry['loss']:.4f} val_bacc {bacc:.4f} "
             f"mel_recall {recall[MEL_INDEX]:.3f} lr {entry['lr']:.2e} {train_seconds:.0f}s" + (" *best*" if improved else "")
         )
-        if epoch + 1 - self.best_epoch >= self.patience:
+        if self.patience is not None and epoch + 1 - self.best_epoch >= self.patience:
             log(f"{self.name}: early stop, no improvement for {self.patience} epochs")
             self.model.stop_training = True
+
+
+class _WeightAverage(keras.callbacks.Callback):
+    """Running mean of the trainable weights at the end of each of the schedule's last ``n`` epochs."""
+
+    def __init__(self, schedule: _Schedule, n: int):
+        super().__init__()
+        self.schedule, self.n = schedule, n
+        self.mean: list[np.ndarray] | None = None
+        self.epochs: list[int] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 <= self.schedule.total_epochs - self.n:  # total_epochs may shrink after epoch 1 (budget)
+            return
+        current = [np.asarray(w.numpy(), dtype=np.float64) for w in self.model.trainable_weights]
+        self.epochs.append(epoch + 1)
+        if self.mean is None:
+            self.mean = current
+        else:
+            k = len(self.epochs)
+            self.mean = [m + (c - m) / k for m, c in zip(self.mean, current, strict=True)]
+
+    def apply(self, model: keras.Model) -> None:
+        if self.mean is None:
+            raise ConfigError("weight averaging collected no epochs")
+        for weight, value in zip(model.trainable_weights, self.mean, strict=True):
+            weight.assign(value.astype(weight.dtype))
+
+
+def recalibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int = 64, seed: int = 0) -> int:
+    """Set every BatchNormalization layer's moving statistics to their mean over ``images``.
+
+    Averaged weights never produced the running statistics they were trained with (and momentum 0.9
+    tracks only the last few batches anyway): forward the training images once in training mode with
+    momentum (k - 1) / k at batch k, an exact running mean. Returns the number of batches used.
+    """
+    layers_bn = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    saved = [layer.momentum for layer in layers_bn]
+    order = np.random.default_rng(seed).permutation(len(images))
+    batches = [order[i : i + batch_size] for i in range(0, len(images) - batch_size + 1, batch_size)] or [order]
+    try:
+        for k, idx in enumerate(batches, 1):
+            for layer in layers_bn:
+                layer.momentum = (k - 1) / k
+            model(images[idx].astype(np.float32), training=True)
+    finally:
+        for layer, momentum in zip(layers_bn, saved, strict=True):
+            layer.momentum = momentum
+    return len(batches)
+
+
+def _all_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    out = []
+    for layer in model.layers:
+        out += _all_layers(layer) if isinstance(layer, keras.Model) else [layer]
+    return out
 
 
 def train_member(
@@ -166,13 +226,38 @@ def train_member(
         optimizer=keras.optimizers.AdamW(learning_rate=schedule.learning_rate, weight_decay=cfg.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
     )
-    checkpoint = run_dir / f"member{index}.best.weights.h5"
-    monitor = _ValidationMonitor(val_x, val_y, cfg.patience, checkpoint, f"member {index}")
-    model.fit(ds, epochs=schedule.total_epochs, verbose=0, callbacks=[schedule, monitor])
-    model.load_weights(checkpoint)
+    checkpoint = run_dir / f"member{index}.best.weights.h5"  # the member's chosen weights (read by assemble)
+    if cfg.swa_epochs <= 0:
+        monitor = _ValidationMonitor(val_x, val_y, cfg.patience, checkpoint, f"member {index}")
+        model.fit(ds, epochs=schedule.total_epochs, verbose=0, callbacks=[schedule, monitor])
+        model.load_weights(checkpoint)
+        seconds = time.monotonic() - start
+        log(f"member {index}: best val_bacc {monitor.best:.4f} at epoch {monitor.best_epoch} ({seconds / 60:.1f} min)")
+        return MemberResult(model, monitor.best_epoch, monitor.best, monitor.history, seconds)
+    # SWA: validation is only logged (the best single epoch is kept for comparison), never used to choose
+    monitor = _ValidationMonitor(val_x, val_y, None, run_dir / f"member{index}.best_epoch.weights.h5", f"member {index}")
+    average = _WeightAverage(schedule, cfg.swa_epochs)
+    model.fit(ds, epochs=schedule.total_epochs, verbose=0, callbacks=[schedule, monitor, average])
+    average.apply(model)
+    batches = recalibrate_batch_norm(model, train_x, batch_size=min(cfg.batch_size, len(train_x)), seed=spec.seed)
+    model.save_weights(checkpoint)
+    pred = predict_probs(model, val_x).argmax(axis=1)
+    bacc = balanced_accuracy(val_y, pred)
+    mel = float(per_class_recall(confusion(val_y, pred))[MEL_INDEX])
     seconds = time.monotonic() - start
-    log(f"member {index}: best val_bacc {monitor.best:.4f} at epoch {monitor.best_epoch} ({seconds / 60:.1f} min)")
-    return MemberResult(model, monitor.best_epoch, monitor.best, monitor.history, seconds)
+    swa = {
+        "epochs": [average.epochs[0], average.epochs[-1]],
+        "batch_norm_batches": batches,
+        "val_balanced_accuracy": bacc,
+        "val_mel_recall": mel,
+        "best_single_epoch": monitor.best_epoch,
+        "best_single_epoch_val_balanced_accuracy": monitor.best,
+    }
+    log(
+        f"member {index}: weights averaged over epochs {average.epochs[0]}-{average.epochs[-1]}: val_bacc {bacc:.4f} "
+        f"mel_recall {mel:.3f} (best single epoch {monitor.best_epoch}: {monitor.best:.4f}) ({seconds / 60:.1f} min)"
+    )
+    return MemberResult(model, average.epochs[-1], bacc, monitor.history, seconds, swa)
 
 
 @functools.lru_cache(maxsize=1)
@@ -261,6 +346,7 @@ def _summary(cfg: TrainConfig, results: list[MemberResult]) -> dict:
                 "best_epoch": r.best_epoch,
                 "best_val_balanced_accuracy": r.best_balanced_accuracy,
                 "train_minutes": round(r.seconds / 60, 2),
+                **({"swa": r.swa} if r.swa else {}),
                 "history": r.history,
             }
             for i, r in enumerate(results)

@@ -211,3 +211,69 @@ def test_balanced_sampling_draws_classes_by_their_weight_share_with_unit_weights
 
     with pytest.raises(ConfigError, match="sampling must be"):
         TrainConfig(sampling="oversample").validate()
+
+
+def test_batch_norm_recalibration_sets_the_exact_mean_of_the_images():
+    import keras
+
+    from model_pipeline.train import recalibrate_batch_norm
+
+    inner = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.BatchNormalization(momentum=0.9, name="bn")], name="inner")
+    model = keras.Sequential([keras.Input((4, 4, 3)), inner])  # nested, as in a test-time-augmentation ensemble
+    rng = np.random.default_rng(3)
+    images = (rng.random((50, 4, 4, 3)) * np.array([10.0, 100.0, 200.0])).astype(np.uint8)
+    batches = recalibrate_batch_norm(model, images, batch_size=10, seed=1)
+    bn = inner.get_layer("bn")
+    assert batches == 5 and bn.momentum == 0.9  # momentum restored afterwards
+    x = images.astype(np.float64)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), x.mean(axis=(0, 1, 2)), rtol=1e-4)
+    order = np.random.default_rng(1).permutation(50)  # the mean of the five batches' variances
+    batch_var = np.mean([x[order[i : i + 10]].var(axis=(0, 1, 2)) for i in range(0, 50, 10)], axis=0)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), batch_var, rtol=1e-3)
+
+
+def test_weight_averaging_trains_on_a_constant_rate_and_averages_the_last_epochs(tmp_path):
+    import keras
+
+    from model_pipeline.train import _Schedule, _WeightAverage, train_member
+
+    cfg = TrainConfig(learning_rate=1e-3, epochs=6, warmup_epochs=1, swa_epochs=3)
+    schedule = _Schedule(cfg, 10)
+    assert schedule.lr_at(4) < 1e-3 and schedule.lr_at(10) == schedule.lr_at(59) == pytest.approx(1e-3)
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="d")])
+    average = _WeightAverage(schedule, 3)
+    average.set_model(model)
+    kernels = []
+    for epoch in range(6):  # weights set by hand: the callback sees them at each epoch's end
+        kernel = np.full((2, 1), float(epoch), np.float32)
+        model.get_layer("d").kernel.assign(kernel)
+        kernels.append(kernel)
+        average.on_epoch_end(epoch)
+    assert average.epochs == [4, 5, 6]
+    average.apply(model)
+    np.testing.assert_allclose(model.get_layer("d").kernel.numpy(), np.mean(kernels[3:], axis=0))
+    with pytest.raises(ConfigError, match="swa_epochs"):
+        TrainConfig(swa_epochs=-1).validate()
+
+    # a real (tiny) member: no early stopping even with patience 1, the averaged weights are saved
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(len(LABELS)), 4)
+    x = rng.integers(0, 256, size=(len(y), SIZE, SIZE, 3)).astype(np.uint8)
+    cfg = TrainConfig(
+        image_size=SIZE,
+        epochs=4,
+        warmup_epochs=1,
+        batch_size=8,
+        patience=1,
+        swa_epochs=2,
+        learning_rate=1e-3,
+        members=(MemberSpec(width=0.35, seed=3),),
+    )
+    result = train_member(cfg.members[0], 0, cfg, x, y, x[:10], y[:10], tmp_path)
+    assert len(result.history) == 4 and result.swa["epochs"] == [3, 4] and result.swa["batch_norm_batches"] == 3
+    assert (tmp_path / "member0.best.weights.h5").is_file() and (tmp_path / "member0.best_epoch.weights.h5").is_file()
+    saved = keras.models.clone_model(result.model)
+    saved.load_weights(tmp_path / "member0.best.weights.h5")
+    for a, b in zip(saved.weights, result.model.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
