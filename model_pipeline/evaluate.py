@@ -157,6 +157,7 @@ def evaluate_dir(
     title: str,
     target_precision: float = 0.85,
     latency_runs: int = 50,
+    epoch_chosen_on_split: bool = True,
 ) -> dict:
     """Evaluate ``model.h5`` + both .tflite files in ``model_dir``; write report.json/.md and PNGs there."""
     import keras
@@ -178,6 +179,8 @@ def evaluate_dir(
         "title": title,
         "eval_split": "val",
         "n_eval": len(val_y),
+        # False for weight-averaged (SWA) members: the schedule, not this split, chose their weights
+        "epoch_chosen_on_split": epoch_chosen_on_split,
         "class_support": dict(zip(LABELS, np.bincount(val_y, minlength=len(LABELS)).tolist(), strict=False)),
         "variants": {},
     }
@@ -229,11 +232,12 @@ def _fmt(v) -> str:
 def markdown_report(report: dict) -> str:
     """Human-readable summary of ``report.json``."""
     v = report["variants"]
+    chosen = "the best epoch and the thresholds" if report.get("epoch_chosen_on_split", True) else "the thresholds"
     lines = [
         f"# Evaluation: {report['title']}",
         "",
         "Screening aid only, not a diagnosis. Evaluated on the lesion-level validation split "
-        f"({report['n_eval']} images); the same split chose the best epoch and the thresholds, so these "
+        f"({report['n_eval']} images); the same split chose {chosen}, so these "
         "numbers are mildly optimistic.",
         "",
         "| metric | h5 | int8 | fp16 |",

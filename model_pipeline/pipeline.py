@@ -201,7 +201,9 @@ def evaluate_run(run_dir: Path, dataset: Dataset, *, latency_runs: int = 50) -> 
     data = json.loads((run_dir / "data.json").read_text())
     prepared = _split_data(run_dir, dataset, cfg)
     title = "SYNTHETIC data" if data["synthetic"] else data["dataset"]
-    return evaluate_dir(run_dir, prepared.val_x, prepared.val_y, title=title, latency_runs=latency_runs)
+    return evaluate_dir(
+        run_dir, prepared.val_x, prepared.val_y, title=title, latency_runs=latency_runs, epoch_chosen_on_split=cfg.swa_epochs <= 0
+    )
 
 
 def assemble_run(

@@ -277,3 +277,18 @@ def test_weight_averaging_trains_on_a_constant_rate_and_averages_the_last_epochs
     saved.load_weights(tmp_path / "member0.best.weights.h5")
     for a, b in zip(saved.weights, result.model.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_report_says_whether_the_split_chose_the_epoch():
+    import json
+    from pathlib import Path
+
+    from model_pipeline.evaluate import markdown_report
+
+    bundle = sorted(Path(__file__).resolve().parents[2].glob("tflite_artifacts/*/report.json"))[-1]
+    report = json.loads(bundle.read_text())
+    report.pop("epoch_chosen_on_split", None)  # reports written before the key existed
+    assert "the same split chose the best epoch and the thresholds" in markdown_report(report)
+    report["epoch_chosen_on_split"] = False  # a weight-averaged (SWA) run
+    text = markdown_report(report)
+    assert "the same split chose the thresholds" in text and "best epoch" not in text
