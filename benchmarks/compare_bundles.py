@@ -11,15 +11,10 @@ lesion resamples (all images of a lesion are drawn together, as the split groups
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ham10000"
+from _model_bench import DEFAULT_DATA
 
 
 def main() -> int:

@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _model_bench import DEFAULT_DATA
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ham10000"
 TARGETS = {"agreement": 0.98, "size_ratio": 3.5, "latency_ratio": 3.0, "bacc": 0.70, "mel_recall": 0.70}
 
 

@@ -18,15 +18,10 @@ less is noise (see compare_bundles.py for the lesion bootstrap).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ham10000"
+from _model_bench import DEFAULT_DATA
 
 
 def main() -> int:
@@ -63,7 +58,8 @@ def main() -> int:
         out = []
         for i, spec in enumerate(cfg.members):
             model = build_member(spec, i, size)
-            copy_member_weights(model, i, args.bundle / "model.h5", i)
+            if not copy_member_weights(model, i, args.bundle / "model.h5", i):
+                raise SystemExit(f"error: {args.bundle / 'model.h5'} has no member {i} although config.json lists it")
             out.append(model)
         return out
 
@@ -93,12 +89,9 @@ def main() -> int:
         recalibrate_batch_norm(model, train_x, seed=0)
     score("exact BN statistics (plain)", predict(plain, base, val[base]))
     gen = tf.random.Generator.from_seed(0)
-    augmented_x = np.concatenate(
-        [augment_batch(tf.constant(train_x[i : i + 256]), cfg.augment, gen).numpy() for i in range(0, len(train_x), 256)]
-    )
     augmented = members(base)
     for model in augmented:
-        recalibrate_batch_norm(model, augmented_x, seed=0)
+        recalibrate_batch_norm(model, train_x, seed=0, transform=lambda batch: augment_batch(batch, cfg.augment, gen))
     score("exact BN statistics (augmented)", predict(augmented, base, val[base]))
     return 0
 

@@ -6,8 +6,10 @@ import functools
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -29,6 +31,12 @@ class MemberResult:
     history: list[dict]
     seconds: float
     swa: dict | None = None  # {"epochs": [first, last], "best_single_epoch": ..., ...} when weights were averaged
+
+
+def validation_scores(model: keras.Model, val_x: np.ndarray, val_y: np.ndarray) -> tuple[float, np.ndarray]:
+    """(balanced accuracy, per-class recall) of the model's top-1 predictions on the validation split."""
+    pred = predict_probs(model, val_x).argmax(axis=1)
+    return balanced_accuracy(val_y, pred), per_class_recall(confusion(val_y, pred))
 
 
 def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -103,10 +111,7 @@ class _ValidationMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         train_seconds = time.monotonic() - self.t0
-        probs = predict_probs(self.model, self.val_x)
-        pred = probs.argmax(axis=1)
-        bacc = balanced_accuracy(self.val_y, pred)
-        recall = per_class_recall(confusion(self.val_y, pred))
+        bacc, recall = validation_scores(self.model, self.val_x, self.val_y)
         entry = {
             "epoch": epoch + 1,
             "loss": float((logs or {}).get("loss", float("nan"))),
@@ -157,12 +162,19 @@ class _WeightAverage(keras.callbacks.Callback):
             weight.assign(value.astype(weight.dtype))
 
 
-def recalibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int = 64, seed: int = 0) -> int:
+def recalibrate_batch_norm(
+    model: keras.Model,
+    images: np.ndarray,
+    batch_size: int = 64,
+    seed: int = 0,
+    transform: Callable[[np.ndarray], Any] | None = None,
+) -> int:
     """Set every BatchNormalization layer's moving statistics to their mean over ``images``.
 
     Averaged weights never produced the running statistics they were trained with (and momentum 0.9
     tracks only the last few batches anyway): forward the training images once in training mode with
-    momentum (k - 1) / k at batch k, an exact running mean. Returns the number of batches used.
+    momentum (k - 1) / k at batch k, an exact running mean. ``transform`` (e.g. the training
+    augmentation) is applied to each float32 batch first. Returns the number of batches used.
     """
     layers_bn = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
     saved = [layer.momentum for layer in layers_bn]
@@ -172,7 +184,8 @@ def recalibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: i
         for k, idx in enumerate(batches, 1):
             for layer in layers_bn:
                 layer.momentum = (k - 1) / k
-            model(images[idx].astype(np.float32), training=True)
+            batch = images[idx].astype(np.float32)
+            model(transform(batch) if transform else batch, training=True)
     finally:
         for layer, momentum in zip(layers_bn, saved, strict=True):
             layer.momentum = momentum
@@ -241,9 +254,8 @@ def train_member(
     average.apply(model)
     batches = recalibrate_batch_norm(model, train_x, batch_size=min(cfg.batch_size, len(train_x)), seed=spec.seed)
     model.save_weights(checkpoint)
-    pred = predict_probs(model, val_x).argmax(axis=1)
-    bacc = balanced_accuracy(val_y, pred)
-    mel = float(per_class_recall(confusion(val_y, pred))[MEL_INDEX])
+    bacc, recall = validation_scores(model, val_x, val_y)
+    mel = float(recall[MEL_INDEX])
     seconds = time.monotonic() - start
     swa = {
         "epochs": [average.epochs[0], average.epochs[-1]],

@@ -231,6 +231,10 @@ def test_batch_norm_recalibration_sets_the_exact_mean_of_the_images():
     batch_var = np.mean([x[order[i : i + 10]].var(axis=(0, 1, 2)) for i in range(0, 50, 10)], axis=0)
     np.testing.assert_allclose(bn.moving_variance.numpy(), batch_var, rtol=1e-3)
 
+    # a per-batch transform (the training augmentation in test_time_variants.py) is applied first
+    recalibrate_batch_norm(model, images, batch_size=10, seed=1, transform=lambda batch: batch + 10.0)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), x.mean(axis=(0, 1, 2)) + 10.0, rtol=1e-4)
+
 
 def test_weight_averaging_trains_on_a_constant_rate_and_averages_the_last_epochs(tmp_path):
     import keras

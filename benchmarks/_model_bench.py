@@ -1,0 +1,18 @@
+"""Shared set-up of the model benchmarks: quiet TensorFlow, the repository importable, the dataset path.
+
+Imported first by pipeline_bench.py, compare_bundles.py and test_time_variants.py (run as scripts, so
+this folder is on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ham10000"
