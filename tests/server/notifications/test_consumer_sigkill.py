@@ -152,9 +152,16 @@ def test_sigkill_while_sending_loses_nothing_and_sends_nothing_twice(tmp_path):
         _wait_until_settled(120)
         settle_seconds = time.time() - started
 
-        # Lateness: rows that fall due while the consumer runs go out within about one sweep period.
+        # A retry with no kill in its way: the injected 503s above may all have met a kill (then their rows
+        # are unconfirmed, not retried), so the next request is rejected on purpose and its rows must go out
+        # on the second attempt.
         fake.fail_every = 0
         fake.latency = 0.0
+        fake.fail_plan = [503]
+        retry_rows = _seed(10, start=2000)
+        _wait_until_settled(60)
+
+        # Lateness: rows that fall due while the consumer runs go out within about one sweep period.
         late_rows = _seed(40, start=1000, due_in=4.0)
         _wait_until_settled(60)
     finally:
@@ -185,8 +192,11 @@ def test_sigkill_while_sending_loses_nothing_and_sends_nothing_twice(tmp_path):
     assert failed_tokens and failed_tokens <= dead
     assert set(Device.objects.filter(token__in=failed_tokens).values_list("is_active", flat=True)) == {False}
     assert Notification.objects.filter(pk__in=[n.pk for n in live], status="failed").count() == 0
-    assert fake.rejected_requests >= 1  # injected 429/503 happened...
-    assert Notification.objects.filter(pk__in=[n.pk for n in rows], attempts__gte=2).exists()  # ...and were retried
+    assert fake.rejected_requests >= 2  # injected 429/503 happened...
+    retried = dict(Notification.objects.filter(pk__in=[n.pk for n in retry_rows]).values_list("pk", "attempts"))
+    assert set(Notification.objects.filter(pk__in=retried).values_list("status", flat=True)) == {"sent"}
+    assert all(fake.accepted[(_token(int(n.dedupe_key.split(":")[1])), n.pk)] == 1 for n in retry_rows)
+    assert max(retried.values()) == 2  # ...and the rejected rows went out on their second attempt, once
     lateness = [fake.first_seen[n.pk] - n.due_at.timestamp() for n in late_rows]
     assert len(lateness) == 40
     print(
@@ -246,6 +256,9 @@ def test_embedded_sqlite_consumer_sigkill_loses_nothing_and_sends_nothing_twice(
         settled(120)
         fake.fail_every = 0
         fake.latency = 0.0
+        fake.fail_plan = [503]  # a retry no kill can get in the way of (see the MariaDB test)
+        consumer.manage("shell", "-c", SEED_SCRIPT.format(start=2000, n=10, due_in=0))
+        settled(60)
         consumer.manage("shell", "-c", SEED_SCRIPT.format(start=1000, n=30, due_in=4))
         settled(60)
     finally:
@@ -268,7 +281,11 @@ def test_embedded_sqlite_consumer_sigkill_loses_nothing_and_sends_nothing_twice(
             # the request leaving the process: the documented window, docs/appointments.md).
             assert status == "unconfirmed" and fake.accepted[(_token(i), nid)] <= 1, (i, status)
     unconfirmed = sum(1 for _, s, _ in by_key.values() if s == "unconfirmed")
-    assert fake.rejected_requests >= 1 and query("select max(attempts) from notifications_notification")[0][0] >= 2  # retried
+    assert fake.rejected_requests >= 2  # injected 429/503s, and the one planned after the kills...
+    retried = query("select id, dedupe_key, status, attempts from notifications_notification where dedupe_key like 'kill:20__'")
+    assert len(retried) == 10 and {status for _, _, status, _ in retried} == {"sent"}, retried
+    assert all(fake.accepted[(_token(int(key.split(":")[1])), nid)] == 1 for nid, key, _, _ in retried)
+    assert max(attempts for *_, attempts in retried) == 2  # ...whose rows went out on their second attempt, once
     assert unconfirmed <= (kills_in_flight + kills_random) * 25
     failed_tokens = {_token(int(k.split(":")[1])) for k, (_, s, _) in by_key.items() if s == "failed"}
     assert failed_tokens <= dead
