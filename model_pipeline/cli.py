@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         action="append",
         metavar="DIR",
-        help="also average every member of this bundle or run (model.h5 + config.json, same input size); repeatable",
+        help="also average every member of this bundle or run (model.h5 + config.json; members trained at a lower input size see the input resized inside the model); repeatable",
     )
     p.set_defaults(func=cmd_assemble)
 

@@ -30,6 +30,9 @@ class MemberSpec:
     max_minutes: float | None = None
     # Set by ``assemble --add-members-from``: the ensemble this member was copied from, untrained here.
     origin: str | None = None
+    # ... and, when that ensemble was trained at another input size, the size this member sees: the
+    # exported model resizes its input for it (None = the run's image_size). Training never sets it.
+    image_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,9 @@ class TrainConfig:
             raise ConfigError(f"image_size must be in [16, 512], got {self.image_size}")
         if not self.members:
             raise ConfigError("at least one ensemble member is required")
+        for i, member in enumerate(self.members):
+            if member.image_size is not None and (not isinstance(member.image_size, int) or not 16 <= member.image_size <= 512):
+                raise ConfigError(f"members[{i}].image_size must be an integer in [16, 512] or null, got {member.image_size!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ConfigError("epochs and batch_size must be >= 1")
         if not 0.0 < self.val_fraction < 1.0:

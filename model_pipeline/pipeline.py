@@ -217,12 +217,13 @@ def assemble_run(
     """Build ``model.h5`` from the member checkpoints that finished (for a run stopped early).
 
     ``add_from`` appends every member of other ensembles (bundles or run directories holding
-    ``model.h5`` and ``config.json``, trained at the same input size): e.g. the snapshots of an
-    earlier warm restart, so one model averages both. Each added member records its ``origin``.
+    ``model.h5`` and ``config.json``): e.g. the snapshots of an earlier warm restart, so one model
+    averages both. Each added member records its ``origin``; one trained at another input size also
+    records that ``image_size``, and the model resizes its input for it (a multi-resolution ensemble).
     """
     import dataclasses
 
-    from model_pipeline.models.ensemble import build_ensemble, build_member
+    from model_pipeline.models.ensemble import build_ensemble, build_member, member_size
     from model_pipeline.train import copy_member_weights, save_h5
 
     run_dir = Path(run_dir)
@@ -245,15 +246,23 @@ def assemble_run(
         source_cfg = run_config(source)
         if not (Path(source) / "model.h5").is_file():
             raise DatasetError(f"{Path(source) / 'model.h5'} not found")
-        if source_cfg.image_size != cfg.image_size:
-            raise DatasetError(f"{source}: members were trained at {source_cfg.image_size} px, this run at {cfg.image_size} px")
         for j, spec in enumerate(source_cfg.members):
             index = len(members)
-            model = build_member(spec, index, cfg.image_size)
+            size = member_size(spec, source_cfg.image_size)
+            if size > cfg.image_size:
+                raise DatasetError(
+                    f"{source}: member {j} was trained at {size} px, above this run's {cfg.image_size} px "
+                    "(the model only scales its input down; assemble into the higher-resolution run)"
+                )
+            model = build_member(spec, index, size)
             if not copy_member_weights(model, index, Path(source) / "model.h5", j):
                 raise DatasetError(f"{source}/model.h5 has no member {j} although its config.json lists it")
             members.append(model)
-            specs.append(dataclasses.replace(spec, origin=spec.origin or f"{Path(source).name} member {j}"))
+            specs.append(
+                dataclasses.replace(
+                    spec, origin=spec.origin or f"{Path(source).name} member {j}", image_size=None if size == cfg.image_size else size
+                )
+            )
         log(f"added {len(source_cfg.members)} member(s) from {source}")
     # the frozen config must describe the model that was actually saved
     transpose = cfg.tta_transpose if tta_transpose is None else tta_transpose

@@ -211,6 +211,8 @@ def train_member(
 ) -> MemberResult:
     """Train one member from scratch and restore its best-validation weights."""
     start = time.monotonic()
+    if spec.image_size not in (None, cfg.image_size):
+        raise ConfigError(f"members[{index}].image_size {spec.image_size}: a member trains at the run's image_size ({cfg.image_size})")
     model = build_member(spec, index, cfg.image_size)
     if cfg.init_from:
         warm_start(model, index, Path(cfg.init_from))

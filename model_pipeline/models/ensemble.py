@@ -46,15 +46,23 @@ def _flip(x: keras.KerasTensor, axis: int, name: str) -> keras.KerasTensor:
     return layers.Permute(order, name=f"{name}_out")(y)
 
 
-def tta_views(x: keras.KerasTensor, *, transpose: bool = False, flips: bool = False) -> list[keras.KerasTensor]:
-    """The test-time views averaged by the ensemble: identity, + mirrors (H, W, both), x transposed."""
+def tta_views(x: keras.KerasTensor, *, transpose: bool = False, flips: bool = False, suffix: str = "") -> list[keras.KerasTensor]:
+    """The test-time views averaged by the ensemble: identity, + mirrors (H, W, both), x transposed.
+
+    ``suffix`` keeps layer names unique when views are made at more than one resolution.
+    """
     views = [x]
     if flips:
-        h = _flip(x, 2, "tta_hflip")
-        views += [h, _flip(x, 1, "tta_vflip"), _flip(h, 1, "tta_hvflip")]
+        h = _flip(x, 2, f"tta_hflip{suffix}")
+        views += [h, _flip(x, 1, f"tta_vflip{suffix}"), _flip(h, 1, f"tta_hvflip{suffix}")]
     if transpose:
-        views += [layers.Permute((2, 1, 3), name=f"tta_transpose{'_' + str(i) if i else ''}")(v) for i, v in enumerate(views)]
+        views += [layers.Permute((2, 1, 3), name=f"tta_transpose{suffix}{'_' + str(i) if i else ''}")(v) for i, v in enumerate(views)]
     return views
+
+
+def member_size(spec: MemberSpec, size: int) -> int:
+    """The input side a member was trained at (the ensemble's own size unless the spec names another)."""
+    return spec.image_size or size
 
 
 def build_ensemble(
@@ -70,17 +78,25 @@ def build_ensemble(
     With test-time augmentation (``tta_transpose``: the transposed image; ``tta_flips``: the three
     mirror images) every member runs on every view as a nested sub-model with shared weights, and the
     model averages all outputs, still with built-in layers only.
+
+    A member whose spec names another ``image_size`` (one trained at another resolution, added by
+    ``assemble --add-members-from``) sees the input resized to that size inside the model (a built-in
+    bilinear ``Resizing``, RESIZE_BILINEAR in TFLite), so the exported model keeps one input size.
     """
     inputs, x = _input(size)
-    views = tta_views(x, transpose=tta_transpose, flips=tta_flips)
-    tta = len(views) > 1
+    sizes = [member_size(spec, size) for spec in specs]
+    views_at: dict[int, list[keras.KerasTensor]] = {}
+    for s in dict.fromkeys([size, *sizes]):  # the ensemble's own size first: its layer names stay as before
+        scaled = x if s == size else layers.Resizing(s, s, interpolation="bilinear", name=f"resize_{s}")(x)
+        views_at[s] = tta_views(scaled, transpose=tta_transpose, flips=tta_flips, suffix="" if s == size else f"_{s}")
+    tta = len(views_at[size]) > 1 or len(views_at) > 1
     outputs = []
     for i, spec in enumerate(specs):
         if tta:
             # a nested member model (shared weights across the views)
-            sub_in = keras.Input(shape=(size, size, 3), name=f"m{i}_input")
+            sub_in = keras.Input(shape=(sizes[i], sizes[i], 3), name=f"m{i}_input")
             member = keras.Model(sub_in, build_body(sub_in, spec, member_prefix(i)), name=f"member{i}")
-            outputs += [member(view) for view in views]
+            outputs += [member(view) for view in views_at[sizes[i]]]
         else:
             outputs.append(build_body(x, spec, member_prefix(i)))
     probs = outputs[0] if len(outputs) == 1 else layers.Average(name="ensemble_mean")(outputs)

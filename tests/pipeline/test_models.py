@@ -124,10 +124,84 @@ def test_assemble_adds_the_members_of_another_ensemble(members, tmp_path):
     assert [m.origin for m in saved.members] == [None, "bundle member 0", "bundle member 1"]
     assert [m.width for m in saved.members] == [0.25, 0.5, 0.35]
 
-    # members trained at another input size are refused, with both sizes named
+    # members trained at a higher input size are refused, with both sizes named (the model only scales down)
     (bundle / "config.json").write_text(json.dumps(TrainConfig(image_size=48, members=specs).to_dict()))
-    with pytest.raises(DatasetError, match="trained at 48 px, this run at 32 px"):
+    with pytest.raises(DatasetError, match="trained at 48 px, above this run's 32 px"):
         assemble_run(run, add_from=(bundle,))
+
+
+def test_assemble_a_multi_resolution_ensemble_that_survives_h5_and_int8(members, tmp_path):
+    """Members trained at 24 px join a 32 px run: the model resizes its input for them, in .h5 and int8."""
+    import json
+
+    import keras
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    from model_pipeline.export.quantization import Quantization
+    from model_pipeline.export.tflite import convert
+    from model_pipeline.models.ensemble import build_ensemble, build_member
+    from model_pipeline.pipeline import assemble_run
+
+    specs, models = members
+    low = 24
+    low_models = []
+    for i, (spec, model) in enumerate(zip(specs, models, strict=True)):
+        m = build_member(spec, i, low)
+        m.set_weights(model.get_weights())
+        low_models.append(m)
+    bundle = tmp_path / "bundle24"
+    bundle.mkdir()
+    build_ensemble(low_models, specs, low, tta_flips=True).save(bundle / "model.h5", include_optimizer=False)
+    (bundle / "config.json").write_text(json.dumps(TrainConfig(image_size=low, members=specs, tta_flips=True).to_dict()))
+    run = tmp_path / "run"
+    run.mkdir()
+    own_spec = MemberSpec(width=0.25, seed=7, dropout=0.0)
+    own = build_member(own_spec, 0, SIZE)
+    own.save_weights(run / "member0.best.weights.h5")
+    (run / "config.json").write_text(json.dumps(TrainConfig(image_size=SIZE, members=(own_spec,), tta_flips=True).to_dict()))
+    (run / "training_history.json").write_text(json.dumps({"members": [{}]}))
+
+    assemble_run(run, add_from=(bundle,))
+    saved = TrainConfig.from_file(run / "config.json")
+    assert [m.image_size for m in saved.members] == [None, low, low]
+    assert saved.image_size == SIZE
+    combined = keras.models.load_model(run / "model.h5", compile=False)
+    assert combined.input_shape == (None, SIZE, SIZE, 3)
+
+    def mirrored(v: np.ndarray) -> list[np.ndarray]:
+        return [np.ascontiguousarray(w) for w in (v, v[:, :, ::-1], v[:, ::-1], v[:, ::-1, ::-1])]
+
+    x = _images()
+    x_low = np.asarray(tf.image.resize(x, (low, low), method="bilinear"))
+    outputs = [np.asarray(own(v, training=False)) for v in mirrored(x)]
+    outputs += [np.asarray(m(v, training=False)) for m in low_models for v in mirrored(x_low)]
+    expected = np.mean(outputs, axis=0)
+    np.testing.assert_allclose(np.asarray(combined(x, training=False)), expected, atol=1e-5)
+
+    # the in-model resize converts to a built-in int8 op: the quantised model tracks the float one
+    flat = convert(combined, Quantization.for_int8(x.astype(np.uint8), per_channel=True))
+    interp = Interpreter(model_content=flat)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    assert tuple(inp["shape"]) == (1, SIZE, SIZE, 3)
+    scale, zero = out["quantization"]
+    for image, reference in zip(x.astype(np.uint8), expected, strict=True):
+        interp.set_tensor(inp["index"], image[None])
+        interp.invoke()
+        probs = (interp.get_tensor(out["index"])[0].astype(np.float32) - zero) * scale
+        assert np.abs(probs - reference).max() < 0.06
+
+
+def test_training_refuses_a_member_image_size_of_its_own(tmp_path):
+    from model_pipeline.train import train_member
+
+    cfg = TrainConfig(image_size=SIZE, members=(MemberSpec(image_size=24),))
+    x, y = np.zeros((1, SIZE, SIZE, 3), np.float32), np.zeros(1, np.int64)
+    with pytest.raises(ConfigError, match="a member trains at the run's image_size"):
+        train_member(cfg.members[0], 0, cfg, x, y, x, y, tmp_path)
+    with pytest.raises(ConfigError, match=r"members\[0\].image_size must be an integer"):
+        TrainConfig(members=(MemberSpec(image_size=8),)).validate()
 
 
 def test_member_schedule_overrides_and_class_boost():
