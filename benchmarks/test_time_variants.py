@@ -51,6 +51,9 @@ def main() -> int:
         print(f"error: dataset {args.data} not found (pass --data)", file=sys.stderr)
         return 2
     cfg = run_config(args.bundle)
+    if any(spec.image_size not in (None, cfg.image_size) for spec in cfg.members):
+        print(f"error: {args.bundle} is a multi-resolution ensemble; this script varies one input size for all members", file=sys.stderr)
+        return 2
     split = read_split(args.bundle / "split.csv", read_ham10000(args.data))
     y = np.array([r.label_index for r in split.val])
 

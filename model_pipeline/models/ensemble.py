@@ -86,10 +86,10 @@ def build_ensemble(
     inputs, x = _input(size)
     sizes = [member_size(spec, size) for spec in specs]
     views_at: dict[int, list[keras.KerasTensor]] = {}
-    for s in dict.fromkeys([size, *sizes]):  # the ensemble's own size first: its layer names stay as before
+    for s in dict.fromkeys(sizes):  # views only at the sizes some member uses; the ensemble's own keeps its layer names
         scaled = x if s == size else layers.Resizing(s, s, interpolation="bilinear", name=f"resize_{s}")(x)
         views_at[s] = tta_views(scaled, transpose=tta_transpose, flips=tta_flips, suffix="" if s == size else f"_{s}")
-    tta = len(views_at[size]) > 1 or len(views_at) > 1
+    tta = tta_flips or tta_transpose or len(views_at) > 1
     outputs = []
     for i, spec in enumerate(specs):
         if tta:

@@ -28,6 +28,33 @@ def _images(n: int = 6) -> np.ndarray:
     return rng.integers(0, 256, size=(n, SIZE, SIZE, 3)).astype(np.float32)
 
 
+def _write_bundle(folder, models, specs, size: int):
+    """An earlier bundle: its members as a mirror-TTA ensemble (nested sub-models) + its config.json."""
+    import json
+
+    from model_pipeline.models.ensemble import build_ensemble
+
+    folder.mkdir()
+    build_ensemble(models, specs, size, tta_flips=True).save(folder / "model.h5", include_optimizer=False)
+    (folder / "config.json").write_text(json.dumps(TrainConfig(image_size=size, members=specs, tta_flips=True).to_dict()))
+    return folder
+
+
+def _write_run_with_one_member(folder):
+    """A run at SIZE px with one finished member of its own; returns that member."""
+    import json
+
+    from model_pipeline.models.ensemble import build_member
+
+    folder.mkdir()
+    own_spec = MemberSpec(width=0.25, seed=7, dropout=0.0)
+    own = build_member(own_spec, 0, SIZE)
+    own.save_weights(folder / "member0.best.weights.h5")
+    (folder / "config.json").write_text(json.dumps(TrainConfig(image_size=SIZE, members=(own_spec,), tta_flips=True).to_dict()))
+    (folder / "training_history.json").write_text(json.dumps({"members": [{}]}))
+    return own
+
+
 def test_flip_tta_averages_members_over_the_four_mirror_images(members):
     from model_pipeline.models.ensemble import build_ensemble
 
@@ -96,23 +123,12 @@ def test_assemble_adds_the_members_of_another_ensemble(members, tmp_path):
     import keras
 
     from model_pipeline.errors import DatasetError
-    from model_pipeline.models.ensemble import build_ensemble, build_member
     from model_pipeline.pipeline import assemble_run
 
     specs, models = members
-    # an earlier bundle: both members, mirror TTA, nested sub-models
-    bundle = tmp_path / "bundle"
-    bundle.mkdir()
-    build_ensemble(models, specs, SIZE, tta_flips=True).save(bundle / "model.h5", include_optimizer=False)
-    (bundle / "config.json").write_text(json.dumps(TrainConfig(image_size=SIZE, members=specs, tta_flips=True).to_dict()))
-    # this run: one finished member of its own
+    bundle = _write_bundle(tmp_path / "bundle", models, specs, SIZE)
     run = tmp_path / "run"
-    run.mkdir()
-    own_spec = MemberSpec(width=0.25, seed=7, dropout=0.0)
-    own = build_member(own_spec, 0, SIZE)
-    own.save_weights(run / "member0.best.weights.h5")
-    (run / "config.json").write_text(json.dumps(TrainConfig(image_size=SIZE, members=(own_spec,), tta_flips=True).to_dict()))
-    (run / "training_history.json").write_text(json.dumps({"members": [{}]}))
+    own = _write_run_with_one_member(run)
 
     assemble_run(run, add_from=(bundle,))
     combined = keras.models.load_model(run / "model.h5", compile=False)
@@ -132,7 +148,6 @@ def test_assemble_adds_the_members_of_another_ensemble(members, tmp_path):
 
 def test_assemble_a_multi_resolution_ensemble_that_survives_h5_and_int8(members, tmp_path):
     """Members trained at 24 px join a 32 px run: the model resizes its input for them, in .h5 and int8."""
-    import json
 
     import keras
     import tensorflow as tf
@@ -140,7 +155,7 @@ def test_assemble_a_multi_resolution_ensemble_that_survives_h5_and_int8(members,
 
     from model_pipeline.export.quantization import Quantization
     from model_pipeline.export.tflite import convert
-    from model_pipeline.models.ensemble import build_ensemble, build_member
+    from model_pipeline.models.ensemble import build_member
     from model_pipeline.pipeline import assemble_run
 
     specs, models = members
@@ -150,17 +165,9 @@ def test_assemble_a_multi_resolution_ensemble_that_survives_h5_and_int8(members,
         m = build_member(spec, i, low)
         m.set_weights(model.get_weights())
         low_models.append(m)
-    bundle = tmp_path / "bundle24"
-    bundle.mkdir()
-    build_ensemble(low_models, specs, low, tta_flips=True).save(bundle / "model.h5", include_optimizer=False)
-    (bundle / "config.json").write_text(json.dumps(TrainConfig(image_size=low, members=specs, tta_flips=True).to_dict()))
+    bundle = _write_bundle(tmp_path / "bundle24", low_models, specs, low)
     run = tmp_path / "run"
-    run.mkdir()
-    own_spec = MemberSpec(width=0.25, seed=7, dropout=0.0)
-    own = build_member(own_spec, 0, SIZE)
-    own.save_weights(run / "member0.best.weights.h5")
-    (run / "config.json").write_text(json.dumps(TrainConfig(image_size=SIZE, members=(own_spec,), tta_flips=True).to_dict()))
-    (run / "training_history.json").write_text(json.dumps({"members": [{}]}))
+    own = _write_run_with_one_member(run)
 
     assemble_run(run, add_from=(bundle,))
     saved = TrainConfig.from_file(run / "config.json")
