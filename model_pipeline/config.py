@@ -50,6 +50,10 @@ class AugmentConfig:
     brightness: float = 0.15  # additive, fraction of 255
     contrast: float = 0.2  # multiplicative around the image mean: 1 +- c
     saturation: float = 0.2  # blend with grey: 1 +- s
+    # Mixup (Zhang et al. 2018): after augmentation each image is blended with another image of the batch,
+    # x = l * x_i + (1 - l) * x_j with l ~ Beta(a, a) folded to >= 0.5, and the loss is the same blend of the
+    # two examples' (class-weighted) losses. 0 = off; 0.2-0.4 is the usual range.
+    mixup: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,10 @@ class TrainConfig:
             raise ConfigError("val_fraction must be in (0, 1)")
         if not isinstance(self.augment.aspect, (int, float)) or not 0.0 <= self.augment.aspect <= 0.5:
             raise ConfigError(f"augment.aspect must be a number in [0, 0.5], got {self.augment.aspect!r}")
+        if not isinstance(self.augment.mixup, (int, float)) or not 0.0 <= self.augment.mixup <= 2.0:
+            raise ConfigError(
+                f"augment.mixup must be a number in [0, 2] (the Beta distribution's alpha; 0 = off), got {self.augment.mixup!r}"
+            )
         if not isinstance(self.swa_epochs, int) or self.swa_epochs < 0:
             raise ConfigError(f"swa_epochs must be an integer >= 0, got {self.swa_epochs!r}")
         if self.sampling not in ("weights", "balanced"):

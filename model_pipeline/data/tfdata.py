@@ -59,6 +59,32 @@ def augment_batch(images: tf.Tensor, cfg: AugmentConfig, seed_gen: tf.random.Gen
     return tf.clip_by_value(x, 0.0, 255.0)
 
 
+def mixup_batch(
+    images: tf.Tensor, labels: tf.Tensor, weights: tf.Tensor, alpha: float, seed_gen: tf.random.Generator
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Blend each example with a random partner of the batch (mixup), keeping the weighted loss exact.
+
+    ``l ~ Beta(alpha, alpha)``, folded to ``max(l, 1 - l)`` so every image stays the larger part of its
+    own blend. Cross-entropy is linear in its target, so the class-weighted blend of the two losses,
+    ``l * w_i * CE(y_i) + (1 - l) * w_j * CE(y_j)``, is one example with weight ``a + b`` and target
+    ``(a * y_i + b * y_j) / (a + b)`` where ``a = l * w_i`` and ``b = (1 - l) * w_j``.
+    """
+    n = tf.shape(images)[0]
+    seeds = seed_gen.make_seeds(2)
+    g1 = tf.random.stateless_gamma([n], seeds[:, 0], alpha)
+    g2 = tf.random.stateless_gamma([n], seeds[:, 1], alpha)
+    total = g1 + g2
+    lam = tf.where(total > 0, g1 / tf.maximum(total, 1e-30), tf.ones_like(total))
+    lam = tf.maximum(lam, 1.0 - lam)
+    partner = tf.argsort(seed_gen.uniform([n]))
+    a = lam * weights
+    b = (1.0 - lam) * tf.gather(weights, partner)
+    mixed = tf.reshape(lam, [-1, 1, 1, 1]) * images + tf.reshape(1.0 - lam, [-1, 1, 1, 1]) * tf.gather(images, partner)
+    weight = a + b
+    target = (a[:, None] * labels + b[:, None] * tf.gather(labels, partner)) / tf.maximum(weight, 1e-12)[:, None]
+    return mixed, target, weight
+
+
 def train_dataset(
     images: np.ndarray,
     labels: np.ndarray,
@@ -99,6 +125,8 @@ def train_dataset(
         ds = ds.take((len(images) // batch_size) * batch_size)
     ds = ds.batch(batch_size, drop_remainder=True)
     ds = ds.map(lambda x, y, w: (augment_batch(x, augment, seed_gen), y, w), num_parallel_calls=1)
+    if augment.mixup > 0:
+        ds = ds.map(lambda x, y, w: mixup_batch(x, y, w, augment.mixup, seed_gen), num_parallel_calls=1)
     return ds.prefetch(2)
 
 

@@ -294,6 +294,51 @@ def test_balanced_sampling_draws_classes_by_their_weight_share_with_unit_weights
         TrainConfig(sampling="oversample").validate()
 
 
+def test_mixup_blends_images_and_keeps_the_class_weighted_loss_exact():
+    import tensorflow as tf
+
+    from model_pipeline.config import AugmentConfig
+    from model_pipeline.data.tfdata import mixup_batch, train_dataset
+
+    rng = np.random.default_rng(0)
+    n = 64
+    labels = rng.integers(0, len(LABELS), n)
+    y = np.eye(len(LABELS), dtype=np.float32)[labels]
+    w = rng.uniform(0.2, 5.0, n).astype(np.float32)
+    x = np.eye(n, dtype=np.float32)[:, None, :, None]  # image i is a single bright pixel in column i
+    mx, my, mw = (t.numpy() for t in mixup_batch(tf.constant(x), tf.constant(y), tf.constant(w), 0.4, tf.random.Generator.from_seed(1)))
+
+    np.testing.assert_allclose(my.sum(axis=1), 1.0, atol=1e-5)
+    p = rng.dirichlet(np.ones(len(LABELS)), n).astype(np.float32)
+    logp = np.log(p)
+    lams = []
+    for i in range(n):
+        row = mx[i, 0, :, 0]
+        lam = row[i]
+        others = np.flatnonzero((row > 1e-6) & (np.arange(n) != i))
+        assert 0.5 - 1e-6 <= lam <= 1.0 + 1e-6 and len(others) <= 1  # each image leads its own blend with one partner
+        j = int(others[0]) if len(others) else i
+        np.testing.assert_allclose(row.sum(), 1.0, atol=1e-5)  # a convex blend
+        a, b = lam * w[i], (1.0 - lam) * w[j]
+        np.testing.assert_allclose(mw[i], a + b, rtol=1e-5)
+        # The loss identity for any prediction: w' * CE(y', p) == a * CE(y_i, p) + b * CE(y_j, p).
+        np.testing.assert_allclose(mw[i] * -(my[i] * logp[i]).sum(), a * -logp[i, labels[i]] + b * -logp[i, labels[j]], rtol=1e-4)
+        lams.append(lam)
+    assert np.mean(np.array(lams) < 0.95) > 0.2  # Beta(0.4, 0.4) folded: a real share is blended noticeably
+
+    # Off by default: the dataset then yields exactly the unmixed batches it always did.
+    plain = dict(flips=False, rotation_degrees=0.0, zoom=(1.0, 1.0), translate=0.0, brightness=0.0, contrast=0.0, saturation=0.0)
+    images = (x * 255).astype(np.uint8)
+    off = next(iter(train_dataset(images, labels, w, n_classes=len(LABELS), batch_size=32, augment=AugmentConfig(**plain), seed=2)))
+    on = next(
+        iter(train_dataset(images, labels, w, n_classes=len(LABELS), batch_size=32, augment=AugmentConfig(**plain, mixup=0.4), seed=2))
+    )
+    assert set(np.unique(off[1].numpy())) <= {0.0, 1.0}
+    assert not np.array_equal(on[0].numpy(), off[0].numpy())
+    with pytest.raises(ConfigError, match="augment.mixup"):
+        TrainConfig(augment=AugmentConfig(mixup=-0.1)).validate()
+
+
 def test_batch_norm_recalibration_sets_the_exact_mean_of_the_images():
     import keras
 
