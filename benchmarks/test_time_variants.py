@@ -39,7 +39,7 @@ def main() -> int:
     from model_pipeline.data.split import read_split
     from model_pipeline.data.tfdata import augment_batch
     from model_pipeline.metrics import balanced_accuracy, confusion, per_class_recall
-    from model_pipeline.models.ensemble import build_ensemble, build_member
+    from model_pipeline.models.ensemble import build_ensemble, build_member, member_size
     from model_pipeline.pipeline import run_config
     from model_pipeline.train import copy_member_weights, recalibrate_batch_norm
 
@@ -51,7 +51,7 @@ def main() -> int:
         print(f"error: dataset {args.data} not found (pass --data)", file=sys.stderr)
         return 2
     cfg = run_config(args.bundle)
-    if any(spec.image_size not in (None, cfg.image_size) for spec in cfg.members):
+    if any(member_size(spec, cfg.image_size) != cfg.image_size for spec in cfg.members):
         print(f"error: {args.bundle} is a multi-resolution ensemble; this script varies one input size for all members", file=sys.stderr)
         return 2
     split = read_split(args.bundle / "split.csv", read_ham10000(args.data))

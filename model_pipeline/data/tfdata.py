@@ -73,8 +73,7 @@ def mixup_batch(
     seeds = seed_gen.make_seeds(2)
     g1 = tf.random.stateless_gamma([n], seeds[:, 0], alpha)
     g2 = tf.random.stateless_gamma([n], seeds[:, 1], alpha)
-    total = g1 + g2
-    lam = tf.where(total > 0, g1 / tf.maximum(total, 1e-30), tf.ones_like(total))
+    lam = g1 / tf.maximum(g1 + g2, 1e-30)  # both draws can underflow to 0: l = 0, folded to 1 (no blend)
     lam = tf.maximum(lam, 1.0 - lam)
     partner = tf.argsort(seed_gen.uniform([n]))
     a = lam * weights

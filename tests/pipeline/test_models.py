@@ -326,7 +326,7 @@ def test_mixup_blends_images_and_keeps_the_class_weighted_loss_exact():
         lams.append(lam)
     assert np.mean(np.array(lams) < 0.95) > 0.2  # Beta(0.4, 0.4) folded: a real share is blended noticeably
 
-    # Off by default: the dataset then yields exactly the unmixed batches it always did.
+    # Off by default: labels stay one-hot; switched on, the same seed yields blended images.
     plain = dict(flips=False, rotation_degrees=0.0, zoom=(1.0, 1.0), translate=0.0, brightness=0.0, contrast=0.0, saturation=0.0)
     images = (x * 255).astype(np.uint8)
     off = next(iter(train_dataset(images, labels, w, n_classes=len(LABELS), batch_size=32, augment=AugmentConfig(**plain), seed=2)))
