@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def local_slot(days_ahead: int, hour: int, minute: int = 0, tz: zoneinfo.ZoneInfo = BERLIN) -> datetime:
-    day = timezone.now().astimezone(tz).date() + timedelta(days=days_ahead)
+    # The calendar day is always Berlin's: slots in other zones must fall on the same date even in the
+    # hour when Berlin is already past midnight and London is not.
+    day = timezone.now().astimezone(BERLIN).date() + timedelta(days=days_ahead)
     return datetime.combine(day, time(hour, minute), tzinfo=tz)
 
 
@@ -43,7 +45,13 @@ class TestClinicians:
         body = response.json()
         assert body["count"] == 1
         assert body["items"] == [
-            {"id": clinician.user_id, "full_name": "Dr. Zoe Zed", "speciality": "Dermatology", "clinic": "Test clinic", "time_zone": "Europe/Berlin"}
+            {
+                "id": clinician.user_id,
+                "full_name": "Dr. Zoe Zed",
+                "speciality": "Dermatology",
+                "clinic": "Test clinic",
+                "time_zone": "Europe/Berlin",
+            }
         ]
 
     def test_detail_and_unknown(self, as_user, patient):
@@ -64,7 +72,8 @@ class TestSlots:
         assert book(as_user(patient), clinician.user_id, local_slot(3, 9, 30)).status_code == 201
 
         response = as_user(patient).get(
-            f"/api/v1/clinicians/{clinician.user_id}/slots", {"start": day.isoformat(), "end": (day + timedelta(days=1)).isoformat(), "tz": "Europe/Berlin"}
+            f"/api/v1/clinicians/{clinician.user_id}/slots",
+            {"start": day.isoformat(), "end": (day + timedelta(days=1)).isoformat(), "tz": "Europe/Berlin"},
         )
 
         assert response.status_code == 200
@@ -77,7 +86,9 @@ class TestSlots:
         clinician = make_clinician(windows=[(d, time(9), time(10)) for d in range(7)])
         tokyo = UserFactory(role="patient", time_zone="Asia/Tokyo")
         day = local_slot(5, 9).date()
-        response = as_user(tokyo).get(f"/api/v1/clinicians/{clinician.user_id}/slots", {"start": day.isoformat(), "end": (day + timedelta(days=1)).isoformat()})
+        response = as_user(tokyo).get(
+            f"/api/v1/clinicians/{clinician.user_id}/slots", {"start": day.isoformat(), "end": (day + timedelta(days=1)).isoformat()}
+        )
         body = response.json()
         assert body["time_zone"] == "Asia/Tokyo"
         assert all(datetime.fromisoformat(s["start"]).utcoffset() == timedelta(hours=9) for s in body["items"])
@@ -85,7 +96,11 @@ class TestSlots:
     def test_past_slots_are_not_offered(self, as_user, patient):
         clinician = make_clinician(time_zone="UTC", windows=[(d, time(0), time(23, 30)) for d in range(7)])
         today = timezone.now().date()
-        items = as_user(patient).get(f"/api/v1/clinicians/{clinician.user_id}/slots", {"start": today.isoformat(), "end": today.isoformat(), "tz": "UTC"}).json()["items"]
+        items = (
+            as_user(patient)
+            .get(f"/api/v1/clinicians/{clinician.user_id}/slots", {"start": today.isoformat(), "end": today.isoformat(), "tz": "UTC"})
+            .json()["items"]
+        )
         assert all(datetime.fromisoformat(s["start"]) > timezone.now() for s in items)
 
     @pytest.mark.parametrize(
@@ -130,7 +145,12 @@ class TestBooking:
         assert BookedCell.objects.filter(appointment=appointment).count() == 12  # 6 five-minute cells x 2 people
         reminders = Notification.objects.filter(group=f"appointment:{appointment.pk}").order_by("due_at")
         assert sorted((n.user_id, start - n.due_at) for n in reminders) == sorted(
-            [(patient.pk, timedelta(hours=24)), (patient.pk, timedelta(hours=1)), (patient.pk, timedelta(0)), (clinician.user_id, timedelta(0))]
+            [
+                (patient.pk, timedelta(hours=24)),
+                (patient.pk, timedelta(hours=1)),
+                (patient.pk, timedelta(0)),
+                (clinician.user_id, timedelta(0)),
+            ]
         )
         # Lock screens: no reason, no clinician speciality in what is pushed.
         for n in reminders:
@@ -265,7 +285,10 @@ class TestManage:
         for client in (stranger, other_clinician):
             assert client.get(f"/api/v1/appointments/{appointment.pk}").status_code == 404
             assert client.post(f"/api/v1/appointments/{appointment.pk}/cancel").status_code == 404
-            assert client.post(f"/api/v1/appointments/{appointment.pk}/reschedule", {"start": local_slot(5, 11).isoformat()}).status_code == 404
+            assert (
+                client.post(f"/api/v1/appointments/{appointment.pk}/reschedule", {"start": local_slot(5, 11).isoformat()}).status_code
+                == 404
+            )
         appointment.refresh_from_db()
         assert appointment.status == "booked" and appointment.start == local_slot(5, 10)
 
@@ -327,7 +350,12 @@ class TestManage:
         response = as_user(patient).post(f"/api/v1/appointments/{appointment_id}/cancel")
         assert response.status_code == 422 and response.json()["code"] == "cutoff_passed"
         with override_settings(APPOINTMENT_CHANGE_CUTOFF_HOURS=2):
-            assert as_user(patient).post(f"/api/v1/appointments/{appointment_id}/reschedule", {"start": (soon + timedelta(hours=1)).isoformat()}).status_code == 200
+            assert (
+                as_user(patient)
+                .post(f"/api/v1/appointments/{appointment_id}/reschedule", {"start": (soon + timedelta(hours=1)).isoformat()})
+                .status_code
+                == 200
+            )
         assert as_user(clinician.user).post(f"/api/v1/appointments/{appointment_id}/cancel").status_code == 200
         assert Notification.objects.filter(user=patient, kind="appointment_cancelled").exists()
 
@@ -336,7 +364,9 @@ class TestManage:
         url = f"/api/v1/appointments/{appointment.pk}/status"
         early = as_user(clinician.user).post(url, {"status": "done"})
         assert early.status_code == 422 and early.json()["code"] == "not_started"
-        Appointment.objects.filter(pk=appointment.pk).update(start=timezone.now() - timedelta(minutes=40), end=timezone.now() - timedelta(minutes=10))
+        Appointment.objects.filter(pk=appointment.pk).update(
+            start=timezone.now() - timedelta(minutes=40), end=timezone.now() - timedelta(minutes=10)
+        )
         assert as_user(patient).post(url, {"status": "done"}).status_code == 403
         assert as_user(clinician.user).post(url, {"status": "cancelled"}).status_code == 422
         assert as_user(clinician.user).post(url, {"status": "no_show"}).json()["status"] == "no_show"

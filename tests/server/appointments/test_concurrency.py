@@ -23,7 +23,8 @@ def slot(days_ahead: int, hour: int, minute: int = 0, tz: str = "Europe/Berlin")
     import zoneinfo
 
     zone = zoneinfo.ZoneInfo(tz)
-    day = timezone.now().astimezone(zone).date() + timedelta(days=days_ahead)
+    # The calendar day is always Berlin's, so Berlin and London slots share a date even after Berlin's midnight.
+    day = timezone.now().astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).date() + timedelta(days=days_ahead)
     return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
 
