@@ -54,7 +54,12 @@ def cmd_assemble(args) -> int:
     from model_pipeline.pipeline import assemble_run
 
     assemble_run(
-        args.run_dir, args.members, tta_transpose=args.tta_transpose, tta_flips=args.tta_flips, add_from=tuple(args.add_members_from or ())
+        args.run_dir,
+        args.members,
+        tta_transpose=args.tta_transpose,
+        tta_flips=args.tta_flips,
+        add_from=tuple(args.add_members_from or ()),
+        input_size=args.input_size,
     )
     return 0
 
@@ -216,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="DIR",
         help="also average every member of this bundle or run (model.h5 + config.json; members trained at a lower input size see the input resized inside the model); repeatable",
+    )
+    p.add_argument(
+        "--input-size",
+        type=int,
+        metavar="PX",
+        help="the model's input side, above this run's own (its members then see the input resized to the size they were trained at)",
     )
     p.set_defaults(func=cmd_assemble)
 

@@ -13,7 +13,7 @@ from model_pipeline.config import TrainConfig
 from model_pipeline.data.cache import load_images
 from model_pipeline.data.ham10000 import Dataset, read_ham10000, read_isic2018_groundtruth
 from model_pipeline.data.split import Split, lesion_split, read_split, write_split
-from model_pipeline.errors import DatasetError
+from model_pipeline.errors import ConfigError, DatasetError
 from model_pipeline.labels import LABELS
 from model_pipeline.progress import log
 
@@ -213,6 +213,7 @@ def assemble_run(
     tta_transpose: bool | None = None,
     tta_flips: bool | None = None,
     add_from: tuple[Path, ...] = (),
+    input_size: int | None = None,
 ) -> Path:
     """Build ``model.h5`` from the member checkpoints that finished (for a run stopped early).
 
@@ -220,6 +221,9 @@ def assemble_run(
     ``model.h5`` and ``config.json``): e.g. the snapshots of an earlier warm restart, so one model
     averages both. Each added member records its ``origin``; one trained at another input size also
     records that ``image_size``, and the model resizes its input for it (a multi-resolution ensemble).
+    ``input_size`` raises the model's input side above the run's own (so this run's members, trained
+    at a lower size, can join members trained at a higher one); the run's members then record their
+    trained size and see the input resized, like added ones.
     """
     import dataclasses
 
@@ -228,6 +232,11 @@ def assemble_run(
 
     run_dir = Path(run_dir)
     cfg = run_config(run_dir)
+    own_size = cfg.image_size
+    if input_size is not None:
+        if not own_size <= input_size <= 512:
+            raise ConfigError(f"--input-size must be between this run's {own_size} px and 512, got {input_size}")
+        cfg = dataclasses.replace(cfg, image_size=input_size)
     if n_members is None:  # members whose training finished are recorded in training_history.json
         history = run_dir / "training_history.json"
         n_members = len(json.loads(history.read_text())["members"]) if history.is_file() else 0
@@ -236,10 +245,11 @@ def assemble_run(
         checkpoint = run_dir / f"member{i}.best.weights.h5"
         if not checkpoint.is_file():
             raise DatasetError(f"{checkpoint} not found")
-        model = build_member(spec, i, cfg.image_size)
+        trained_at = member_size(spec, own_size)
+        model = build_member(spec, i, trained_at)
         model.load_weights(checkpoint)
         members.append(model)
-        specs.append(spec)
+        specs.append(dataclasses.replace(spec, image_size=None if trained_at == cfg.image_size else trained_at))
     if not members:
         raise DatasetError(f"{run_dir}: no finished ensemble member to assemble")
     for source in add_from:

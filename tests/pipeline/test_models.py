@@ -40,17 +40,17 @@ def _write_bundle(folder, models, specs, size: int):
     return folder
 
 
-def _write_run_with_one_member(folder):
-    """A run at SIZE px with one finished member of its own; returns that member."""
+def _write_run_with_one_member(folder, size: int = SIZE):
+    """A run at ``size`` px with one finished member of its own; returns that member."""
     import json
 
     from model_pipeline.models.ensemble import build_member
 
     folder.mkdir()
     own_spec = MemberSpec(width=0.25, seed=7, dropout=0.0)
-    own = build_member(own_spec, 0, SIZE)
+    own = build_member(own_spec, 0, size)
     own.save_weights(folder / "member0.best.weights.h5")
-    (folder / "config.json").write_text(json.dumps(TrainConfig(image_size=SIZE, members=(own_spec,), tta_flips=True).to_dict()))
+    (folder / "config.json").write_text(json.dumps(TrainConfig(image_size=size, members=(own_spec,), tta_flips=True).to_dict()))
     (folder / "training_history.json").write_text(json.dumps({"members": [{}]}))
     return own
 
@@ -422,3 +422,47 @@ def test_report_says_whether_the_split_chose_the_epoch():
     report["epoch_chosen_on_split"] = False  # a weight-averaged (SWA) run
     text = markdown_report(report)
     assert "the same split chose the thresholds" in text and "best epoch" not in text
+
+
+def test_assemble_raises_the_input_size_so_a_lower_resolution_run_joins_a_higher_one(members, tmp_path):
+    """A run trained at 24 px joins a 32 px bundle: with --input-size 32 its own member sees the input resized."""
+
+    import keras
+    import tensorflow as tf
+
+    from model_pipeline.errors import ConfigError
+    from model_pipeline.pipeline import assemble_run
+
+    specs, models = members
+    low = 24
+    bundle = _write_bundle(tmp_path / "bundle", models, specs, SIZE)
+    run = tmp_path / "run"
+    own = _write_run_with_one_member(run, size=low)
+
+    with pytest.raises(ConfigError, match="between this run's 24 px and 512"):
+        assemble_run(run, add_from=(bundle,), input_size=16)
+    assemble_run(run, add_from=(bundle,), input_size=SIZE)
+    saved = TrainConfig.from_file(run / "config.json")
+    assert saved.image_size == SIZE
+    assert [m.image_size for m in saved.members] == [low, None, None]
+    combined = keras.models.load_model(run / "model.h5", compile=False)
+    assert combined.input_shape == (None, SIZE, SIZE, 3)
+
+    def mirrored(v: np.ndarray) -> list[np.ndarray]:
+        return [np.ascontiguousarray(w) for w in (v, v[:, :, ::-1], v[:, ::-1], v[:, ::-1, ::-1])]
+
+    x = _images()
+    x_low = np.asarray(tf.image.resize(x, (low, low), method="bilinear"))
+    outputs = [np.asarray(own(v, training=False)) for v in mirrored(x_low)]
+    outputs += [np.asarray(m(v, training=False)) for m in models for v in mirrored(x)]
+    np.testing.assert_allclose(np.asarray(combined(x, training=False)), np.mean(outputs, axis=0), atol=1e-5)
+
+    # assembling again reads the saved config: the own member keeps its trained size
+    assemble_run(run, n_members=1)
+    again = TrainConfig.from_file(run / "config.json")
+    assert again.image_size == SIZE and [m.image_size for m in again.members] == [low]
+    np.testing.assert_allclose(
+        np.asarray(keras.models.load_model(run / "model.h5", compile=False)(x, training=False)),
+        np.mean(outputs[:4], axis=0),
+        atol=1e-5,
+    )
