@@ -262,7 +262,7 @@ def assemble_run(
             if size > cfg.image_size:
                 raise DatasetError(
                     f"{source}: member {j} was trained at {size} px, above this run's {cfg.image_size} px "
-                    "(the model only scales its input down; assemble into the higher-resolution run)"
+                    "(the model only scales its input down; assemble into the higher-resolution run, or raise --input-size)"
                 )
             model = build_member(spec, index, size)
             if not copy_member_weights(model, index, Path(source) / "model.h5", j):

@@ -28,6 +28,11 @@ def _images(n: int = 6) -> np.ndarray:
     return rng.integers(0, 256, size=(n, SIZE, SIZE, 3)).astype(np.float32)
 
 
+def _mirrored(v: np.ndarray) -> list[np.ndarray]:
+    """The four mirror views the TTA ensemble averages over, as contiguous arrays."""
+    return [np.ascontiguousarray(w) for w in (v, v[:, :, ::-1], v[:, ::-1], v[:, ::-1, ::-1])]
+
+
 def _write_bundle(folder, models, specs, size: int):
     """An earlier bundle: its members as a mirror-TTA ensemble (nested sub-models) + its config.json."""
     import json
@@ -133,8 +138,7 @@ def test_assemble_adds_the_members_of_another_ensemble(members, tmp_path):
     assemble_run(run, add_from=(bundle,))
     combined = keras.models.load_model(run / "model.h5", compile=False)
     x = _images()
-    views = [x, x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1]]
-    expected = np.mean([np.asarray(m(np.ascontiguousarray(v), training=False)) for m in (own, *models) for v in views], axis=0)
+    expected = np.mean([np.asarray(m(v, training=False)) for m in (own, *models) for v in _mirrored(x)], axis=0)
     np.testing.assert_allclose(np.asarray(combined(x, training=False)), expected, atol=1e-5)
     saved = TrainConfig.from_file(run / "config.json")
     assert [m.origin for m in saved.members] == [None, "bundle member 0", "bundle member 1"]
@@ -176,13 +180,10 @@ def test_assemble_a_multi_resolution_ensemble_that_survives_h5_and_int8(members,
     combined = keras.models.load_model(run / "model.h5", compile=False)
     assert combined.input_shape == (None, SIZE, SIZE, 3)
 
-    def mirrored(v: np.ndarray) -> list[np.ndarray]:
-        return [np.ascontiguousarray(w) for w in (v, v[:, :, ::-1], v[:, ::-1], v[:, ::-1, ::-1])]
-
     x = _images()
     x_low = np.asarray(tf.image.resize(x, (low, low), method="bilinear"))
-    outputs = [np.asarray(own(v, training=False)) for v in mirrored(x)]
-    outputs += [np.asarray(m(v, training=False)) for m in low_models for v in mirrored(x_low)]
+    outputs = [np.asarray(own(v, training=False)) for v in _mirrored(x)]
+    outputs += [np.asarray(m(v, training=False)) for m in low_models for v in _mirrored(x_low)]
     expected = np.mean(outputs, axis=0)
     np.testing.assert_allclose(np.asarray(combined(x, training=False)), expected, atol=1e-5)
 
@@ -448,13 +449,10 @@ def test_assemble_raises_the_input_size_so_a_lower_resolution_run_joins_a_higher
     combined = keras.models.load_model(run / "model.h5", compile=False)
     assert combined.input_shape == (None, SIZE, SIZE, 3)
 
-    def mirrored(v: np.ndarray) -> list[np.ndarray]:
-        return [np.ascontiguousarray(w) for w in (v, v[:, :, ::-1], v[:, ::-1], v[:, ::-1, ::-1])]
-
     x = _images()
     x_low = np.asarray(tf.image.resize(x, (low, low), method="bilinear"))
-    outputs = [np.asarray(own(v, training=False)) for v in mirrored(x_low)]
-    outputs += [np.asarray(m(v, training=False)) for m in models for v in mirrored(x)]
+    outputs = [np.asarray(own(v, training=False)) for v in _mirrored(x_low)]
+    outputs += [np.asarray(m(v, training=False)) for m in models for v in _mirrored(x)]
     np.testing.assert_allclose(np.asarray(combined(x, training=False)), np.mean(outputs, axis=0), atol=1e-5)
 
     # assembling again reads the saved config: the own member keeps its trained size
