@@ -51,6 +51,18 @@ def model_texts(synthetic: bool, version: str, dataset: str) -> dict[str, str]:
     return {"name": name, "description": description, "version": version}
 
 
+def pretrained_weights(config: dict) -> list[dict]:
+    """Where each ImageNet-initialised member's starting weights came from (empty: all trained from scratch)."""
+    from model_pipeline.models.efficientnet_lite import LITE0_PROVENANCE
+
+    sources = {"efficientnet_lite0": LITE0_PROVENANCE}
+    return [
+        {"member": i, "arch": m["arch"], "weights_path": m["weights_path"], "source": sources.get(m["arch"], "user-supplied weights file")}
+        for i, m in enumerate(config.get("members", []))
+        if m.get("weights_path")
+    ]
+
+
 def _file_entries(bundle: Path) -> list[dict]:
     entries = []
     for path in sorted(p for p in bundle.rglob("*") if p.is_file() and p.name != "manifest.json"):
@@ -166,6 +178,7 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
                 ],
                 "train_minutes_total": history.get("train_minutes_total"),
                 "warm_start_from": warm_start,
+                "pretrained_weights": pretrained_weights(config),
             },
             "code_revision": history.get("code_revision") or meta.get("code_revision", "unknown"),
         }

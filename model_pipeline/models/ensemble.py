@@ -28,7 +28,13 @@ def build_member(spec: MemberSpec, index: int, size: int) -> keras.Model:
     keras.utils.set_random_seed(spec.seed)
     inputs, x = _input(size)
     outputs = build_body(x, spec, member_prefix(index))
-    return keras.Model(inputs, outputs, name=f"member{index}")
+    model = keras.Model(inputs, outputs, name=f"member{index}")
+    if spec.arch == "efficientnet_lite0" and spec.weights_path:
+        # ImageNet initialisation at train time only; an assembled ensemble copies the trained weights.
+        from model_pipeline.models.efficientnet_lite import load_pretrained
+
+        load_pretrained(model, member_prefix(index), spec.weights_path)
+    return model
 
 
 def _flip(x: keras.KerasTensor, axis: int, name: str) -> keras.KerasTensor:

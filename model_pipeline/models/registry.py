@@ -120,6 +120,48 @@ def mobilenetv2(x, spec: MemberSpec, prefix: str, n_classes: int):
     return _head(backbone(x), spec, prefix, n_classes)
 
 
+# EfficientNet-Lite0 (Tan & Le 2019, the "lite" variant for mobile accelerators: ReLU6, no
+# squeeze-excitation, fixed stem and head): (expansion, kernel, stride, repeats, channels) per stage.
+EFFICIENTNET_LITE0_BLOCKS: tuple[tuple[int, int, int, int, int], ...] = (
+    (1, 3, 1, 1, 16),
+    (6, 3, 2, 2, 24),
+    (6, 5, 2, 2, 40),
+    (6, 3, 2, 3, 80),
+    (6, 5, 1, 3, 112),
+    (6, 5, 2, 4, 192),
+    (6, 3, 1, 1, 320),
+)
+
+
+@register("efficientnet_lite0")
+def efficientnet_lite0(x, spec: MemberSpec, prefix: str, n_classes: int):
+    """EfficientNet-Lite0 body with a new 7-class head; layer names follow ``efficientnet_lite.STATE_DICT_MAP``.
+
+    Built from Conv2D / DepthwiseConv2D / BatchNormalization / ReLU6 / Add only, flat under the member
+    prefix, so it quantises to full int8 and joins the averaging ensemble like ``dsnet``. ``width``
+    scales the block channels (stem 32 and head 1280 stay fixed, as in the Lite family); ImageNet
+    weights (``weights_path``, loaded at train time by ``efficientnet_lite.load_pretrained``) exist
+    for width 1.0 only.
+    """
+    w = spec.width
+    x = _conv_bn(x, 32, 3, 2, f"{prefix}stem")
+    block = 0
+    for expansion, kernel, stride, repeats, channels in EFFICIENTNET_LITE0_BLOCKS:
+        for r in range(repeats):
+            name, in_ch, out_ch, s = f"{prefix}e{block}", x.shape[-1], _divisible(channels * w), stride if r == 0 else 1
+            y = x
+            if expansion != 1:
+                y = _conv_bn(y, in_ch * expansion, 1, 1, f"{name}_expand")
+            y = layers.DepthwiseConv2D(kernel, strides=s, padding="same", use_bias=False, name=f"{name}_dw")(y)
+            y = layers.BatchNormalization(momentum=0.9, name=f"{name}_dw_bn")(y)
+            y = layers.ReLU(max_value=6.0, name=f"{name}_dw_relu")(y)
+            y = _conv_bn(y, out_ch, 1, 1, f"{name}_project", act=False)
+            x = layers.Add(name=f"{name}_add")([x, y]) if s == 1 and in_ch == out_ch else y
+            block += 1
+    x = _conv_bn(x, 1280, 1, 1, f"{prefix}top")
+    return _head(x, spec, prefix, n_classes)
+
+
 def build_body(x, spec: MemberSpec, prefix: str, n_classes: int = len(LABELS)):
     """Apply the registered architecture ``spec.arch`` to ``x``."""
     fn = _REGISTRY.get(spec.arch)
