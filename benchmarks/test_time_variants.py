@@ -60,7 +60,7 @@ def main() -> int:
     def members(size: int) -> list:
         out = []
         for i, spec in enumerate(cfg.members):
-            model = build_member(spec, i, size)
+            model = build_member(spec, i, size, pretrained=False)
             if not copy_member_weights(model, i, args.bundle / "model.h5", i):
                 raise SystemExit(f"error: {args.bundle / 'model.h5'} has no member {i} although config.json lists it")
             out.append(model)

@@ -246,7 +246,7 @@ def assemble_run(
         if not checkpoint.is_file():
             raise DatasetError(f"{checkpoint} not found")
         trained_at = member_size(spec, own_size)
-        model = build_member(spec, i, trained_at)
+        model = build_member(spec, i, trained_at, pretrained=False)
         model.load_weights(checkpoint)
         members.append(model)
         specs.append(dataclasses.replace(spec, image_size=None if trained_at == cfg.image_size else trained_at))
@@ -264,7 +264,7 @@ def assemble_run(
                     f"{source}: member {j} was trained at {size} px, above this run's {cfg.image_size} px "
                     "(the model only scales its input down; assemble into the higher-resolution run, or raise --input-size)"
                 )
-            model = build_member(spec, index, size)
+            model = build_member(spec, index, size, pretrained=False)
             if not copy_member_weights(model, index, Path(source) / "model.h5", j):
                 raise DatasetError(f"{source}/model.h5 has no member {j} although its config.json lists it")
             members.append(model)

@@ -23,13 +23,17 @@ def _input(size: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
     return inputs, x
 
 
-def build_member(spec: MemberSpec, index: int, size: int) -> keras.Model:
-    """A trainable single-member model taking RGB 0..255 float input."""
+def build_member(spec: MemberSpec, index: int, size: int, *, pretrained: bool = True) -> keras.Model:
+    """A trainable single-member model taking RGB 0..255 float input.
+
+    ``pretrained`` loads a member's ImageNet weights (``weights_path``); off where trained weights are
+    copied in next anyway (assembling, benchmarks), so the weights file is needed only for training.
+    """
     keras.utils.set_random_seed(spec.seed)
     inputs, x = _input(size)
     outputs = build_body(x, spec, member_prefix(index))
     model = keras.Model(inputs, outputs, name=f"member{index}")
-    if spec.arch == "efficientnet_lite0" and spec.weights_path:
+    if pretrained and spec.arch == "efficientnet_lite0" and spec.weights_path:
         # ImageNet initialisation at train time only; an assembled ensemble copies the trained weights.
         from model_pipeline.models.efficientnet_lite import load_pretrained
 

@@ -38,6 +38,7 @@ def test_demo_writes_a_valid_synthetic_bundle(demo):
     for key in ("balanced_accuracy", "per_class_recall", "melanoma", "macro_auc", "ece", "int8_agreement", "latency_ms"):
         assert key in manifest["metrics"]
     assert manifest["training"]["epochs"] == 3 and len(manifest["training"]["members"]) == 2
+    assert manifest["training"]["pretrained_weights"] == []  # the demo members train from scratch
     assert manifest["data"]["n_images"]["train"] + manifest["data"]["n_images"]["val"] == 210
     for png in ("confusion_int8.png", "reliability.png"):
         assert (bundle / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -234,3 +234,42 @@ def test_reader_takes_the_zip_format_and_refuses_other_classes(monkeypatch, tmp_
         z.writestr("archive/data.pkl", b"cos\nsystem\n(S'true'\ntR.")
     with pytest.raises(ConfigError, match="os.system"):
         read_state_dict(evil)
+
+
+def test_the_manifest_names_the_source_of_every_pretrained_member():
+    from model_pipeline.bundle.writer import pretrained_weights
+    from model_pipeline.config import TrainConfig
+    from model_pipeline.models.efficientnet_lite import PACKAGED_LITE0
+
+    config = TrainConfig(
+        members=(MemberSpec(arch="dsnet", seed=1), MemberSpec(arch="efficientnet_lite0", seed=2, weights_path=PACKAGED_LITE0))
+    ).to_dict()
+    (entry,) = pretrained_weights(config)
+    assert entry["member"] == 1 and entry["weights_path"] == PACKAGED_LITE0
+    assert "ImageNet" in entry["source"] and "Apache-2.0" in entry["source"]
+    assert pretrained_weights(TrainConfig().to_dict()) == []
+
+
+def test_assembling_a_trained_lite0_member_needs_no_weights_file(tmp_path):
+    import json
+
+    import keras
+
+    from model_pipeline.config import TrainConfig
+    from model_pipeline.models.ensemble import build_member
+    from model_pipeline.pipeline import assemble_run
+
+    gone = str(tmp_path / "moved-away.pth")  # the ImageNet file the member started from, no longer there
+    spec = MemberSpec(arch="efficientnet_lite0", seed=4, dropout=0.0, weights_path=gone)
+    trained = build_member(spec, 0, 32, pretrained=False)
+    run = tmp_path / "run"
+    run.mkdir()
+    trained.save_weights(run / "member0.best.weights.h5")
+    (run / "config.json").write_text(json.dumps(TrainConfig(image_size=32, members=(spec,), tta_flips=True).to_dict()))
+    (run / "training_history.json").write_text(json.dumps({"members": [{}]}))
+    assemble_run(run)
+    model = keras.models.load_model(run / "model.h5", compile=False)
+    x = np.random.default_rng(1).integers(0, 256, (3, 32, 32, 3)).astype(np.float32)
+    views = [np.ascontiguousarray(v) for v in (x, x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1])]
+    expected = np.mean([np.asarray(trained(v, training=False)) for v in views], axis=0)
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), expected, atol=1e-5)
