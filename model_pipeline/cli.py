@@ -60,6 +60,7 @@ def cmd_assemble(args) -> int:
         tta_flips=args.tta_flips,
         add_from=tuple(args.add_members_from or ()),
         input_size=args.input_size,
+        dead_channel_var=args.dead_channel_var,
     )
     return 0
 
@@ -227,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="PX",
         help="the model's input side, above this run's own (its members then see the input resized to the size they were trained at)",
+    )
+    p.add_argument(
+        "--dead-channel-var",
+        type=float,
+        metavar="VAR",
+        help="replace batch-norm channels with running variance below VAR by their constant output (config dead_channel_var; 0 = off)",
     )
     p.set_defaults(func=cmd_assemble)
 

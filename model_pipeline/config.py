@@ -95,6 +95,12 @@ class TrainConfig:
     # int8 weights: per-tensor scales by default (smaller file, widest delegate support; on the real
     # data it kept >= 98% top-1 agreement with the .h5), per-channel when True.
     int8_per_channel: bool = False
+    # Dead channels: a batch-norm channel whose running variance is below this (its input is constant over
+    # the training images) is replaced, when the ensemble is built, by the constant it outputs: the conv
+    # weights feeding it are zeroed and the norm keeps only its beta. The float function does not change,
+    # but the folded weights (gamma / sqrt(var) times the conv kernel) no longer explode, which spoils
+    # the int8 weight scales. Fine-tuned ImageNet members have hundreds of such channels; 0 = off.
+    dead_channel_var: float = 0.0
     # Test-time augmentation inside the exported model: every member also sees the transposed image
     # (a built-in Permute layer; dermoscopy has no canonical orientation) and all outputs are averaged.
     tta_transpose: bool = False
@@ -164,6 +170,8 @@ class TrainConfig:
             raise ConfigError(
                 f"augment.mixup must be a number in [0, 2] (the Beta distribution's alpha; 0 = off), got {self.augment.mixup!r}"
             )
+        if not isinstance(self.dead_channel_var, (int, float)) or not 0.0 <= self.dead_channel_var <= 1e-2:
+            raise ConfigError(f"dead_channel_var must be a number in [0, 0.01] (0 = off), got {self.dead_channel_var!r}")
         if not isinstance(self.swa_epochs, int) or self.swa_epochs < 0:
             raise ConfigError(f"swa_epochs must be an integer >= 0, got {self.swa_epochs!r}")
         if self.sampling not in ("weights", "balanced"):

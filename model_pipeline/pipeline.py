@@ -214,6 +214,7 @@ def assemble_run(
     tta_flips: bool | None = None,
     add_from: tuple[Path, ...] = (),
     input_size: int | None = None,
+    dead_channel_var: float | None = None,
 ) -> Path:
     """Build ``model.h5`` from the member checkpoints that finished (for a run stopped early).
 
@@ -278,7 +279,13 @@ def assemble_run(
     transpose = cfg.tta_transpose if tta_transpose is None else tta_transpose
     flips = cfg.tta_flips if tta_flips is None else tta_flips
     cfg = dataclasses.replace(cfg, members=tuple(specs), tta_transpose=transpose, tta_flips=flips)
-    save_h5(build_ensemble(members, specs, cfg.image_size, tta_transpose=transpose, tta_flips=flips), run_dir / "model.h5")
+    if dead_channel_var is not None:
+        cfg = dataclasses.replace(cfg, dead_channel_var=dead_channel_var)
+    cfg.validate()
+    ensemble = build_ensemble(
+        members, specs, cfg.image_size, tta_transpose=transpose, tta_flips=flips, dead_channel_var=cfg.dead_channel_var
+    )
+    save_h5(ensemble, run_dir / "model.h5")
     (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     log(f"assembled {len(members)} member(s) into {run_dir / 'model.h5'}")
     return run_dir / "model.h5"

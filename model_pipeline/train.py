@@ -342,7 +342,12 @@ def train_ensemble(
         results.append(train_member(spec, i, cfg, train_x, train_y, val_x, val_y, run_dir))
         (run_dir / "training_history.json").write_text(json.dumps(_summary(cfg, results), indent=2))
     ensemble = build_ensemble(
-        [r.model for r in results], cfg.members, cfg.image_size, tta_transpose=cfg.tta_transpose, tta_flips=cfg.tta_flips
+        [r.model for r in results],
+        cfg.members,
+        cfg.image_size,
+        tta_transpose=cfg.tta_transpose,
+        tta_flips=cfg.tta_flips,
+        dead_channel_var=cfg.dead_channel_var,
     )
     summary = _summary(cfg, results)
     probs = predict_probs(ensemble, val_x)

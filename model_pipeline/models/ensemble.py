@@ -10,6 +10,7 @@ from keras import layers
 
 from model_pipeline.config import MemberSpec
 from model_pipeline.models.registry import build_body
+from model_pipeline.progress import log
 
 
 def member_prefix(index: int) -> str:
@@ -82,6 +83,7 @@ def build_ensemble(
     *,
     tta_transpose: bool = False,
     tta_flips: bool = False,
+    dead_channel_var: float = 0.0,
 ) -> keras.Model:
     """One flat model averaging the members' probabilities; weights copied layer by layer.
 
@@ -117,4 +119,39 @@ def build_ensemble(
         for layer in trained.layers:
             if layer.name.startswith(prefix) and layer.weights:
                 target.get_layer(layer.name).set_weights(layer.get_weights())
+        if dead_channel_var > 0:
+            log(f"member {i}: {zero_dead_channels(target, dead_channel_var)} dead batch-norm channel(s) replaced by their constant")
     return ensemble
+
+
+def zero_dead_channels(model: keras.Model, max_var: float) -> int:
+    """Replace every batch-norm channel with running variance < ``max_var`` by the constant it outputs.
+
+    Such a channel's input (the conv before it) is constant over the training images, so the norm
+    outputs ``beta`` there; zeroing the conv's weights for it and setting the norm to mean 0, variance 1,
+    gamma 0 keeps that output exactly while the folded int8 weights stop carrying gamma / sqrt(var) of
+    up to ~50x. Layers are paired by this package's names (``X_bn`` follows ``X_conv``, ``X_dw_bn``
+    follows ``X_dw``). Returns the number of channels replaced.
+    """
+    by_name = {layer.name: layer for layer in model.layers}
+    replaced = 0
+    for name, norm in by_name.items():
+        if not isinstance(norm, layers.BatchNormalization) or not name.endswith("_bn"):
+            continue
+        conv = by_name.get(f"{name[:-3]}_conv") or by_name.get(name[:-3])
+        if not isinstance(conv, (layers.Conv2D, layers.DepthwiseConv2D)):
+            continue
+        gamma, beta, mean, var = norm.get_weights()
+        dead = var < max_var
+        if not dead.any():
+            continue
+        kernel = conv.get_weights()
+        if isinstance(conv, layers.DepthwiseConv2D):
+            kernel[0][:, :, dead, :] = 0.0
+        else:
+            kernel[0][..., dead] = 0.0
+        conv.set_weights(kernel)
+        gamma[dead], mean[dead], var[dead] = 0.0, 0.0, 1.0
+        norm.set_weights([gamma, beta, mean, var])
+        replaced += int(dead.sum())
+    return replaced

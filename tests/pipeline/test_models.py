@@ -464,3 +464,42 @@ def test_assemble_raises_the_input_size_so_a_lower_resolution_run_joins_a_higher
         np.mean(outputs[:4], axis=0),
         atol=1e-5,
     )
+
+
+def test_dead_batch_norm_channels_become_their_constant_without_changing_the_model(members):
+    from model_pipeline.config import TrainConfig
+    from model_pipeline.models.ensemble import build_ensemble, build_member, zero_dead_channels
+
+    specs, models = members
+    x = _images()
+    member = build_member(specs[0], 0, SIZE)
+    member.set_weights(models[0].get_weights())
+    # make two stem channels and one depthwise channel dead: near-zero input, near-zero running variance
+    conv, norm = member.get_layer("m0_stem_conv"), member.get_layer("m0_stem_bn")
+    kernel = conv.get_weights()
+    kernel[0][..., [1, 3]] *= 1e-7
+    conv.set_weights(kernel)
+    gamma, beta, mean, var = norm.get_weights()
+    gamma[[1, 3]], beta[[1, 3]], var[[1, 3]] = 40.0, [0.5, -0.25], 1e-12
+    norm.set_weights([gamma, beta, mean, var])
+    dw, dw_norm = member.get_layer("m0_b1_dw"), member.get_layer("m0_b1_dw_bn")
+    dw_kernel = dw.get_weights()
+    dw_kernel[0][:, :, 5, :] *= 1e-7
+    dw.set_weights(dw_kernel)
+    weights = dw_norm.get_weights()
+    weights[3][5] = 1e-12
+    dw_norm.set_weights(weights)
+    before = np.asarray(build_ensemble([member], specs[:1], SIZE, tta_flips=True)(x, training=False))
+    for tta in (True, False):
+        cleaned = build_ensemble([member], specs[:1], SIZE, tta_flips=tta, dead_channel_var=1e-4)
+        sub = cleaned.get_layer("member0") if tta else cleaned
+        stem = sub.get_layer("m0_stem_conv").get_weights()[0]
+        assert not stem[..., [1, 3]].any() and stem[..., 0].any()
+        assert not sub.get_layer("m0_b1_dw").get_weights()[0][:, :, 5, :].any()
+        g, b, m, v = sub.get_layer("m0_stem_bn").get_weights()
+        assert list(g[[1, 3]]) == [0, 0] and list(v[[1, 3]]) == [1, 1] and list(b[[1, 3]]) == [0.5, -0.25]
+    np.testing.assert_allclose(np.asarray(build_ensemble([member], specs[:1], SIZE, tta_flips=True, dead_channel_var=1e-4)(x, training=False)), before, atol=1e-5)
+    # a second pass finds nothing left; the config field is range-checked
+    assert zero_dead_channels(sub, 1e-4) == 0
+    with pytest.raises(ConfigError, match="dead_channel_var"):
+        TrainConfig(dead_channel_var=0.5).validate()
