@@ -1,0 +1,68 @@
+"""How many melanomas does a bundle send to a clinician under the product's high-risk rule? (not a timed test)
+
+    python benchmarks/referral_bench.py <bundle or run dir> [more ...] [--data ../shared/data/ham10000] [--mass 0.35 0.25 0.2]
+
+The server (``screening.services.risk_level``) calls a screening ``high`` risk when the top label is a
+high-risk class (mel, bcc, akiec) or those classes together hold at least ``SCREENING_HIGH_RISK_MASS``
+(0.35) of the probability. This prints, for each bundle's int8 model on its lesion-level validation
+split and for each mass threshold: the share of melanomas and of all malignant lesions flagged high risk,
+and the share of benign lesions flagged (the referral burden), on the whole split and on the 224x224
+centre crops. Two models with the same balanced accuracy can sit at very different points here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from _model_bench import DEFAULT_DATA
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("bundles", type=Path, nargs="+")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dataset root (HAM10000 layout)")
+    parser.add_argument("--mass", type=float, nargs="+", default=[0.35], help="high-risk mass thresholds (server default 0.35)")
+    args = parser.parse_args()
+
+    import json
+
+    import numpy as np
+
+    from model_pipeline.data.cache import load_images
+    from model_pipeline.data.ham10000 import read_ham10000
+    from model_pipeline.data.split import read_split
+    from model_pipeline.export.tflite import TFLiteModel
+    from model_pipeline.labels import LABELS, RISK
+
+    if not args.data.is_dir():
+        print(f"error: dataset {args.data} not found (pass --data)", file=sys.stderr)
+        return 2
+    dataset = read_ham10000(args.data)
+    high_risk = [i for i, label in enumerate(LABELS) if RISK[label] == "high"]
+    for bundle in args.bundles:
+        if not (bundle / "model_int8.tflite").is_file() or not (bundle / "split.csv").is_file():
+            print(f"error: {bundle} has no model_int8.tflite or split.csv", file=sys.stderr)
+            return 2
+        val = read_split(bundle / "split.csv", dataset).val
+        y = np.array([r.label_index for r in val])
+        crops = np.array([r.source_size() == "224x224" for r in val])
+        size = int(json.loads((bundle / "config.json").read_text())["image_size"])
+        probs = TFLiteModel(bundle / "model_int8.tflite", num_threads=2).predict(load_images(val, size, label=f"decode val ({bundle.name})"))
+        mel, malignant = y == LABELS.index("mel"), np.isin(y, high_risk)
+        print(f"{bundle.name}: {len(y)} validation images ({mel.sum()} melanomas, {(mel & crops).sum()} of them 224x224 crops)")
+        for mass in args.mass:
+            flagged = np.isin(probs.argmax(1), high_risk) | (probs[:, high_risk].sum(1) >= mass)
+            parts = []
+            for name, mask in (("all", np.ones(len(y), bool)), ("224x224", crops)):
+                parts.append(
+                    f"{name}: melanoma {flagged[mel & mask].mean():.3f}  malignant {flagged[malignant & mask].mean():.3f}  "
+                    f"benign flagged {flagged[~malignant & mask].mean():.3f}"
+                )
+            print(f"  mass >= {mass:.2f}  " + "  |  ".join(parts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
