@@ -58,6 +58,53 @@ def variant_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
     }
 
 
+HIGH_RISK_DEFAULT_MASS = 0.35  # the server's SCREENING_HIGH_RISK_MASS default
+MELANOMA_REFERRAL_TARGET = 0.95
+
+
+def choose_high_risk_mass(
+    y_true: np.ndarray, probs: np.ndarray, *, target: float = MELANOMA_REFERRAL_TARGET, cap: float = HIGH_RISK_DEFAULT_MASS
+) -> dict:
+    """The bundle's high-risk operating point: the probability mass of mel + bcc + akiec above which a
+    screening is ``high`` risk (as is a high-risk top label), chosen so that at least ``target`` of the
+    validation melanomas are referred.
+
+    The largest mass in 0.05..``cap`` (steps of 0.01) that reaches the target; never above ``cap`` (the
+    server's default rule), so a bundle can only make the rule more cautious; 0.05 when none reaches it.
+    A better-calibrated model puts less mass on the high-risk classes of a melanoma it is unsure of, so
+    one fixed mass would refer fewer melanomas with it: the operating point belongs to the model.
+    """
+    high = [LABELS.index(label) for label in ("mel", "bcc", "akiec")]
+    mel = y_true == LABELS.index("mel")
+    malignant = np.isin(y_true, high)
+
+    def flagged(mass: float) -> np.ndarray:
+        return np.isin(probs.argmax(axis=1), high) | (probs[:, high].sum(axis=1) >= mass)
+
+    grid = [round(m, 2) for m in np.arange(0.05, cap + 1e-9, 0.01)]
+    chosen = grid[0]
+    if mel.any():
+        for mass in reversed(grid):
+            if flagged(mass)[mel].mean() >= target:
+                chosen = mass
+                break
+    f = flagged(chosen)
+
+    def rate(mask: np.ndarray) -> float | None:
+        return float(f[mask].mean()) if mask.any() else None
+
+    return {
+        "mass": chosen,
+        "melanoma_referred": rate(mel),
+        "malignant_referred": rate(malignant),
+        "benign_referred": rate(~malignant),
+        "rule": (
+            f"high risk when the top label is mel/bcc/akiec or those classes hold >= mass of the int8 probability; "
+            f"mass = the largest in 0.05..{cap} referring >= {target} of validation melanomas"
+        ),
+    }
+
+
 def choose_thresholds(y_true: np.ndarray, probs: np.ndarray, *, target_precision: float = 0.85, min_support: int = 5) -> dict[str, float]:
     """Per class: the lowest confidence t such that top-1 predictions of that class with confidence >= t
     are right at least ``target_precision`` of the time on validation (with >= ``min_support`` of them).
@@ -209,6 +256,7 @@ def evaluate_dir(
         f"per class, lowest int8 confidence at which validation top-1 predictions of that class reach "
         f"precision >= {target_precision} (>= 5 predictions); below it the phone defers; 1.0 = always defer"
     )
+    report["high_risk"] = choose_high_risk_mass(val_y, probs["int8"])
     for variant, m in report["variants"].items():
         _plot_confusion(np.array(m["confusion_matrix"]), f"{title}: {variant} confusion (val)", model_dir / f"confusion_{variant}.png")
     _plot_reliability(
@@ -277,6 +325,9 @@ def markdown_report(report: dict) -> str:
     lines += [
         "",
         f"Thresholds: {report['threshold_rule']}.",
+        "",
+        f"High-risk mass {report['high_risk']['mass']} ({report['high_risk']['rule']}): melanomas referred "
+        f"{_fmt(report['high_risk']['melanoma_referred'])}, benign lesions referred {_fmt(report['high_risk']['benign_referred'])}.",
         "",
         "![confusion int8](confusion_int8.png) ![reliability](reliability.png)",
         "",

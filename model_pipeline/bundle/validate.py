@@ -144,6 +144,10 @@ def check_manifest(manifest: dict, dir_name: str | None = None) -> list[str]:
     thresholds = manifest["thresholds"]
     if sorted(thresholds) != sorted(LABELS) or not all(_is_number(v) and 0 <= v <= 1 for v in thresholds.values()):
         problems.append("thresholds must map every label to a number in [0, 1]")
+    if "high_risk" in manifest:  # optional: bundles before 2026-12-01 leave the server's default rule in force
+        high_risk = manifest["high_risk"]
+        if not isinstance(high_risk, dict) or not _is_number(high_risk.get("mass")) or not 0 < high_risk["mass"] <= 1:
+            problems.append("high_risk.mass must be a number in (0, 1]")
     missing = [k for k in METRIC_KEYS if k not in manifest["metrics"]]
     if missing:
         problems.append(f"metrics missing {missing}")

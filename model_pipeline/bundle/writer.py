@@ -169,6 +169,7 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
             "files": _file_entries(staging),
             "thresholds": report["thresholds"],
             "threshold_rule": report["threshold_rule"],
+            "high_risk": report["high_risk"],
             "metrics": metrics_summary(report),
             "data": data,
             "training": {

@@ -157,6 +157,11 @@ def _prepare(checked: _Checked, model: LoadedModel) -> _Prepared:
 def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model: LoadedModel) -> tuple[Screening, bool]:
     """Store the photo and the row; a concurrent insert of the same key resolves to the winner's row."""
     item = prepared.item
+    record = model.record
+    if not isinstance(record, ModelVersion) or record.pk != prediction.model_version_id:
+        record = ModelVersion.objects.get(pk=prediction.model_version_id)
+    high_risk = record.manifest.get("high_risk") if isinstance(record.manifest, dict) else None
+    bundle_mass = high_risk.get("mass") if isinstance(high_risk, dict) else None
     name = default_storage.save(f"screenings/{owner.pk}/{uuid.uuid4().hex}.jpg", ContentFile(prepared.clean.jpeg))
     probs = prediction.probabilities
     top = LABELS[int(np.argmax(probs))]
@@ -180,7 +185,7 @@ def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model:
                 model_version_id=prediction.model_version_id,
                 probabilities=probs,
                 top_label=top,
-                risk=risk_level(top, probs),
+                risk=risk_level(top, probs, bundle_mass),
                 server_latency_ms=round(prediction.latency_ms, 3),
                 device_model_version=device.model_version if device else "",
                 device_probabilities=device.probabilities if device else None,
@@ -196,18 +201,21 @@ def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model:
     except BaseException:
         default_storage.delete(name)
         raise
-    record = model.record
-    if not isinstance(record, ModelVersion) or record.pk != prediction.model_version_id:
-        record = ModelVersion.objects.get(pk=prediction.model_version_id)
     screening.model_version = record
     return screening, True
 
 
-def risk_level(top_label: str, probabilities: dict[str, float] | list[float]) -> str:
+def risk_level(top_label: str, probabilities: dict[str, float] | list[float], bundle_mass: float | None = None) -> str:
     """High when the top label is high-risk (mel, bcc, akiec) OR those classes together reach
     SCREENING_HIGH_RISK_MASS (default 0.35): a screening aid errs towards sending people to a
-    clinician, and a 30 % melanoma score under a benign top label must not read as "benign"."""
+    clinician, and a 30 % melanoma score under a benign top label must not read as "benign".
+
+    ``bundle_mass`` is the model's own operating point (manifest ``high_risk.mass``, chosen on validation
+    so that the model refers >= 95 % of melanomas): the lower of the two applies, so a bundle can only
+    make the rule more cautious, and a better-calibrated model does not silently refer fewer melanomas."""
     threshold = float(getattr(settings, "SCREENING_HIGH_RISK_MASS", 0.35))
+    if bundle_mass is not None:
+        threshold = min(threshold, float(bundle_mass))
     by_label = probabilities if isinstance(probabilities, dict) else dict(zip(LABELS, probabilities, strict=True))
     high_mass = sum(float(by_label.get(label, 0.0)) for label in HIGH_RISK_LABELS)
     if top_label in HIGH_RISK_LABELS or high_mass >= threshold:

@@ -39,6 +39,8 @@ def test_demo_writes_a_valid_synthetic_bundle(demo):
         assert key in manifest["metrics"]
     assert manifest["training"]["epochs"] == 3 and len(manifest["training"]["members"]) == 2
     assert manifest["training"]["pretrained_weights"] == []  # the demo members train from scratch
+    high_risk = manifest["high_risk"]  # the operating point is the bundle's, never looser than the server's 0.35
+    assert 0.05 <= high_risk["mass"] <= 0.35 and (high_risk["mass"] == 0.05 or high_risk["melanoma_referred"] >= 0.95)
     assert manifest["data"]["n_images"]["train"] + manifest["data"]["n_images"]["val"] == 210
     for png in ("confusion_int8.png", "reliability.png"):
         assert (bundle / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

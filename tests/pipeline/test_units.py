@@ -10,7 +10,7 @@ from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
 from model_pipeline.config import TrainConfig
 from model_pipeline.errors import ConfigError
-from model_pipeline.evaluate import choose_thresholds
+from model_pipeline.evaluate import choose_high_risk_mass, choose_thresholds
 from model_pipeline.labels import LABELS
 from model_pipeline.metrics import balanced_accuracy, expected_calibration_error, per_class_auc
 
@@ -62,3 +62,23 @@ def test_config_round_trips_and_rejects_unknown_keys(tmp_path):
         TrainConfig.from_dict({"members": [{"arch": "dsnet", "depth": 3}]})
     with pytest.raises(ConfigError, match="image_size"):
         TrainConfig().override(["image_size=4"]).validate()
+
+
+def test_high_risk_mass_is_the_loosest_point_that_still_refers_the_target_share_of_melanomas():
+    mel, nv, bcc = LABELS.index("mel"), LABELS.index("nv"), LABELS.index("bcc")
+    # 20 melanomas whose mel + bcc + akiec mass is 0.01, 0.02, ..., 0.20 under an nv top label, 20 nevi at 0.03
+    probs = np.zeros((40, len(LABELS)))
+    for i in range(20):
+        probs[i, mel] = (i + 1) / 100
+        probs[i, nv] = 1 - probs[i, mel]
+    probs[20:, bcc], probs[20:, nv] = 0.03, 0.97
+    y = np.array([mel] * 20 + [nv] * 20)
+    chosen = choose_high_risk_mass(y, probs, target=0.75)
+    assert chosen["mass"] == 0.06  # masses >= 0.06 cover 15 of 20 melanomas; 0.07 would cover 14
+    assert chosen["melanoma_referred"] == 0.75 and chosen["benign_referred"] == 0.0
+    # a confident model keeps the server's default, never a looser one
+    confident = probs.copy()
+    confident[:20, mel], confident[:20, nv] = 0.9, 0.1
+    assert choose_high_risk_mass(y, confident)["mass"] == 0.35
+    # no reachable target: the most cautious point
+    assert choose_high_risk_mass(y, probs, target=1.0)["mass"] == 0.05

@@ -322,3 +322,26 @@ def test_risk_escalates_when_high_risk_classes_together_are_likely() -> None:
     assert risk_level("nv", clearly_benign) == "low"
     assert risk_level("bkl", {**clearly_benign, "bkl": 0.8, "nv": 0.04}) == "medium"
     assert risk_level("mel", {**clearly_benign, "mel": 0.3, "nv": 0.29}) == "high"
+
+
+def test_a_bundle_operating_point_can_only_make_the_high_risk_rule_more_cautious() -> None:
+    from screening.services import risk_level
+
+    unsure = {"akiec": 0.02, "bcc": 0.03, "bkl": 0.1, "df": 0.0, "mel": 0.2, "nv": 0.6, "vasc": 0.05}  # 25 % high-risk mass
+    assert risk_level("nv", unsure) == "low"  # the server's default rule: 0.35
+    assert risk_level("nv", unsure, 0.2) == "high"  # a model whose validated operating point is 0.20
+    assert risk_level("nv", unsure, 0.9) == "low"  # a bundle cannot loosen the server's rule
+
+
+def test_screening_risk_uses_the_active_bundle_operating_point(registry: Any, patient: Any, as_user: Any) -> None:
+    from screening.models import Screening
+
+    # Given the active bundle records an operating point below every high-risk mass it can output
+    active = registry["a"]
+    active.manifest = {**active.manifest, "high_risk": {"mass": 1e-6}}
+    active.save(update_fields=["manifest"])
+    # When a screening runs
+    response = _screen(as_user(patient))
+    # Then it is high risk by that bundle's rule, whatever the top label
+    assert response.status_code == 201, response.content
+    assert Screening.objects.get(pk=response.json()["id"]).risk == "high"
