@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model_pipeline.labels import LABELS
+from model_pipeline.labels import LABELS, RISK
 from model_pipeline.metrics import (
     balanced_accuracy,
     confusion,
@@ -62,6 +62,15 @@ HIGH_RISK_DEFAULT_MASS = 0.35  # the server's SCREENING_HIGH_RISK_MASS default
 MELANOMA_REFERRAL_TARGET = 0.95
 
 
+HIGH_RISK_INDICES = [i for i, label in enumerate(LABELS) if RISK[label] == "high"]  # mel, bcc, akiec
+
+
+def high_risk_flags(probs: np.ndarray, mass: float) -> np.ndarray:
+    """The server's ``risk_level`` rule on a batch: high when the top label is a high-risk class or the
+    high-risk classes together hold at least ``mass`` of the probability."""
+    return np.isin(probs.argmax(axis=1), HIGH_RISK_INDICES) | (probs[:, HIGH_RISK_INDICES].sum(axis=1) >= mass)
+
+
 def choose_high_risk_mass(
     y_true: np.ndarray, probs: np.ndarray, *, target: float = MELANOMA_REFERRAL_TARGET, cap: float = HIGH_RISK_DEFAULT_MASS
 ) -> dict:
@@ -74,21 +83,17 @@ def choose_high_risk_mass(
     A better-calibrated model puts less mass on the high-risk classes of a melanoma it is unsure of, so
     one fixed mass would refer fewer melanomas with it: the operating point belongs to the model.
     """
-    high = [LABELS.index(label) for label in ("mel", "bcc", "akiec")]
     mel = y_true == LABELS.index("mel")
-    malignant = np.isin(y_true, high)
-
-    def flagged(mass: float) -> np.ndarray:
-        return np.isin(probs.argmax(axis=1), high) | (probs[:, high].sum(axis=1) >= mass)
+    malignant = np.isin(y_true, HIGH_RISK_INDICES)
 
     grid = [round(m, 2) for m in np.arange(0.05, cap + 1e-9, 0.01)]
     chosen = grid[0]
     if mel.any():
         for mass in reversed(grid):
-            if flagged(mass)[mel].mean() >= target:
+            if high_risk_flags(probs, mass)[mel].mean() >= target:
                 chosen = mass
                 break
-    f = flagged(chosen)
+    f = high_risk_flags(probs, chosen)
 
     def rate(mask: np.ndarray) -> float | None:
         return float(f[mask].mean()) if mask.any() else None

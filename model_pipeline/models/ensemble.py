@@ -119,8 +119,10 @@ def build_ensemble(
         for layer in trained.layers:
             if layer.name.startswith(prefix) and layer.weights:
                 target.get_layer(layer.name).set_weights(layer.get_weights())
-        if dead_channel_var > 0:
-            log(f"member {i}: {zero_dead_channels(target, dead_channel_var)} dead batch-norm channel(s) replaced by their constant")
+    if dead_channel_var > 0:
+        targets = [ensemble.get_layer(f"member{i}") for i in range(len(members))] if tta else [ensemble]
+        replaced = sum(zero_dead_channels(target, dead_channel_var) for target in targets)
+        log(f"{replaced} dead batch-norm channel(s) replaced by their constant")
     return ensemble
 
 

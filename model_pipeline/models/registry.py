@@ -135,7 +135,7 @@ EFFICIENTNET_LITE0_BLOCKS: tuple[tuple[int, int, int, int, int], ...] = (
 
 @register("efficientnet_lite0")
 def efficientnet_lite0(x, spec: MemberSpec, prefix: str, n_classes: int):
-    """EfficientNet-Lite0 body with a new 7-class head; layer names follow ``efficientnet_lite.STATE_DICT_MAP``.
+    """EfficientNet-Lite0 body with a new 7-class head; layer names follow ``efficientnet_lite.state_dict_map``.
 
     Built from Conv2D / DepthwiseConv2D / BatchNormalization / ReLU6 / Add only, flat under the member
     prefix, so it quantises to full int8 and joins the averaging ensemble like ``dsnet``. ``width``

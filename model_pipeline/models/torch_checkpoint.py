@@ -41,10 +41,9 @@ _DTYPES = {
 
 
 class _Storage:
-    def __init__(self, dtype: type, key: str, numel: int | None):
+    def __init__(self, dtype: type, key: str):
         self.dtype = np.dtype(dtype)
         self.key = key
-        self.numel = numel
         self.data: np.ndarray | None = None
 
 
@@ -65,7 +64,7 @@ class _Tensor:
         view = np.lib.stride_tricks.as_strided(
             data[self.offset :], shape=self.size, strides=tuple(s * item for s in self.stride), writeable=False
         )
-        return np.ascontiguousarray(view).copy()  # C order, detached from the storage
+        return np.array(view, order="C")  # one C-order copy, detached from the storage
 
 
 def _rebuild_tensor(storage: _Storage, offset: int, size: tuple, stride: tuple, *_: Any) -> _Tensor:
@@ -90,11 +89,10 @@ class _Unpickler(pickle.Unpickler):
         if not isinstance(pid, tuple) or not pid or pid[0] != "storage":
             raise ConfigError(f"checkpoint has an unknown persistent id {pid!r}")
         storage_type, key = pid[1], str(pid[2])
-        numel = pid[4] if len(pid) > 4 else None
         if storage_type not in _DTYPES:
             raise ConfigError(f"checkpoint storage type {storage_type!r} is not supported")
         if key not in self.storages:
-            self.storages[key] = _Storage(_DTYPES[storage_type], key, numel)
+            self.storages[key] = _Storage(_DTYPES[storage_type], key)
         return self.storages[key]
 
 
