@@ -65,6 +65,21 @@ def cmd_assemble(args) -> int:
     return 0
 
 
+def cmd_qat(args) -> int:
+    from model_pipeline.pipeline import qat_run
+
+    qat_run(
+        args.run_dir,
+        _dataset(args),
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        distill=args.distill,
+        snap=args.snap,
+    )
+    return 0
+
+
 def cmd_convert(args) -> int:
     from model_pipeline.bundle.writer import default_version
     from model_pipeline.pipeline import convert_run
@@ -236,6 +251,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace batch-norm channels with running variance below VAR by their constant output (config dead_channel_var; 0 = off)",
     )
     p.set_defaults(func=cmd_assemble)
+
+    p = sub.add_parser("qat", help="quantisation-aware fine-tuning of model.h5 (before convert)")
+    _data_args(p)
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--learning-rate", type=float, default=5e-5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument(
+        "--distill", type=float, default=1.0, help="weight of the incoming model's probabilities in the target (rest: the label)"
+    )
+    p.add_argument(
+        "--snap",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="store the kernels on their int8 grid (the weights QAT trained), so weight rounding in convert is exact",
+    )
+    p.set_defaults(func=cmd_qat)
 
     p = sub.add_parser("convert", help="model.h5 -> int8 + fp16 TFLite with metadata")
     _data_args(p)

@@ -112,6 +112,9 @@ class TrainConfig:
     # that ensemble's member-i layers; then train again with this config's schedule (a warm restart).
     # Convolution weights do not depend on the input size, so a warm start may change image_size.
     init_from: str | None = None
+    # Quantisation-aware fine-tuning applied to model.h5 after assembly (the ``qat`` step records its
+    # settings and per-epoch scores here; None = the model is the assembled one).
+    qat: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self)))
@@ -174,6 +177,8 @@ class TrainConfig:
             raise ConfigError(f"dead_channel_var must be a number in [0, 0.01] (0 = off), got {self.dead_channel_var!r}")
         if not isinstance(self.swa_epochs, int) or self.swa_epochs < 0:
             raise ConfigError(f"swa_epochs must be an integer >= 0, got {self.swa_epochs!r}")
+        if self.qat is not None and not isinstance(self.qat, dict):
+            raise ConfigError(f"qat must be an object (written by the qat step) or null, got {self.qat!r}")
         if self.sampling not in ("weights", "balanced"):
             raise ConfigError(f"sampling must be 'weights' or 'balanced', got {self.sampling!r}")
         for label, boost in self.class_weight_boost.items():

@@ -192,6 +192,82 @@ def convert_run(run_dir: Path, dataset: Dataset, version: str) -> dict:
     return meta
 
 
+def qat_run(
+    run_dir: Path,
+    dataset: Dataset,
+    *,
+    epochs: int = 2,
+    learning_rate: float = 5e-5,
+    batch_size: int = 32,
+    distill: float = 1.0,
+    snap: bool = True,
+) -> Path:
+    """Quantisation-aware fine-tuning of the run's ``model.h5`` in place (the incoming model is kept as
+    ``model.pre_qat.h5``); settings and per-epoch scores go to config.json ``qat``. See ``model_pipeline.qat``."""
+    import dataclasses
+
+    import keras
+
+    from model_pipeline import qat
+    from model_pipeline.data.tfdata import class_sample_weights, train_dataset
+    from model_pipeline.export.quantization import representative_indices
+    from model_pipeline.models.ensemble import with_conv_normalisation
+    from model_pipeline.train import save_h5
+
+    run_dir = Path(run_dir)
+    cfg = run_config(run_dir)
+    if cfg.qat is not None:
+        raise ConfigError(f"{run_dir}: model.h5 was already fine-tuned by the qat step; start from a fresh run")
+    if not 1 <= epochs <= 20 or not 0 < learning_rate <= 1e-2 or not 1 <= batch_size <= 512 or not 0.0 <= distill <= 1.0:
+        raise ConfigError("qat: epochs 1..20, learning rate in (0, 0.01], batch size 1..512, distill in [0, 1]")
+    if not (run_dir / "model.h5").is_file():
+        raise DatasetError(f"{run_dir / 'model.h5'} not found (run the train or assemble step first)")
+    prepared = _split_data(run_dir, dataset, cfg)
+    model = with_conv_normalisation(keras.models.load_model(run_dir / "model.h5", compile=False))
+    try:
+        qat.quantization_model(model)  # fails early on a model it cannot fine-tune (test-time augmentation)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    rep = prepared.train_x[representative_indices(prepared.train_y, cfg.representative_samples, seed=cfg.split_seed)]
+    boost = np.array([cfg.class_weight_boost.get(label, 1.0) for label in LABELS])
+    weights, _ = class_sample_weights(prepared.train_y, len(LABELS), cfg.class_weight_power, boost)
+    batch_size = min(batch_size, len(prepared.train_x))
+    ds = train_dataset(
+        prepared.train_x, prepared.train_y, weights, n_classes=len(LABELS), batch_size=batch_size, augment=cfg.augment, seed=cfg.split_seed
+    ).repeat()
+    steps = max(1, len(prepared.train_x) // batch_size)
+    log(f"qat: {epochs} epoch(s) of {steps} steps, LR {learning_rate:g}, distill {distill:g}, {len(rep)} calibration images")
+    result = qat.finetune(
+        model,
+        ds,
+        steps,
+        calibration=rep,
+        val_x=prepared.val_x,
+        val_y=prepared.val_y,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        weight_decay=cfg.weight_decay,
+        label_smoothing=cfg.label_smoothing,
+        distill=distill,
+    )
+    snapped = qat.snap_weights(model) if snap else 0
+    (run_dir / "model.h5").replace(run_dir / "model.pre_qat.h5")
+    save_h5(model, run_dir / "model.h5")
+    record = {
+        "epochs": epochs,
+        "learning_rate": learning_rate,
+        "batch_size": batch_size,
+        "distill": distill,
+        "snapped_kernels": snapped,
+        "calibration_images": len(rep),
+        "minutes": round(result.seconds / 60, 2),
+        "history": result.history,
+    }
+    (run_dir / "config.json").write_text(json.dumps(dataclasses.replace(cfg, qat=record).to_dict(), indent=2))
+    log(f"qat: saved {run_dir / 'model.h5'} ({snapped} kernels on their int8 grid; the incoming model is model.pre_qat.h5)")
+    return run_dir / "model.h5"
+
+
 def evaluate_run(run_dir: Path, dataset: Dataset, *, latency_runs: int = 50) -> dict:
     """Evaluate the run's three variants on its validation split (report.json/.md + PNGs)."""
     from model_pipeline.evaluate import evaluate_dir

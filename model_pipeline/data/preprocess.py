@@ -3,7 +3,7 @@
 The spec (recorded in every manifest as ``input.preprocessing``):
 EXIF orientation applied -> RGB -> centre crop to a square -> resize to ``size`` x ``size`` with
 ``PIL.Image.resize(resample=BILINEAR, reducing_gap=None)`` (antialiased when shrinking) -> uint8
-HxWx3 values 0..255. Normalisation happens inside the model (a ``Rescaling`` layer).
+HxWx3 values 0..255. Normalisation happens inside the model (``models.ensemble.normalisation_layer``).
 """
 
 from __future__ import annotations

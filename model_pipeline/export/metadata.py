@@ -22,7 +22,7 @@ def write_metadata(
     """Return ``model`` with metadata populated and ``labels.txt`` packed as an associated file.
 
     Normalisation is recorded as mean 0 / std 1: the model takes raw RGB 0..255 and normalises
-    inside (a Rescaling layer), so a TFLite Task-library client must not rescale.
+    inside (a frozen 1x1 depthwise convolution; a Rescaling layer up to r18), so a TFLite Task-library client must not rescale.
     """
     from tensorflow_lite_support.metadata import metadata_schema_py_generated as fb
     from tensorflow_lite_support.metadata.python.metadata_writers import image_classifier, metadata_info, writer_utils
