@@ -21,7 +21,6 @@ differ only by activation rounding.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -254,11 +253,11 @@ def finetune(
 
     result, start = QatResult(), time.monotonic()
 
-    def score(epoch: int, loss: float) -> None:
+    def score(epoch: int, loss: float | None) -> None:
         f, q = predict(model, val_x), predict(qmodel, val_x)
         entry = {
             "epoch": epoch,
-            "loss": round(loss, 5),
+            "loss": None if loss is None else round(loss, 5),  # (none before the first epoch: JSON has no NaN)
             "val_balanced_accuracy_float": round(balanced_accuracy(val_y, f.argmax(1)), 5),
             "val_balanced_accuracy_fake_quant": round(balanced_accuracy(val_y, q.argmax(1)), 5),
             "fake_quant_agreement": round(float((f.argmax(1) == q.argmax(1)).mean()), 5),
@@ -266,12 +265,12 @@ def finetune(
         }
         result.history.append(entry)
         log(
-            f"qat epoch {epoch}: loss {loss:.4f} val_bacc float {entry['val_balanced_accuracy_float']:.4f} "
+            f"qat epoch {epoch}: loss {'-' if loss is None else f'{loss:.4f}'} val_bacc float {entry['val_balanced_accuracy_float']:.4f} "
             f"fake-quant {entry['val_balanced_accuracy_fake_quant']:.4f} agreement {entry['fake_quant_agreement']:.4f} "
             f"({entry['minutes']:.1f} min)"
         )
 
-    score(0, math.nan)
+    score(0, None)
     batches = iter(dataset)
     for epoch in range(1, epochs + 1):
         for q in output_quants:

@@ -122,7 +122,8 @@ def test_qat_step_fine_tunes_the_demo_run_onto_the_int8_grid(demo, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads((run / "config.json").read_text())["qat"]
     assert record["epochs"] == 1 and record["distill"] == 1.0 and record["snapped_kernels"] > 10
-    assert [e["epoch"] for e in record["history"]] == [0, 1]
+    assert [e["epoch"] for e in record["history"]] == [0, 1] and record["history"][0]["loss"] is None
+    assert "NaN" not in (run / "config.json").read_text()  # the manifest copies it; JSON has no NaN
     assert all(0.0 <= e["fake_quant_agreement"] <= 1.0 for e in record["history"])
     assert (run / "model.pre_qat.h5").is_file()
     model = keras.models.load_model(run / "model.h5", compile=False)
