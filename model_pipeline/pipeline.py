@@ -222,12 +222,12 @@ def qat_run(
         raise ConfigError("qat: epochs 1..20, learning rate in (0, 0.01], batch size 1..512, distill in [0, 1]")
     if not (run_dir / "model.h5").is_file():
         raise DatasetError(f"{run_dir / 'model.h5'} not found (run the train or assemble step first)")
-    prepared = _split_data(run_dir, dataset, cfg)
     model = with_conv_normalisation(keras.models.load_model(run_dir / "model.h5", compile=False))
     try:
-        qat.quantization_model(model)  # fails early on a model it cannot fine-tune (test-time augmentation)
+        qat.check_flat(model)  # fail before decoding the images, not after
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    prepared = _split_data(run_dir, dataset, cfg)
     rep = prepared.train_x[representative_indices(prepared.train_y, cfg.representative_samples, seed=cfg.split_seed)]
     boost = np.array([cfg.class_weight_boost.get(label, 1.0) for label in LABELS])
     weights, _ = class_sample_weights(prepared.train_y, len(LABELS), cfg.class_weight_power, boost)

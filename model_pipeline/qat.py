@@ -125,13 +125,18 @@ def _consumers(model: keras.Model) -> dict[str, list[keras.layers.Layer]]:
     return out
 
 
+def check_flat(model: keras.Model) -> None:
+    """ValueError unless ``model`` is a flat ensemble (test-time views nest the members as sub-models)."""
+    if any(isinstance(layer, keras.Model) for layer in model.layers):
+        raise ValueError("quantisation-aware fine-tuning needs a flat ensemble (built without test-time augmentation)")
+
+
 def quantization_model(model: keras.Model) -> keras.Model:
     """A fake-quant twin of the flat ensemble ``model`` that shares (and so trains) its layers.
 
     Batch norm is frozen (inference statistics), as it is folded into the convolutions in int8.
     """
-    if any(isinstance(layer, keras.Model) for layer in model.layers):
-        raise ValueError("quantisation-aware fine-tuning needs a flat ensemble (built without test-time augmentation)")
+    check_flat(model)
     consumers = _consumers(model)
     for layer in model.layers:
         if isinstance(layer, layers.BatchNormalization):
@@ -232,7 +237,9 @@ def finetune(
 
     teacher = keras.models.clone_model(model)
     teacher.set_weights(model.get_weights())
-    qmodel = quantization_model(model)
+    norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
+    trainable = [layer.trainable for layer in norms]
+    qmodel = quantization_model(model)  # (freezes the batch norms; restored below)
     calibrate(qmodel, calibration)
     output_quants = [q for q in _act_quants(qmodel) if q.fixed is not None]
     n_classes = int(model.output.shape[-1])
@@ -285,5 +292,7 @@ def finetune(
             q.mode = "quant"
         calibrate(qmodel, calibration)
         score(epoch, total / steps_per_epoch)
+    for layer, flag in zip(norms, trainable, strict=True):
+        layer.trainable = flag
     result.seconds = time.monotonic() - start
     return result

@@ -127,6 +127,7 @@ def test_qat_step_fine_tunes_the_demo_run_onto_the_int8_grid(demo, tmp_path):
     assert all(0.0 <= e["fake_quant_agreement"] <= 1.0 for e in record["history"])
     assert (run / "model.pre_qat.h5").is_file()
     model = keras.models.load_model(run / "model.h5", compile=False)
+    assert all(layer.trainable for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization))
     for layer in model.layers:
         if isinstance(layer, WEIGHTED):
             kernel = np.asarray(layer.kernel)
