@@ -142,13 +142,20 @@ def run_config(run_dir: Path) -> TrainConfig:
     return TrainConfig.from_file(path)
 
 
+def calibration_indices(cfg: TrainConfig, prepared: PreparedData) -> np.ndarray:
+    """The training images int8 conversion calibrates on (and the qat step calibrates its ranges on)."""
+    from model_pipeline.export.quantization import representative_indices
+
+    return representative_indices(prepared.train_y, cfg.representative_samples, seed=cfg.split_seed)
+
+
 def convert_run(run_dir: Path, dataset: Dataset, version: str) -> dict:
     """``model.h5`` -> ``model_int8.tflite`` + ``model_fp16.tflite`` with metadata and ``labels.txt``."""
     import keras
 
     from model_pipeline.bundle.writer import AUTHOR, model_texts
     from model_pipeline.export.metadata import write_labels, write_metadata
-    from model_pipeline.export.quantization import Quantization, representative_indices
+    from model_pipeline.export.quantization import Quantization
     from model_pipeline.export.tflite import convert
 
     run_dir = Path(run_dir)
@@ -156,7 +163,7 @@ def convert_run(run_dir: Path, dataset: Dataset, version: str) -> dict:
     data = json.loads((run_dir / "data.json").read_text())
     prepared = _split_data(run_dir, dataset, cfg)
     model = keras.models.load_model(run_dir / "model.h5", compile=False)
-    rep_idx = representative_indices(prepared.train_y, cfg.representative_samples, seed=cfg.split_seed)
+    rep_idx = calibration_indices(cfg, prepared)
     rep = prepared.train_x[rep_idx]
     labels = write_labels(run_dir / "labels.txt")
     texts = model_texts(bool(data["synthetic"]), version, data["dataset"])
@@ -209,10 +216,9 @@ def qat_run(
     import keras
 
     from model_pipeline import qat
-    from model_pipeline.data.tfdata import class_sample_weights, train_dataset
-    from model_pipeline.export.quantization import representative_indices
+    from model_pipeline.data.tfdata import train_dataset
     from model_pipeline.models.ensemble import with_conv_normalisation
-    from model_pipeline.train import save_h5
+    from model_pipeline.train import configured_sample_weights, save_h5
 
     run_dir = Path(run_dir)
     cfg = run_config(run_dir)
@@ -228,9 +234,8 @@ def qat_run(
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     prepared = _split_data(run_dir, dataset, cfg)
-    rep = prepared.train_x[representative_indices(prepared.train_y, cfg.representative_samples, seed=cfg.split_seed)]
-    boost = np.array([cfg.class_weight_boost.get(label, 1.0) for label in LABELS])
-    weights, _ = class_sample_weights(prepared.train_y, len(LABELS), cfg.class_weight_power, boost)
+    rep = prepared.train_x[calibration_indices(cfg, prepared)]
+    weights, _ = configured_sample_weights(cfg, prepared.train_y)
     batch_size = min(batch_size, len(prepared.train_x))
     ds = train_dataset(
         prepared.train_x, prepared.train_y, weights, n_classes=len(LABELS), batch_size=batch_size, augment=cfg.augment, seed=cfg.split_seed

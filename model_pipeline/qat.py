@@ -203,13 +203,6 @@ class QatResult:
     seconds: float = 0.0
 
 
-def predict(model: keras.Model, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
-    """Probabilities in inference mode (small batches: the eager fake-quant graph keeps every tensor)."""
-    return np.concatenate(
-        [np.asarray(model(images[i : i + batch_size].astype(np.float32), training=False)) for i in range(0, len(images), batch_size)]
-    )
-
-
 def finetune(
     model: keras.Model,
     dataset: tf.data.Dataset,
@@ -234,6 +227,7 @@ def finetune(
     the training loss, which would otherwise see zero gradients for every class rounded to 0.
     """
     from model_pipeline.metrics import balanced_accuracy
+    from model_pipeline.train import predict_probs
 
     teacher = keras.models.clone_model(model)
     teacher.set_weights(model.get_weights())
@@ -261,7 +255,8 @@ def finetune(
     result, start = QatResult(), time.monotonic()
 
     def score(epoch: int, loss: float | None) -> None:
-        f, q = predict(model, val_x), predict(qmodel, val_x)
+        # small batches: the eager fake-quant graph holds every intermediate tensor of the batch
+        f, q = predict_probs(model, val_x, batch_size=32), predict_probs(qmodel, val_x, batch_size=32)
         entry = {
             "epoch": epoch,
             "loss": None if loss is None else round(loss, 5),  # (none before the first epoch: JSON has no NaN)

@@ -199,6 +199,12 @@ def _all_layers(model: keras.Model) -> list[keras.layers.Layer]:
     return out
 
 
+def configured_sample_weights(cfg: TrainConfig, labels: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Per-sample loss weights and per-class weights from the config's class weighting and boosts."""
+    boost = np.array([cfg.class_weight_boost.get(label, 1.0) for label in LABELS])
+    return class_sample_weights(labels, len(LABELS), cfg.class_weight_power, boost)
+
+
 def train_member(
     spec: MemberSpec,
     index: int,
@@ -216,8 +222,7 @@ def train_member(
     model = build_member(spec, index, cfg.image_size)
     if cfg.init_from:
         warm_start(model, index, Path(cfg.init_from))
-    boost = np.array([cfg.class_weight_boost.get(label, 1.0) for label in LABELS])
-    weights, per_class = class_sample_weights(train_y, len(LABELS), cfg.class_weight_power, boost)
+    weights, per_class = configured_sample_weights(cfg, train_y)
     class_probs = class_sampling_probs(train_y, len(LABELS), per_class) if cfg.sampling == "balanced" else None
     balancing = (
         f"class weights {dict(zip(LABELS, [round(w, 2) for w in per_class], strict=False))}"
