@@ -23,13 +23,14 @@ manage seed_demo
 # The Expo web build, served at / by the same process. Rebuilt only when the app's sources change.
 if [ -f mobile/package.json ] && [ -z "${SKIP_WEB:-}" ]; then
   if command -v npm >/dev/null; then
-    src_hash=$(cd mobile && find src app.json package-lock.json -type f 2>/dev/null | sort | xargs cat 2>/dev/null | sha256sum | cut -c1-16)
+    # the app's sources, its build scripts and the bundles it may ship as its bootstrap model
+    src_hash=$( (cd mobile && find src scripts native-modules app.json package.json package-lock.json -type f 2>/dev/null | sort | xargs cat 2>/dev/null; ls tflite_artifacts 2>/dev/null; ls ../tflite_artifacts) | sha256sum | cut -c1-16)
     if [ ! -f mobile/dist/index.html ] || [ "$(cat mobile/dist/.build-hash 2>/dev/null)" != "$src_hash" ]; then
       echo ">> building the web app (first time: a few minutes)"
       (cd mobile && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } \
-        && EXPO_OFFLINE=1 CI=1 npx expo export --platform web --output-dir dist >/tmp/skinscreen-web-build.log 2>&1) \
+        && npm run build:web >"$root/var/web-build.log" 2>&1) \
         && echo "$src_hash" > mobile/dist/.build-hash \
-        || echo "!! web build failed (see /tmp/skinscreen-web-build.log); the API still runs"
+        || echo "!! web build failed (see var/web-build.log); the API still runs"
     fi
   else
     echo "!! Node.js not found: the web app is not built (the API runs without it)"
