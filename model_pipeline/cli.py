@@ -1,7 +1,8 @@
 """Command line: ``python -m model_pipeline <step>``.
 
 Steps: synth (synthetic HAM10000-layout data), train, assemble (ensemble from finished members),
-convert (int8 + fp16 TFLite with metadata), evaluate, bundle, validate, demo (all of it on synthetic data).
+qat, reexport (a run directory from a published bundle), convert (int8 + fp16 TFLite with metadata),
+evaluate, bundle, validate, demo (all of it on synthetic data).
 """
 
 from __future__ import annotations
@@ -80,6 +81,14 @@ def cmd_qat(args) -> int:
     return 0
 
 
+def cmd_reexport(args) -> int:
+    from model_pipeline.pipeline import reexport_run
+
+    reexport_run(args.bundle, args.run_dir, reason=args.reason)
+    print(f"run directory {args.run_dir} holds {args.bundle.name}'s model.h5, config.json and split.csv: now convert, evaluate, bundle")
+    return 0
+
+
 def cmd_convert(args) -> int:
     from model_pipeline.bundle.writer import default_version
     from model_pipeline.pipeline import convert_run
@@ -123,7 +132,7 @@ def cmd_bundle(args) -> int:
 def cmd_validate(args) -> int:
     from model_pipeline.bundle.validate import validate_bundle
 
-    manifest = validate_bundle(args.bundle, load_models=not args.no_models)
+    manifest = validate_bundle(args.bundle, load_models=not args.no_models, allow_dynamic_batch=args.allow_dynamic_batch)
     m = manifest["metrics"]
     print(
         f"OK {manifest['version']} ({'SYNTHETIC' if manifest['synthetic'] else manifest['data']['dataset']}): "
@@ -269,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_qat)
 
+    p = sub.add_parser("reexport", help="a run directory from a published bundle (same model.h5 and split), to convert it again")
+    p.add_argument("bundle", type=Path, help="the published bundle directory")
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--reason", required=True, help="why it is re-exported (recorded as training.reexport_of.reason)")
+    p.set_defaults(func=cmd_reexport)
+
     p = sub.add_parser("convert", help="model.h5 -> int8 + fp16 TFLite with metadata")
     _data_args(p)
     p.add_argument("--run-dir", type=Path, required=True)
@@ -290,6 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a bundle: schema, hashes, golden vectors, models load")
     p.add_argument("bundle", type=Path)
     p.add_argument("--no-models", action="store_true", help="skip loading the models (no TensorFlow needed)")
+    p.add_argument(
+        "--allow-dynamic-batch",
+        action="store_true",
+        help="accept .tflite files with a dynamic batch (-1), as exported up to r19 (the app's LiteRT.js refuses them)",
+    )
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("demo", help="the whole pipeline on SYNTHETIC data (< 15 min on 2 CPU cores)")

@@ -142,6 +142,40 @@ def run_config(run_dir: Path) -> TrainConfig:
     return TrainConfig.from_file(path)
 
 
+REEXPORT_FILES = ("model.h5", "config.json", "split.csv")
+
+
+def reexport_run(bundle: Path, run_dir: Path, *, reason: str) -> Path:
+    """A fresh run directory from a published bundle, to convert the same weights again (e.g. after an export fix).
+
+    Copies the bundle's ``model.h5``, ``config.json`` and ``split.csv`` byte for byte (checked against its
+    manifest), writes its ``data`` block as ``data.json`` and records the source in ``reexport.json``, which
+    the bundle writer puts in the manifest as ``training.reexport_of``. convert then calibrates on the same
+    split's images, evaluate scores the same validation split, bundle publishes under a new version.
+    """
+    import shutil
+
+    from model_pipeline.bundle.validate import sha256_file, validate_bundle
+
+    bundle, run_dir = Path(bundle), Path(run_dir)
+    if not reason.strip():
+        raise ConfigError("reexport needs a reason (it is recorded in the new bundle's manifest)")
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise ConfigError(f"{run_dir} is not empty: re-export into a fresh run directory")
+    manifest = validate_bundle(bundle, load_models=False)
+    listed = {entry["name"]: entry["sha256"] for entry in manifest["files"]}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name in REEXPORT_FILES:
+        shutil.copyfile(bundle / name, run_dir / name)
+        if sha256_file(run_dir / name) != listed[name]:
+            raise DatasetError(f"{run_dir / name}: copy differs from {bundle.name}'s manifest")
+    (run_dir / "data.json").write_text(json.dumps(manifest["data"], indent=2))
+    source = {"version": manifest["version"], "model_h5_sha256": listed["model.h5"], "reason": reason.strip()}
+    (run_dir / "reexport.json").write_text(json.dumps(source, indent=2))
+    log(f"re-export run {run_dir}: model.h5, config.json, split.csv of {manifest['version']}")
+    return run_dir
+
+
 def calibration_indices(cfg: TrainConfig, prepared: PreparedData) -> np.ndarray:
     """The training images int8 conversion calibrates on (and the qat step calibrates its ranges on)."""
     from model_pipeline.export.quantization import representative_indices

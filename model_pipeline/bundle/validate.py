@@ -239,8 +239,9 @@ def check_golden(bundle: Path, manifest: dict) -> tuple[list[str], list[dict]]:
     return problems, golden
 
 
-def check_models(bundle: Path, manifest: dict, golden: list[dict]) -> list[str]:
-    """Load the .h5 and both .tflite files, check I/O specs, and reproduce the golden outputs."""
+def check_models(bundle: Path, manifest: dict, golden: list[dict], *, allow_dynamic_batch: bool = False) -> list[str]:
+    """Load the .h5 and both .tflite files, check I/O specs (the .tflite files with a fixed batch of 1 unless
+    ``allow_dynamic_batch``, for bundles exported before 2026-12-04), and reproduce the golden outputs."""
     import keras
 
     from model_pipeline.export.tflite import TFLiteModel
@@ -264,6 +265,14 @@ def check_models(bundle: Path, manifest: dict, golden: list[dict]) -> list[str]:
             continue
         if list(model.input["shape"]) != [1, size, size, 3] or model.input_dtype != np.dtype(DTYPES[variant]):
             problems.append(f"{name}: input {list(model.input['shape'])} {model.input_dtype} does not match the manifest")
+        elif not allow_dynamic_batch and (
+            model.input_shape_signature != [1, size, size, 3] or model.output_shape_signature != [1, len(LABELS)]
+        ):
+            problems.append(
+                f"{name}: declares input {model.input_shape_signature} and output {model.output_shape_signature}, "
+                f"not a fixed batch of 1 ([1, {size}, {size}, 3] -> [1, {len(LABELS)}]); -1 is a dynamic batch, which "
+                "LiteRT.js and GPU delegates refuse: convert it again with this pipeline (python -m model_pipeline reexport)"
+            )
         if variant == "int8":
             if model.input_quantization != (1.0, 0):
                 problems.append(f"{name}: uint8 input must take raw pixels (scale 1, zero point 0), got {model.input_quantization}")
@@ -287,8 +296,11 @@ def check_models(bundle: Path, manifest: dict, golden: list[dict]) -> list[str]:
     return problems
 
 
-def validate_bundle(path: str | Path, *, load_models: bool = True) -> dict:
-    """Validate the bundle at ``path`` and return its manifest; raise ``BundleError`` listing every problem."""
+def validate_bundle(path: str | Path, *, load_models: bool = True, allow_dynamic_batch: bool = False) -> dict:
+    """Validate the bundle at ``path`` and return its manifest; raise ``BundleError`` listing every problem.
+
+    ``allow_dynamic_batch`` accepts .tflite files whose batch is dynamic (-1), as the converter wrote them
+    up to r19: the server's interpreter runs them, LiteRT.js (the app) refuses them."""
     bundle = Path(path)
     if not bundle.is_dir():
         raise BundleError(f"{bundle}: not a directory")
@@ -306,7 +318,7 @@ def validate_bundle(path: str | Path, *, load_models: bool = True) -> dict:
         golden_problems, golden = check_golden(bundle, manifest)
         problems += golden_problems
         if load_models and not problems:
-            problems += check_models(bundle, manifest, golden)
+            problems += check_models(bundle, manifest, golden, allow_dynamic_batch=allow_dynamic_batch)
     if problems:
         raise BundleError(f"{bundle}: " + "; ".join(problems))
     return manifest

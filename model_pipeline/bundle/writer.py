@@ -116,6 +116,8 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
     history = json.loads(history_path.read_text()) if history_path.is_file() else {}
     init_path = run_dir / "init_run.json"
     warm_start = json.loads(init_path.read_text()) if init_path.is_file() else None
+    reexport_path = run_dir / "reexport.json"  # written by the reexport step: same weights, converted again
+    reexport_of = json.loads(reexport_path.read_text()) if reexport_path.is_file() else None
     out_root.mkdir(parents=True, exist_ok=True)
     staging = out_root / f".{version}.staging-{os.getpid()}"
     if staging.exists():
@@ -180,6 +182,7 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
                 "train_minutes_total": history.get("train_minutes_total"),
                 "warm_start_from": warm_start,
                 "pretrained_weights": pretrained_weights(config),
+                **({"reexport_of": reexport_of} if reexport_of else {}),
             },
             "code_revision": history.get("code_revision") or meta.get("code_revision", "unknown"),
         }

@@ -11,11 +11,45 @@ from model_pipeline.errors import BundleError
 from model_pipeline.export.quantization import Quantization
 
 
-def convert(model, quant: Quantization) -> bytes:
-    """Return the TFLite flatbuffer for ``model`` under ``quant``."""
+def batch1_saved_model(model, directory: Path) -> Path:
+    """Export ``model``'s inference call (``training=False``) as a SavedModel whose input is ``[1, H, W, 3]``.
+
+    ``TFLiteConverter.from_keras_model`` traces the Keras input, whose batch is ``None``, so the
+    converted file's input ``shape_signature`` says ``[-1, H, W, 3]``: LiteRT.js then refuses a
+    ``[1, H, W, 3]`` tensor and fast-tflite's GPU delegate reports a batch mismatch. This is the
+    converter's own Keras 3 path (an ``ExportArchive`` endpoint, then the SavedModel importer) with
+    the batch fixed to 1, so the graph and its quantisation are otherwise the same.
+    """
+    import functools
+
+    import keras
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
+        raise ValueError(f"expected one NHWC image input, got {[tuple(x.shape) for x in model.inputs]}")
+    spec = tf.TensorSpec([1, *model.inputs[0].shape[1:]], dtype=model.inputs[0].dtype, name=model.inputs[0].name)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", functools.partial(model.__call__, training=False), [spec])
+    archive.write_out(str(directory), verbose=False)
+    return Path(directory)
+
+
+def convert(model, quant: Quantization) -> bytes:
+    """Return the TFLite flatbuffer for ``model`` under ``quant``, with a fixed batch of 1 (input ``[1, H, W, 3]``)."""
+    import tempfile
+
+    import tensorflow as tf
+
+    with tempfile.TemporaryDirectory(prefix="tflite-export-") as tmp:
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(batch1_saved_model(model, Path(tmp) / "saved_model")))
+        _configure(converter, quant)
+        return bytes(converter.convert())
+
+
+def _configure(converter, quant: Quantization) -> None:
+    import tensorflow as tf
+
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quant.variant == "int8":
         converter.representative_dataset = quant.representative
@@ -28,7 +62,6 @@ def convert(model, quant: Quantization) -> bytes:
         converter.target_spec.supported_types = [tf.float16]
     else:
         raise ValueError(f"unknown quantisation variant {quant.variant!r}")
-    return bytes(converter.convert())
 
 
 class TFLiteModel:
@@ -47,6 +80,15 @@ class TFLiteModel:
             raise BundleError(f"cannot load TFLite model {str(path_or_bytes)[:80]}: {exc}") from exc
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
+
+    @property
+    def input_shape_signature(self) -> list[int]:
+        """The input shape the file declares (-1 marks a dynamic dimension, e.g. a batch left open)."""
+        return [int(d) for d in self.input.get("shape_signature", self.input["shape"])]
+
+    @property
+    def output_shape_signature(self) -> list[int]:
+        return [int(d) for d in self.output.get("shape_signature", self.output["shape"])]
 
     @property
     def input_dtype(self) -> np.dtype:
