@@ -18,6 +18,7 @@ from blog.models import Bookmark, Post, Tag
 from blog.rendering import make_excerpt, render_markdown
 from core.errors import Conflict, Forbidden, Unprocessable
 from core.permissions import is_admin, require_role
+from core.tasks import run_after_commit
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -144,7 +145,7 @@ def post_set_cover(*, actor: User, post: Post, content: bytes) -> Post:
     post.save(update_fields=["cover_image", "updated_at"])
     if old and old != post.cover_image.name:
         storage, name = post.cover_image.storage, old
-        transaction.on_commit(lambda: storage.delete(name))
+        run_after_commit(lambda: storage.delete(name), what=f"delete the old cover {name}")
     return post
 
 

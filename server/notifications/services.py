@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.errors import ApplicationError, NotFound
+from core.tasks import enqueue_after_commit
 from notifications import push
 from notifications.error_codes import NotificationsError
 from notifications.models import Delivery, DeliveryStatus, Device, Notification, NotificationStatus, Platform
@@ -120,8 +121,7 @@ def notification_schedule(
     if created and send_now:
         from notifications.tasks import send_notification
 
-        notification_id = notification.pk
-        transaction.on_commit(lambda: send_notification(notification_id))
+        enqueue_after_commit(send_notification, notification.pk)
     return notification
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from core.errors import ApplicationError, Conflict, NotFound
+from core.tasks import run_after_commit
 from screening import bundles, photos
 from screening.error_codes import ScreeningError
 from screening.inference import ENGINE, LoadedModel, Prediction
@@ -317,7 +318,7 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
 def screening_delete(*, screening: Screening) -> None:
     name = screening.photo
     screening.delete()
-    transaction.on_commit(lambda: default_storage.delete(name))
+    run_after_commit(lambda: default_storage.delete(name), what=f"delete photo {name}")
 
 
 def screenings_delete_for_user(user: User) -> None:
@@ -331,7 +332,7 @@ def screenings_delete_for_user(user: User) -> None:
             except OSError:
                 logger.warning("Could not delete photo %s of a deleted account", name)
 
-    transaction.on_commit(_remove)
+    run_after_commit(_remove, what=f"delete {len(names)} photos of a deleted account")
 
 
 @transaction.atomic
@@ -420,7 +421,7 @@ def model_version_activate(*, model_version: ModelVersion, by: User | None = Non
             target.activated_at = timezone.now()
             target.activated_by = by
             target.save(update_fields=["active_marker", "activated_at", "activated_by"])
-            transaction.on_commit(ENGINE.invalidate)
+            run_after_commit(ENGINE.invalidate, what="reload the model in this process")
     except (IntegrityError, OperationalError) as exc:  # a lost race (or a deadlock victim): nothing changed
         raise Conflict("Another activation happened at the same time; try again.", code="activation_conflict") from exc
     return target

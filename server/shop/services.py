@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Unprocessable
 from core.permissions import is_admin
+from core.tasks import enqueue_after_commit
 from shop.error_codes import ShopError
 from shop.models import CheckoutKey, Order, OrderLine, OrderStatus, Product
 from shop.money import format_minor, tax_for, tax_rate_percent
@@ -219,15 +220,10 @@ def _place_once(*, user: User, cart: list[CartLine], key: str | None, request_ha
         checkout_key.order = order
         checkout_key.save(update_fields=["order"])
 
-    order_id = order.pk
+    from shop.tasks import send_order_receipt
 
-    def enqueue_receipt() -> None:
-        from shop.tasks import send_order_receipt
-
-        send_order_receipt(order_id)
-
-    # robust: a queue outage must not turn a committed order into an error; the sweeper sends it later.
-    transaction.on_commit(enqueue_receipt, robust=True)
+    # A queue outage must not turn a committed order into an error; the sweeper sends it later.
+    enqueue_after_commit(send_order_receipt, order.pk)
     return order
 
 
