@@ -106,7 +106,8 @@ export function checkQuality(tensor: Uint8Array, size: number, thresholds: Quali
     total += y;
     if (y <= 8) dark += 1;
     if (y >= 247) bright += 1;
-    histogram[Math.min(255, Math.max(0, Math.round(y)))] += 1;
+    const bin = Math.min(255, Math.max(0, Math.round(y)));
+    histogram[bin] = (histogram[bin] ?? 0) + 1;
   }
   const meanLuma = total / n;
   const darkShare = dark / n;
@@ -122,7 +123,8 @@ export function checkQuality(tensor: Uint8Array, size: number, thresholds: Quali
     for (let x = 0; x < size; x += 1) {
       const v = luma[y * size + x] ?? 0;
       if (v <= VIGNETTE_LUMA || Math.hypot(x - mid, y - mid) / size > LENS_RADIUS) continue;
-      lens[Math.min(255, Math.round(v))] += 1;
+      const bin = Math.min(255, Math.round(v));
+      lens[bin] = (lens[bin] ?? 0) + 1;
       lensCount += 1;
     }
   }
