@@ -11,7 +11,7 @@ lint:
 	scripts/bootstrap.sh test && .venv/bin/ruff check .
 
 typecheck:
-	scripts/bootstrap.sh test && .venv/bin/mypy server model_pipeline
+	scripts/bootstrap.sh test && .venv/bin/mypy server model_pipeline contract
 
 pytest:
 	scripts/bootstrap.sh test && .venv/bin/pytest -q tests

@@ -36,7 +36,8 @@ fi
 
 reqs=(requirements/base.txt requirements/ml.txt)
 [ "$mode" = test ] && reqs+=(requirements/dev.txt requirements/mysql.txt requirements/tflite-support.txt)
-stamp=".venv/.installed-$mode-$(cat "${reqs[@]}" | sha256sum | cut -c1-16)"
+# contract/pyproject.toml too: the editable contract package reinstalls when its metadata changes.
+stamp=".venv/.installed-$mode-$(cat "${reqs[@]}" contract/pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo ">> installing Python packages ($mode); the first time takes a few minutes (TensorFlow)"
   # (this machine's pip config names local mirrors that may be absent: hide those warnings only)

@@ -16,7 +16,7 @@ run() {  # run NAME CMD...: pytest's exit 5 (no tests collected) counts as a fai
 }
 
 run "ruff" .venv/bin/ruff check .
-run "mypy" .venv/bin/mypy server model_pipeline
+run "mypy" .venv/bin/mypy server model_pipeline contract
 run "pytest (SQLite)" .venv/bin/pytest -q -p no:cacheprovider tests
 
 mariadb_up=0

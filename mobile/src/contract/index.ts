@@ -1,0 +1,3 @@
+/** The bundle contract for the app: generated facts (labels, risk groups, manifest type) and the risk rule. */
+export * from './generated';
+export { effectiveHighRiskMass, riskLevel } from './risk';
