@@ -175,13 +175,15 @@ export class ApiClient {
 
   private async send(method: Method, path: string, options: RequestOptions, access: string | undefined): Promise<Response | 'offline'> {
     const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
-    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+    // A FormData body is multipart: fetch sets Content-Type with its boundary.
+    const multipart = typeof FormData !== 'undefined' && options.body instanceof FormData;
+    if (options.body !== undefined && !multipart) headers['Content-Type'] = 'application/json';
     if (access) headers.Authorization = `Bearer ${access}`;
     try {
       return await this.fetchImpl(this.url(path, options.query), {
         method,
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        body: options.body === undefined ? undefined : multipart ? (options.body as FormData) : JSON.stringify(options.body),
         signal: options.signal,
       });
     } catch (error) {

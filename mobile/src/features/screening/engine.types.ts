@@ -84,6 +84,8 @@ export interface OutboxItem {
   device: ModelAnswer | null;
   /** The server's screening id once synced. */
   screeningId: string | null;
+  /** The server's answer (the one of record) once synced. */
+  server?: ModelAnswer | null;
 }
 
 /** What one "screen this photo" run produced, rendered by the result screen. */
