@@ -22,6 +22,7 @@ export default function AppLayout() {
   return (
     <Tabs screenOptions={{ tabBarActiveTintColor: colors.primary, headerShown: false }}>
       <Tabs.Screen name="index" options={{ title: 'Home', tabBarButtonTestID: 'tab-home', tabBarIcon: icon('⌂'), headerShown: true }} />
+      <Tabs.Screen name="screening" options={{ title: 'Screening', tabBarButtonTestID: 'tab-screening', tabBarIcon: icon('◎') }} />
       <Tabs.Screen name="appointments" options={{ title: 'Appointments', tabBarButtonTestID: 'tab-appointments', tabBarIcon: icon('◷') }} />
       <Tabs.Screen name="shop" options={{ title: 'Shop', tabBarButtonTestID: 'tab-shop', tabBarIcon: icon('◫') }} />
       <Tabs.Screen name="blog" options={{ title: 'Blog', tabBarButtonTestID: 'tab-blog', tabBarIcon: icon('✎') }} />

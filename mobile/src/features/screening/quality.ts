@@ -17,6 +17,12 @@
  */
 import type { QualityIssue, QualityReport } from './engine.types';
 
+/**
+ * The side the check runs at, whatever the model's input size: the thresholds below were measured
+ * at this size (sharpness in particular depends on it).
+ */
+export const QUALITY_INPUT_SIZE = 176;
+
 export type QualityThresholds = {
   minMeanLuma: number;
   maxMeanLuma: number;

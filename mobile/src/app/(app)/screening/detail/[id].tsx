@@ -1,0 +1,1 @@
+export { DetailScreen as default } from '@/features/screening/screens/DetailScreen';

@@ -1,0 +1,1 @@
+export { NewScreeningScreen as default } from '@/features/screening/screens/NewScreeningScreen';
