@@ -23,6 +23,7 @@ from appointments.schemas import (
     SlotListOut,
     StatusIn,
 )
+from core import idempotency
 from core.schemas import ErrorOut
 
 router = Router(auth=jwt_auth, tags=["appointments"])
@@ -85,20 +86,35 @@ def delete_exception(request: HttpRequest, clinician_id: int, exception_id: int)
     return HttpResponse(status=204)
 
 
-@router.post("/appointments", response={201: AppointmentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/appointments",
+    response={201: AppointmentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut},
+    description=(
+        "Book a slot. Send an `Idempotency-Key` header (a UUID): repeating the same key with the same body answers "
+        "the first booking again with the same status and body and the header `Idempotent-Replayed: true`; the same "
+        "key with a different body is a 422 `idempotency_key_reused`."
+    ),
+)
 def create_appointment(
-    request: HttpRequest, payload: AppointmentIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")  # type: ignore[type-arg]
-) -> Status[Appointment]:
-    appointment, _created = services.appointment_book(
-        actor=_user(request),
-        clinician_id=payload.clinician_id,
-        start=payload.start,
-        reason=payload.reason,
-        idempotency_key=idempotency_key,
-        patient_id=payload.patient_id,
+    request: HttpRequest,
+    payload: AppointmentIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # type: ignore[type-arg]
+) -> HttpResponse:
+    user = _user(request)
+    keyed = idempotency.IdempotentRequest.build(user=user, endpoint=services.CREATE_APPOINTMENT, key=idempotency_key, body=payload.model_dump())
+    answer = idempotency.respond_once(
+        keyed,
+        status=201,
+        run=lambda: services.appointment_book(
+            actor=user, clinician_id=payload.clinician_id, start=payload.start, reason=payload.reason, patient_id=payload.patient_id
+        ),
+        render=lambda appointment: AppointmentOut.from_orm(
+            selectors.appointment_get(user=user, appointment_id=appointment.pk), context={"request": request}
+        ).model_dump(mode="json"),
+        load=lambda pk: selectors.appointment_get(user=user, appointment_id=int(pk)),
+        what="booking",
     )
-    # A replayed Idempotency-Key answers exactly like the first request did.
-    return Status(201, selectors.appointment_get(user=_user(request), appointment_id=appointment.pk))
+    return answer.response()
 
 
 @router.get("/appointments", response={200: list[AppointmentOut], 401: ErrorOut, 422: ErrorOut})

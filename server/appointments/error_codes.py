@@ -17,8 +17,6 @@ class AppointmentsError(StrEnum):
     DAY_OFF = "day_off"
     SLOT_TAKEN = "slot_taken"
     PATIENT_BUSY = "patient_busy"
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
-    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     NOT_BOOKED = "not_booked"
     CUTOFF_PASSED = "cutoff_passed"
     NOT_STARTED = "not_started"

@@ -144,19 +144,3 @@ class BookedCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.cell:%Y-%m-%d %H:%M}Z"
-
-
-class BookingIdempotencyKey(models.Model):
-    """A booking request's Idempotency-Key: the same key and body replay the first result."""
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=128)
-    request_hash = models.CharField(max_length=64)
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="bookingidempotencykey_owner_key_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.owner_id}:{self.key}"

@@ -7,15 +7,12 @@ the second insert fails with IntegrityError (it waits for the first to commit on
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
-import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -27,16 +24,17 @@ from appointments.models import (
     AppointmentStatus,
     AvailabilityException,
     BookedCell,
-    BookingIdempotencyKey,
     ClinicianProfile,
     WeeklyAvailability,
 )
+from core import idempotency
+from core.db import retry_on_deadlock
 from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Unprocessable
 from core.permissions import is_admin, is_clinician, is_patient
 from notifications.services import notification_schedule, notifications_cancel_group
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
-_MYSQL_DEADLOCK = (1213, 1205)  # deadlock, lock wait timeout: retried, then reported as a conflict
+# The operation an Idempotency-Key of a booking belongs to (core.idempotency).
+CREATE_APPOINTMENT = "create_appointment"
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -111,10 +109,6 @@ def _conflict_for(*, clinician_id: int, patient_id: int, start: datetime, end: d
     if not busy.filter(clinician_id=clinician_id).exists() and busy.filter(patient_id=patient_id).exists():
         return Conflict("You already have an appointment at that time.", code=AppointmentsError.PATIENT_BUSY)
     return Conflict("That slot has just been booked by someone else; pick another one.", code=AppointmentsError.SLOT_TAKEN)
-
-
-def _is_lock_failure(exc: OperationalError) -> bool:
-    return bool(exc.args) and exc.args[0] in _MYSQL_DEADLOCK
 
 
 # --- texts (no medical detail: they show on lock screens) ----------------------------------------
@@ -204,19 +198,6 @@ def _other_parties(appointment: Appointment, actor: User) -> list[User]:
 # --- booking ---------------------------------------------------------------------------------------
 
 
-def _request_hash(*, clinician_id: int, start: datetime, reason: str, patient_id: int) -> str:
-    raw = json.dumps({"clinician_id": clinician_id, "start": start.isoformat(), "reason": reason, "patient_id": patient_id}, sort_keys=True)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _replay(record: BookingIdempotencyKey, request_hash: str) -> Appointment:
-    if record.request_hash != request_hash:
-        raise Unprocessable(
-            "This Idempotency-Key was already used for a different booking; use a new key.", code=AppointmentsError.IDEMPOTENCY_KEY_REUSED
-        )
-    return record.appointment
-
-
 def _resolve_patient(*, actor: User, patient_id: int | None) -> User:
     if patient_id is None or patient_id == actor.pk:
         if not is_patient(actor):
@@ -236,54 +217,36 @@ def appointment_book(
     clinician_id: int,
     start: datetime,
     reason: str = "",
-    idempotency_key: str | None = None,
     patient_id: int | None = None,
-) -> tuple[Appointment, bool]:
-    """Book the slot starting at `start`. Returns (appointment, created); a replayed key returns created=False.
+) -> Appointment:
+    """Book the slot starting at `start`.
 
     409 when the clinician or the patient is already booked at that time, even under concurrency.
+    The API makes a booking idempotent per Idempotency-Key (core.idempotency) around this call.
     """
-    if idempotency_key is not None and not _KEY_RE.match(idempotency_key):
-        raise Unprocessable(
-            "Idempotency-Key must be 8-128 characters of letters, digits, '.', '_', ':' or '-' (a UUID is ideal).",
-            code=AppointmentsError.INVALID_IDEMPOTENCY_KEY,
-        )
     patient = _resolve_patient(actor=actor, patient_id=patient_id)
     start = _as_utc(start)
     reason = reason.strip()
-    request_hash = _request_hash(clinician_id=clinician_id, start=start, reason=reason, patient_id=patient.pk)
-    if idempotency_key:
-        record = BookingIdempotencyKey.objects.select_related("appointment").filter(owner=actor, key=idempotency_key).first()
-        if record is not None:
-            return _replay(record, request_hash), False
     profile = selectors.clinician_get(clinician_id=clinician_id)
     if profile.user_id == patient.pk:
         raise Unprocessable("You cannot book an appointment with yourself.", code=AppointmentsError.NOT_A_PATIENT)
     _check_future(start)
     end = _require_slot(profile, start)
 
-    for attempt in range(3):
+    def attempt() -> Appointment:
         try:
             with transaction.atomic():
                 appointment = Appointment.objects.create(
                     clinician_id=profile.user_id, patient=patient, start=start, end=end, time_zone=profile.time_zone, reason=reason
                 )
                 _occupy(appointment)
-                if idempotency_key:
-                    BookingIdempotencyKey.objects.create(owner=actor, key=idempotency_key, request_hash=request_hash, appointment=appointment)
                 appointment.clinician = profile.user
                 _schedule_reminders(appointment)
-            return appointment, True
+            return appointment
         except IntegrityError:
-            if idempotency_key:
-                record = BookingIdempotencyKey.objects.select_related("appointment").filter(owner=actor, key=idempotency_key).first()
-                if record is not None:  # the same request, retried concurrently, won
-                    return _replay(record, request_hash), False
             raise _conflict_for(clinician_id=profile.user_id, patient_id=patient.pk, start=start, end=end) from None
-        except OperationalError as exc:
-            if not _is_lock_failure(exc) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+
+    return retry_on_deadlock(attempt, what="booking")
 
 
 def _load_for_update(*, actor: User, appointment_id: int) -> Appointment:
@@ -309,43 +272,43 @@ def _check_cutoff(appointment: Appointment, actor: User, action: str) -> None:
 def appointment_reschedule(*, actor: User, appointment_id: int, start: datetime) -> Appointment:
     """Move a booked appointment to another free slot of the same clinician; reminders move with it."""
     new_start = _as_utc(start)
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                appointment = _load_for_update(actor=actor, appointment_id=appointment_id)
-                if appointment.status != AppointmentStatus.BOOKED:
-                    raise Conflict(f"Only booked appointments can be rescheduled (this one is {appointment.status}).", code=AppointmentsError.NOT_BOOKED)
-                _check_cutoff(appointment, actor, "rescheduled")
-                _check_future(new_start)
-                profile = selectors.clinician_get(clinician_id=appointment.clinician_id)
-                new_end = _require_slot(profile, new_start)
-                if new_start == appointment.start:
-                    return appointment
-                _release(appointment)
-                notifications_cancel_group(group=f"appointment:{appointment.pk}")
-                appointment.start, appointment.end = new_start, new_end
-                appointment.revision += 1
-                appointment.time_zone = profile.time_zone
-                appointment.updated_at = timezone.now()
-                appointment.save(update_fields=["start", "end", "revision", "time_zone", "updated_at"])
-                _occupy(appointment)  # IntegrityError here rolls the whole move back -> 409
-                _schedule_reminders(appointment)
-                _notify(
-                    appointment=appointment,
-                    recipients=_other_parties(appointment, actor),
-                    kind="appointment_rescheduled",
-                    title="Appointment moved",
-                    body_for=lambda u, start=appointment.start: f"Your appointment was moved to {_when(start, u)}.",
-                )
+
+    def attempt() -> Appointment:
+        with transaction.atomic():
+            appointment = _load_for_update(actor=actor, appointment_id=appointment_id)
+            if appointment.status != AppointmentStatus.BOOKED:
+                raise Conflict(f"Only booked appointments can be rescheduled (this one is {appointment.status}).", code=AppointmentsError.NOT_BOOKED)
+            _check_cutoff(appointment, actor, "rescheduled")
+            _check_future(new_start)
+            profile = selectors.clinician_get(clinician_id=appointment.clinician_id)
+            new_end = _require_slot(profile, new_start)
+            if new_start == appointment.start:
                 return appointment
-        except IntegrityError:
-            raise _conflict_for(
-                clinician_id=appointment.clinician_id, patient_id=appointment.patient_id, start=new_start, end=new_start + (appointment.end - appointment.start), exclude_id=appointment.pk
-            ) from None
-        except OperationalError as exc:
-            if not _is_lock_failure(exc) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+            _release(appointment)
+            notifications_cancel_group(group=f"appointment:{appointment.pk}")
+            appointment.start, appointment.end = new_start, new_end
+            appointment.revision += 1
+            appointment.time_zone = profile.time_zone
+            appointment.updated_at = timezone.now()
+            appointment.save(update_fields=["start", "end", "revision", "time_zone", "updated_at"])
+            try:
+                with transaction.atomic():
+                    _occupy(appointment)
+            except IntegrityError:  # the new slot is taken: the whole move rolls back -> 409
+                raise _conflict_for(
+                    clinician_id=appointment.clinician_id, patient_id=appointment.patient_id, start=new_start, end=new_end, exclude_id=appointment.pk
+                ) from None
+            _schedule_reminders(appointment)
+            _notify(
+                appointment=appointment,
+                recipients=_other_parties(appointment, actor),
+                kind="appointment_rescheduled",
+                title="Appointment moved",
+                body_for=lambda u, start=appointment.start: f"Your appointment was moved to {_when(start, u)}.",
+            )
+            return appointment
+
+    return retry_on_deadlock(attempt, what="reschedule")
 
 
 @transaction.atomic
@@ -418,7 +381,7 @@ def booking_rows_prune(*, now: datetime | None = None) -> tuple[int, int]:
     nothing) and idempotency keys older than a week (clients retry within minutes). Returns the counts."""
     now = now or timezone.now()
     cells, _ = BookedCell.objects.filter(cell__lt=now - timedelta(days=1)).delete()
-    keys, _ = BookingIdempotencyKey.objects.filter(created_at__lt=now - timedelta(days=7)).delete()
+    keys = idempotency.keys_purge(endpoints=[CREATE_APPOINTMENT], older_than=timedelta(days=7), now=now)
     return cells, keys
 
 

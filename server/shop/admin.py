@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from core.errors import ApplicationError
 from shop import services
-from shop.models import Category, CheckoutKey, Order, OrderLine, OrderStatus, Product
+from shop.models import Category, Order, OrderLine, OrderStatus, Product
 
 
 @admin.register(Category)
@@ -108,10 +108,3 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders come from checkout, with stock taken atomically
-
-
-@admin.register(CheckoutKey)
-class CheckoutKeyAdmin(admin.ModelAdmin):
-    list_display = ["user", "key", "order", "created_at"]
-    readonly_fields = ["user", "key", "request_hash", "order", "created_at"]
-    search_fields = ["key"]

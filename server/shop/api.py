@@ -1,11 +1,12 @@
 """Routes of the shop: catalogue (public), checkout and orders (bearer auth), PDF receipts."""
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Status
+from ninja import Header, Query, Router
 from ninja.pagination import paginate
 
 from accounts.auth import jwt_auth
 from accounts.models import User
+from core import idempotency
 from core.pagination import Pages
 from core.schemas import ErrorOut
 from shop import selectors, services
@@ -44,25 +45,28 @@ def get_product(request: HttpRequest, product_id: int) -> Product:
     auth=jwt_auth,
     response={201: OrderOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut},
     description=(
-        "Place an order from a cart. Prices come from the server. Send an `Idempotency-Key` header: "
-        "repeating the same key with the same cart returns the first order (header `Idempotent-Replayed: true`); "
-        "the same key with a different cart is a 422. An out-of-stock line is a 409 naming the product and what is left."
+        "Place an order from a cart. Prices come from the server. Send an `Idempotency-Key` header (a UUID): "
+        "repeating the same key with the same cart answers the first order again with the same status and body "
+        "and the header `Idempotent-Replayed: true`; the same key with a different cart is a 422 "
+        "`idempotency_key_reused`. An out-of-stock line is a 409 naming the product and what is left."
     ),
 )
 def create_order(
     request: HttpRequest,
     payload: OrderIn,
-    response: HttpResponse,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=255),
-) -> Status[Order]:
-    order, created = services.order_place(
-        user=_user(request),
-        items=[(item.product_id, item.quantity) for item in payload.items],
-        idempotency_key=idempotency_key,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # type: ignore[type-arg]
+) -> HttpResponse:
+    user = _user(request)
+    keyed = idempotency.IdempotentRequest.build(user=user, endpoint=services.CREATE_ORDER, key=idempotency_key, body=payload.model_dump())
+    answer = idempotency.respond_once(
+        keyed,
+        status=201,
+        run=lambda: services.order_place(user=user, items=[(item.product_id, item.quantity) for item in payload.items]),
+        render=lambda order: OrderOut.from_orm(order).model_dump(mode="json"),
+        load=lambda pk: selectors.order_get(user=user, order_id=int(pk)),
+        what="checkout",
     )
-    if not created:
-        response["Idempotent-Replayed"] = "true"
-    return Status(201, order)
+    return answer.response()
 
 
 @router.get("/orders", auth=jwt_auth, response={200: list[OrderOut], 401: ErrorOut, 403: ErrorOut})

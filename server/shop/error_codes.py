@@ -14,8 +14,5 @@ class ShopError(StrEnum):
     QUANTITY_TOO_LARGE = "quantity_too_large"
     INVALID_QUANTITY = "invalid_quantity"
     MIXED_CURRENCIES = "mixed_currencies"
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
-    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     INVALID_STATUS_TRANSITION = "invalid_status_transition"
     NOT_CANCELLABLE = "not_cancellable"
-    BUSY = "busy"

@@ -1,4 +1,4 @@
-"""Shop data: categories, products with stock, orders with their lines, checkout idempotency keys."""
+"""Shop data: categories, products with stock, orders with their lines."""
 
 from __future__ import annotations
 
@@ -112,19 +112,3 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_name}"
-
-
-class CheckoutKey(models.Model):
-    """One row per (user, Idempotency-Key): the request's hash and the order it produced."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkout_keys")
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, related_name="checkout_keys")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="shop_checkoutkey_user_key_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import random
 import secrets
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import ApplicationError, Conflict, Forbidden, NotFound, Unprocessable
+from core import idempotency
+from core.db import retry_on_deadlock
+from core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from core.permissions import is_admin
 from core.tasks import enqueue_after_commit
 from shop.error_codes import ShopError
-from shop.models import CheckoutKey, Order, OrderLine, OrderStatus, Product
+from shop.models import Order, OrderLine, OrderStatus, Product
 from shop.money import format_minor, tax_for, tax_rate_percent
 
 if TYPE_CHECKING:
@@ -31,14 +29,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 MAX_CART_LINES = 50
 MAX_LINE_QUANTITY = 100
-MAX_KEY_LENGTH = 255
-# MySQL/MariaDB: 1213 deadlock (the transaction was rolled back), 1205 lock wait timeout.
-_RETRYABLE_MYSQL_ERRORS = {1213, 1205}
-_ATTEMPTS = 6
+# The operation an Idempotency-Key of a checkout belongs to (core.idempotency).
+CREATE_ORDER = "create_order"
+_BUSY = "The shop is very busy right now; please try again in a moment."
 
 # Allowed fulfilment steps (admins); the customer may only cancel while pending.
 TRANSITIONS: dict[str, set[str]] = {
@@ -55,42 +50,6 @@ _ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 class CartLine:
     product_id: int
     quantity: int
-
-
-class _KeyTaken(Exception):
-    """Another request already holds (or held) this idempotency key."""
-
-
-class _TryAgain(Exception):
-    """The state we waited for went away (a competing request rolled back): run the transaction again."""
-
-
-def _is_retryable(exc: OperationalError) -> bool:
-    code = exc.args[0] if exc.args else None
-    if code in _RETRYABLE_MYSQL_ERRORS:
-        return True
-    return "database is locked" in str(exc)  # SQLite under write contention
-
-
-def with_retries(fn: Callable[[], T], *, what: str) -> T:
-    """Run a whole transaction again after a deadlock or lock timeout, with jittered backoff.
-
-    Must be called outside any transaction: MySQL rolls the whole transaction back on a deadlock.
-    """
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            return fn()
-        except (OperationalError, _TryAgain) as exc:
-            if isinstance(exc, OperationalError) and (not _is_retryable(exc) or transaction.get_connection().in_atomic_block):
-                raise
-            if attempt == _ATTEMPTS:
-                logger.error("%s: giving up after %d attempts: %s", what, attempt, exc)
-                raise ApplicationError(
-                    "The shop is very busy right now; please try again in a moment.", code=ShopError.BUSY, status=503
-                ) from exc
-            logger.warning("%s: retrying after %s (attempt %d)", what, exc, attempt)
-            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
-    raise AssertionError("unreachable")
 
 
 def normalise_cart(items: Iterable[CartLine | tuple[int, int]]) -> list[CartLine]:
@@ -113,19 +72,6 @@ def normalise_cart(items: Iterable[CartLine | tuple[int, int]]) -> list[CartLine
                 extra={"product_id": product_id, "max_quantity": MAX_LINE_QUANTITY},
             )
     return [CartLine(pid, merged[pid]) for pid in sorted(merged)]
-
-
-def cart_hash(cart: list[CartLine]) -> str:
-    canonical = json.dumps([[line.product_id, line.quantity] for line in cart], separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _validate_key(key: str) -> str:
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
-        raise Unprocessable(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.", code=ShopError.INVALID_IDEMPOTENCY_KEY
-        )
-    return key
 
 
 def _new_order_number() -> str:
@@ -166,17 +112,7 @@ def _take_stock(line: CartLine) -> None:
 
 
 @transaction.atomic
-def _place_once(*, user: User, cart: list[CartLine], key: str | None, request_hash: str) -> Order:
-    checkout_key: CheckoutKey | None = None
-    if key is not None:
-        try:
-            # Claim the key first: a concurrent request with the same key waits here on the unique
-            # index until this transaction ends, then fails and replays this request's order.
-            with transaction.atomic():
-                checkout_key = CheckoutKey.objects.create(user=user, key=key, request_hash=request_hash)
-        except IntegrityError as exc:
-            raise _KeyTaken from exc
-
+def _place_once(*, user: User, cart: list[CartLine]) -> Order:
     # Rows are locked in ascending product id order (the cart is sorted), so two carts never wait on
     # each other in a cycle.
     for line in cart:
@@ -216,10 +152,6 @@ def _place_once(*, user: User, cart: list[CartLine], key: str | None, request_ha
             for line in cart
         ]
     )
-    if checkout_key is not None:
-        checkout_key.order = order
-        checkout_key.save(update_fields=["order"])
-
     from shop.tasks import send_order_receipt
 
     # A queue outage must not turn a committed order into an error; the sweeper sends it later.
@@ -227,41 +159,16 @@ def _place_once(*, user: User, cart: list[CartLine], key: str | None, request_ha
     return order
 
 
-def _replay(*, user: User, key: str, request_hash: str) -> Order:
-    existing = CheckoutKey.objects.filter(user=user, key=key).select_related("order").first()
-    if existing is None:
-        # The first request failed and rolled back its claim in the meantime: the caller retries.
-        raise _TryAgain("idempotency key released")
-    if existing.request_hash != request_hash:
-        raise Unprocessable(
-            "This Idempotency-Key was already used for a different cart; use a new key for a new order.",
-            code=ShopError.IDEMPOTENCY_KEY_REUSED,
-        )
-    if existing.order is None:
-        raise Conflict("The first request with this key is still being processed.", code=ShopError.BUSY)
-    return existing.order
-
-
-def order_place(*, user: User, items: Iterable[CartLine | tuple[int, int]], idempotency_key: str | None = None) -> tuple[Order, bool]:
-    """Turn a cart into a pending order in one transaction; returns (order, created).
+def order_place(*, user: User, items: Iterable[CartLine | tuple[int, int]]) -> Order:
+    """Turn a cart into a pending order in one transaction.
 
     Prices come from the database. Stock is taken with conditional UPDATEs in product id order, so it
     never goes negative (the CHECK constraint is the backstop) and carts never deadlock each other;
-    a deadlock from elsewhere is retried. The same Idempotency-Key with the same cart returns the
-    first order (created=False); with a different cart it is a 422. The receipt is e-mailed after commit.
+    a deadlock from elsewhere is retried. The receipt is e-mailed after commit. The API makes a
+    checkout idempotent per Idempotency-Key (core.idempotency) around this call.
     """
     cart = normalise_cart(items)
-    request_hash = cart_hash(cart)
-    key = _validate_key(idempotency_key) if idempotency_key is not None else None
-
-    def attempt() -> tuple[Order, bool]:
-        try:
-            return _place_once(user=user, cart=cart, key=key, request_hash=request_hash), True
-        except _KeyTaken:
-            assert key is not None
-            return _replay(user=user, key=key, request_hash=request_hash), False
-
-    return with_retries(attempt, what="checkout")
+    return retry_on_deadlock(lambda: _place_once(user=user, cart=cart), what="checkout", busy_message=_BUSY)
 
 
 def _restock(order: Order) -> None:
@@ -303,7 +210,7 @@ def _set_status(*, order_id: int, new_status: str, user: User | None, owner_only
 
 def order_cancel(*, user: User, order_id: int) -> Order:
     """The customer cancels their own pending order; its stock goes back on the shelf."""
-    return with_retries(lambda: _set_status(order_id=order_id, new_status=OrderStatus.CANCELLED, user=user, owner_only=True), what="cancel")
+    return retry_on_deadlock(lambda: _set_status(order_id=order_id, new_status=OrderStatus.CANCELLED, user=user, owner_only=True), what="cancel", busy_message=_BUSY)
 
 
 def order_set_status(*, actor: User, order_id: int, status: str) -> Order:
@@ -312,7 +219,7 @@ def order_set_status(*, actor: User, order_id: int, status: str) -> Order:
         raise Forbidden("Only administrators change order status.", code="permission_denied")
     if status not in TRANSITIONS:
         raise Unprocessable(f"Unknown status '{status}'.", code=ShopError.INVALID_STATUS_TRANSITION)
-    return with_retries(lambda: _set_status(order_id=order_id, new_status=status, user=actor, owner_only=False), what="set status")
+    return retry_on_deadlock(lambda: _set_status(order_id=order_id, new_status=status, user=actor, owner_only=False), what="set status", busy_message=_BUSY)
 
 
 @transaction.atomic
@@ -351,9 +258,8 @@ def order_receipts_due(*, older_than: timedelta = timedelta(minutes=10), within:
 
 
 def checkout_keys_purge(*, older_than: timedelta = timedelta(days=30)) -> int:
-    """Forget idempotency keys after a month (their orders stay); a retry that late is a new checkout."""
-    deleted, _ = CheckoutKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
-    return deleted
+    """Forget checkout idempotency keys after a month (their orders stay); a retry that late is a new checkout."""
+    return idempotency.keys_purge(endpoints=[CREATE_ORDER], older_than=older_than)
 
 
 def orders_detach_user(user: User) -> None:
@@ -363,7 +269,6 @@ def orders_detach_user(user: User) -> None:
         order.status = OrderStatus.CANCELLED
         order.save(update_fields=["status", "updated_at"])
     Order.objects.filter(user=user).update(user=None, customer_name="Deleted account", customer_email="", updated_at=timezone.now())
-    CheckoutKey.objects.filter(user=user).delete()
 
 
 @transaction.atomic

@@ -11,7 +11,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from appointments.models import Appointment, BookedCell, BookingIdempotencyKey
+from appointments.models import Appointment, BookedCell
+from core.models import IdempotencyKey
 from tests.server.appointments.factories import make_clinician
 from tests.server.conftest import ApiClient, token_for
 from tests.server.factories import UserFactory
@@ -72,7 +73,7 @@ def test_twenty_patients_one_slot_exactly_one_booking():
     assert {r[1]["code"] for r in results if r[0] == 409} == {"slot_taken"}
     assert Appointment.objects.count() == 1
     assert BookedCell.objects.count() == 12
-    assert BookingIdempotencyKey.objects.count() == 1  # losers wrote nothing, not even their key
+    assert IdempotencyKey.objects.count() == 1  # losers wrote nothing, not even their key
 
 
 def test_one_patient_two_clinicians_at_once_one_wins():

@@ -6,7 +6,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from shop.models import CheckoutKey, Order, OrderLine, Product
+from core.models import IdempotencyKey
+from shop.models import Order, OrderLine, Product
 from tests.server.factories import UserFactory
 from tests.server.shop.factories import ProductFactory
 
@@ -19,7 +20,7 @@ LINE_KEYS = {"product_id", "name", "quantity", "unit_price_minor", "line_total_m
 def _nothing_written(*products: Product, stocks: list[int]) -> None:
     assert Order.objects.count() == 0
     assert OrderLine.objects.count() == 0
-    assert CheckoutKey.objects.count() == 0
+    assert IdempotencyKey.objects.count() == 0
     assert [Product.objects.get(pk=p.pk).stock for p in products] == stocks
 
 
@@ -33,7 +34,7 @@ def test_checkout_takes_server_prices_adds_tax_and_takes_stock(as_user, patient,
     response = as_user(patient).post(
         "/api/v1/orders",
         {"items": [{"product_id": sunscreen.pk, "quantity": 2}, {"product_id": rulers.pk, "quantity": 1}]},
-        headers={"Idempotency-Key": "cart-1"},
+        headers={"Idempotency-Key": "cart-0001"},
     )
 
     # Then a pending order with server prices, tax and total is created and stock is taken
@@ -196,8 +197,8 @@ def test_same_key_same_cart_returns_the_same_order_once(as_user, patient):
     client = as_user(patient)
     cart = {"items": [{"product_id": product.pk, "quantity": 2}]}
 
-    first = client.post("/api/v1/orders", cart, headers={"Idempotency-Key": "k-123"})
-    again = client.post("/api/v1/orders", cart, headers={"Idempotency-Key": "k-123"})
+    first = client.post("/api/v1/orders", cart, headers={"Idempotency-Key": "key-0123"})
+    again = client.post("/api/v1/orders", cart, headers={"Idempotency-Key": "key-0123"})
 
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
@@ -210,9 +211,9 @@ def test_same_key_same_cart_returns_the_same_order_once(as_user, patient):
 def test_same_key_different_cart_is_422_and_writes_nothing_more(as_user, patient):
     product = ProductFactory(stock=10)
     client = as_user(patient)
-    client.post("/api/v1/orders", {"items": [{"product_id": product.pk, "quantity": 2}]}, headers={"Idempotency-Key": "k-1"})
+    client.post("/api/v1/orders", {"items": [{"product_id": product.pk, "quantity": 2}]}, headers={"Idempotency-Key": "key-0001"})
 
-    response = client.post("/api/v1/orders", {"items": [{"product_id": product.pk, "quantity": 3}]}, headers={"Idempotency-Key": "k-1"})
+    response = client.post("/api/v1/orders", {"items": [{"product_id": product.pk, "quantity": 3}]}, headers={"Idempotency-Key": "key-0001"})
 
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_reused"
@@ -224,8 +225,8 @@ def test_keys_belong_to_one_user(as_user, patient):
     product = ProductFactory(stock=10)
     other = UserFactory()
     cart = {"items": [{"product_id": product.pk, "quantity": 1}]}
-    a = as_user(patient).post("/api/v1/orders", cart, headers={"Idempotency-Key": "shared"})
-    b = as_user(other).post("/api/v1/orders", cart, headers={"Idempotency-Key": "shared"})
+    a = as_user(patient).post("/api/v1/orders", cart, headers={"Idempotency-Key": "shared-key"})
+    b = as_user(other).post("/api/v1/orders", cart, headers={"Idempotency-Key": "shared-key"})
     assert a.status_code == b.status_code == 201
     assert a.json()["id"] != b.json()["id"]
     assert Product.objects.get(pk=product.pk).stock == 8
@@ -272,10 +273,10 @@ def test_old_idempotency_keys_are_purged_but_orders_stay(as_user, patient):
 
     product = ProductFactory(stock=10)
     cart = {"items": [{"product_id": product.pk, "quantity": 1}]}
-    as_user(patient).post("/api/v1/orders", cart, headers={"Idempotency-Key": "old"})
-    as_user(patient).post("/api/v1/orders", cart, headers={"Idempotency-Key": "new"})
-    CheckoutKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=31))
+    as_user(patient).post("/api/v1/orders", cart, headers={"Idempotency-Key": "old-key-1"})
+    as_user(patient).post("/api/v1/orders", cart, headers={"Idempotency-Key": "new-key-1"})
+    IdempotencyKey.objects.filter(key="old-key-1").update(created_at=timezone.now() - timedelta(days=31))
 
     assert checkout_keys_purge() == 1
-    assert list(CheckoutKey.objects.values_list("key", flat=True)) == ["new"]
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new-key-1"]
     assert Order.objects.count() == 2

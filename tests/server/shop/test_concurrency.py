@@ -14,7 +14,8 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from shop.models import CheckoutKey, Order, OrderLine, Product
+from core.models import IdempotencyKey
+from shop.models import Order, OrderLine, Product
 from tests.server.conftest import ApiClient, token_for
 from tests.server.factories import UserFactory
 from tests.server.shop.factories import ProductFactory
@@ -49,7 +50,7 @@ def test_200_checkouts_for_50_units_make_exactly_50_orders(caplog):
     product = ProductFactory(name="Dermatoscope clip", stock=50)
     tokens = [token_for(u) for u in UserFactory.create_batch(200)]
     jobs = [
-        (token, {"items": [{"product_id": product.pk, "quantity": 1}]}, {"Idempotency-Key": f"k-{i}"}) for i, token in enumerate(tokens)
+        (token, {"items": [{"product_id": product.pk, "quantity": 1}]}, {"Idempotency-Key": f"key-{i:04d}"}) for i, token in enumerate(tokens)
     ]
 
     # When they all check out at once
@@ -69,7 +70,7 @@ def test_200_checkouts_for_50_units_make_exactly_50_orders(caplog):
     assert Product.objects.get(pk=product.pk).stock == 0
     assert Order.objects.count() == 50
     assert OrderLine.objects.aggregate(n=Sum("quantity"))["n"] == 50
-    assert CheckoutKey.objects.count() == 50
+    assert IdempotencyKey.objects.count() == 50
 
 
 def _retries(caplog: Any) -> int:
@@ -87,7 +88,7 @@ def test_100_multi_product_carts_in_shuffled_order_never_deadlock_for_users(capl
         chosen = rng.sample(products, rng.randint(2, 5))
         rng.shuffle(chosen)  # every cart lists its products in a different order
         items = [{"product_id": p.pk, "quantity": rng.randint(1, 3)} for p in chosen]
-        jobs.append((token, {"items": items}, {"Idempotency-Key": f"cart-{i}"}))
+        jobs.append((token, {"items": items}, {"Idempotency-Key": f"cart-{i:04d}"}))
 
     began = time.perf_counter()
     results = _run_all(jobs)
@@ -114,7 +115,7 @@ def test_50_parallel_checkouts_with_one_key_make_one_order(caplog):
     product = ProductFactory(stock=100)
     token = token_for(UserFactory())
     body = {"items": [{"product_id": product.pk, "quantity": 2}]}
-    jobs = [(token, body, {"Idempotency-Key": "one-key"})] * 50
+    jobs = [(token, body, {"Idempotency-Key": "one-key-for-all"})] * 50
 
     results = _run_all(jobs)
     print(f"\n50 parallel checkouts with one key: {_retries(caplog)} retried transactions")
@@ -130,7 +131,7 @@ def test_50_parallel_checkouts_with_one_key_make_one_order(caplog):
 def test_parallel_same_key_different_carts_one_wins_the_rest_422():
     product = ProductFactory(stock=100)
     token = token_for(UserFactory())
-    jobs = [(token, {"items": [{"product_id": product.pk, "quantity": 1 + i % 3}]}, {"Idempotency-Key": "contested"}) for i in range(30)]
+    jobs = [(token, {"items": [{"product_id": product.pk, "quantity": 1 + i % 3}]}, {"Idempotency-Key": "contested-key"}) for i in range(30)]
 
     results = _run_all(jobs)
 

@@ -19,9 +19,8 @@ from tests.server.shop.factories import ProductFactory
 pytestmark = pytest.mark.django_db
 
 
-def _place(user, *lines, key=None):
-    order, _ = services.order_place(user=user, items=[(p.pk, q) for p, q in lines], idempotency_key=key)
-    return order
+def _place(user, *lines):
+    return services.order_place(user=user, items=[(p.pk, q) for p, q in lines])
 
 
 def _pdf_text(content: bytes) -> str:
@@ -175,13 +174,18 @@ def test_user_text_in_the_receipt_is_escaped_not_interpreted(as_user):
     assert b"/URI" not in response.content  # no link annotation was created
 
 
-def test_receipt_is_emailed_after_commit_once(patient, django_capture_on_commit_callbacks):
+def test_receipt_is_emailed_after_commit_once(patient, as_user, django_capture_on_commit_callbacks):
     product = ProductFactory(name="After-sun gel", stock=5)
+    client = as_user(patient)
+    cart = {"items": [{"product_id": product.pk, "quantity": 1}]}
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        order, created = services.order_place(user=patient, items=[(product.pk, 1)], idempotency_key="mail-1")
-        assert mail.outbox == []  # nothing is sent before the transaction commits
-    assert created and len(callbacks) == 1
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        created = client.post("/api/v1/orders", cart, headers={"Idempotency-Key": "mail-key-1"})
+    assert created.status_code == 201
+    assert mail.outbox == []  # nothing is sent before the transaction commits
+    assert len(callbacks) == 1
+    callbacks[0]()
+    order = Order.objects.get(pk=created.json()["id"])
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -193,7 +197,8 @@ def test_receipt_is_emailed_after_commit_once(patient, django_capture_on_commit_
 
     # A replayed checkout and a repeated queue message send nothing more
     with django_capture_on_commit_callbacks(execute=True):
-        services.order_place(user=patient, items=[(product.pk, 1)], idempotency_key="mail-1")
+        replay = client.post("/api/v1/orders", cart, headers={"Idempotency-Key": "mail-key-1"})
+    assert replay.headers.get("Idempotent-Replayed") == "true"
     send_order_receipt(order.pk)
     assert len(mail.outbox) == 1
     assert Order.objects.get(pk=order.pk).receipt_sent_at is not None
