@@ -49,3 +49,16 @@ jest.mock('expo-notifications', () => ({
 
 jest.mock('expo-device', () => ({ isDevice: true }));
 
+
+// Native-only modules of the screening engine: importing them without native code throws.
+jest.mock('react-native-fast-tflite', () => ({
+  loadTensorflowModel: jest.fn(async () => {
+    throw new Error('react-native-fast-tflite needs a native build');
+  }),
+}));
+
+jest.mock('expo-sqlite', () => ({
+  openDatabaseAsync: jest.fn(async () => {
+    throw new Error('expo-sqlite needs a native build (tests use sql.js)');
+  }),
+}));

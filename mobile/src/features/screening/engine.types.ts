@@ -101,6 +101,8 @@ export type ScreeningOutcome =
       fallback: FallbackDecision;
       recommendedAction: string;
       disclaimer: string;
+      /** Why the server's answer is missing when it was asked but refused the photo (shown with the device answer). */
+      serverError?: string;
     }
   | { kind: 'queued'; clientUuid: string; device: ModelAnswer | null; fallback: FallbackDecision; disclaimer: string }
   | { kind: 'quality'; report: QualityReport }

@@ -8,7 +8,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { CryptoDigestAlgorithm, digest } from 'expo-crypto';
 
 // Synchronous SHA-512 for @noble/ed25519 (React Native has no crypto.subtle).
-ed.hashes.sha512 = sha512;
+ed.hashes.sha512 = sha512 as unknown as typeof ed.hashes.sha512;
 
 export function base64ToBytes(text: string): Uint8Array {
   const clean = text.trim();

@@ -35,7 +35,7 @@ const otherKey = ed.utils.randomSecretKey();
 
 type Bundle = { manifest: Record<string, unknown>; model: Uint8Array };
 
-function bundle(version: string, createdAt: string, size = 5000): Bundle {
+function bundle(version: string, createdAt: string, size = 5000): Bundle & { version: string } {
   const model = new Uint8Array(randomBytes(size));
   const manifest = {
     schema_version: 1,
@@ -53,7 +53,7 @@ function bundle(version: string, createdAt: string, size = 5000): Bundle {
     thresholds: { nv: 0.3 },
     high_risk: { mass: 0.2 },
   };
-  return { manifest, model };
+  return { manifest, model, version };
 }
 
 type Knobs = {
@@ -121,18 +121,18 @@ describe('model manager', () => {
     const store = new MemoryModelStore();
     const server = fakeServer(r20);
     const mm = manager(store, server, r19);
-    expect((await mm.current())?.manifest.version).toBe(r19.manifest.version);
+    expect((await mm.current())?.manifest.version).toBe(r19.version);
 
-    await expect(mm.checkForUpdate()).resolves.toEqual({ kind: 'installed', version: r20.manifest.version });
+    await expect(mm.checkForUpdate()).resolves.toEqual({ kind: 'installed', version: r20.version });
 
     const model = await mm.current();
     expect(model?.source).toBe('downloaded');
-    expect(model?.manifest.version).toBe(r20.manifest.version);
+    expect(model?.manifest.version).toBe(r20.version);
     expect(hex(model!.bytes)).toBe(hex(r20.model));
     expect(server.ranges.slice(0, 2)).toEqual(['bytes=0-999', 'bytes=1000-1999']);
     expect(server.ranges).toHaveLength(5);
     expect(mm.state).toMatchObject({ state: 'ready', source: 'downloaded' });
-    expect(await store.readPointer()).toEqual({ active: r20.manifest.version, previous: null });
+    expect(await store.readPointer()).toEqual({ active: r20.version, previous: null });
   });
 
   it('refuses a manifest signed with another key and keeps the current model', async () => {
@@ -145,28 +145,28 @@ describe('model manager', () => {
     expect(result).toMatchObject({ kind: 'refused', reason: 'bad_signature' });
     expect(server.fileRequests()).toBe(0);
     expect(await store.readPointer()).toBeNull();
-    expect((await mm.current())?.manifest.version).toBe(r19.manifest.version);
+    expect((await mm.current())?.manifest.version).toBe(r19.version);
   });
 
   it('refuses updates when the build pins no key', async () => {
     const mm = manager(new MemoryModelStore(), fakeServer(r20), r19, []);
     await expect(mm.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'no_pinned_key' });
     // The server's newer model is still known, so screenings ask the server.
-    expect(mm.serverModel?.version).toBe(r20.manifest.version);
+    expect(mm.serverModel?.version).toBe(r20.version);
   });
 
   it('discards a download whose sha256 differs from the signed manifest and never loads it', async () => {
     const store = new MemoryModelStore();
     const tampered = r20.model.slice();
-    tampered[1234] ^= 0xff;
+    tampered[1234] = tampered[1234]! ^ 0xff;
     const mm = manager(store, fakeServer(r20, { serveBytes: tampered }), r19);
 
     await expect(mm.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'checksum' });
 
     expect(await store.readPointer()).toBeNull();
     expect(await store.installedVersions()).toEqual([]);
-    expect(await store.stagedLength(r20.manifest.version, 'model_int8.tflite')).toBe(0);
-    expect((await mm.current())?.manifest.version).toBe(r19.manifest.version);
+    expect(await store.stagedLength(r20.version, 'model_int8.tflite')).toBe(0);
+    expect((await mm.current())?.manifest.version).toBe(r19.version);
   });
 
   it('resumes a truncated download with Range from the bytes it already has', async () => {
@@ -177,13 +177,13 @@ describe('model manager', () => {
 
     await expect(mm1.checkForUpdate()).resolves.toMatchObject({ kind: 'offline' });
     expect(first.ranges).toEqual(['bytes=0-999', 'bytes=1000-1999', 'bytes=1300-2299']);
-    expect(await store.stagedLength(r20.manifest.version, 'model_int8.tflite')).toBe(2300);
+    expect(await store.stagedLength(r20.version, 'model_int8.tflite')).toBe(2300);
     expect(await store.readPointer()).toBeNull();
 
     // The app restarts; the next check continues where the last one stopped.
     const second = fakeServer(r20);
     const mm2 = manager(store, second, r19);
-    await expect(mm2.checkForUpdate()).resolves.toEqual({ kind: 'installed', version: r20.manifest.version });
+    await expect(mm2.checkForUpdate()).resolves.toEqual({ kind: 'installed', version: r20.version });
     expect(second.ranges[0]).toBe('bytes=2300-3299');
     expect(hex((await mm2.current())!.bytes)).toBe(hex(r20.model));
   });
@@ -197,8 +197,8 @@ describe('model manager', () => {
     const result = await back.checkForUpdate();
 
     expect(result).toMatchObject({ kind: 'refused', reason: 'older' });
-    expect((await back.current())?.manifest.version).toBe(r20.manifest.version);
-    await expect(manager(store, fakeServer(r20), null).checkForUpdate()).resolves.toEqual({ kind: 'up_to_date', version: r20.manifest.version });
+    expect((await back.current())?.manifest.version).toBe(r20.version);
+    await expect(manager(store, fakeServer(r20), null).checkForUpdate()).resolves.toEqual({ kind: 'up_to_date', version: r20.version });
   });
 
   it('starts offline on the cached model', async () => {
@@ -209,7 +209,7 @@ describe('model manager', () => {
     const model = await offline.current();
 
     expect(model).toMatchObject({ source: 'downloaded' });
-    expect(model?.manifest.version).toBe(r20.manifest.version);
+    expect(model?.manifest.version).toBe(r20.version);
     await expect(offline.checkForUpdate()).resolves.toMatchObject({ kind: 'offline' });
   });
 
@@ -217,16 +217,17 @@ describe('model manager', () => {
     const store = new MemoryModelStore();
     await manager(store, fakeServer(r20), null).checkForUpdate();
     await manager(store, fakeServer(r21), null).checkForUpdate();
-    expect(await store.readPointer()).toEqual({ active: r21.manifest.version, previous: r20.manifest.version });
+    expect(await store.readPointer()).toEqual({ active: r21.version, previous: r20.version });
 
     // The active file changes on disk: it fails verification and is never loaded.
-    store.files.get(`${String(r21.manifest.version)}/model_int8.tflite`)![0] ^= 1;
+    const active = store.files.get(`${r21.version}/model_int8.tflite`)!;
+    active[0] = active[0]! ^ 1;
     const restarted = manager(store, fakeServer(r21, { offline: true }), r19);
-    expect((await restarted.current())?.manifest.version).toBe(r20.manifest.version);
+    expect((await restarted.current())?.manifest.version).toBe(r20.version);
 
     const mm = manager(store, fakeServer(r21, { offline: true }), null);
     await expect(mm.rollback()).resolves.toBe(true);
-    expect(await store.readPointer()).toEqual({ active: r20.manifest.version, previous: null });
+    expect(await store.readPointer()).toEqual({ active: r20.version, previous: null });
   });
 
   it('uses the bootstrap model until a download arrives, and none when the shipped file is damaged', async () => {

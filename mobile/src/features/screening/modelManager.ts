@@ -188,7 +188,10 @@ export class ModelManager {
 
   private async loadBest(): Promise<InstalledModel | null> {
     let downloaded: InstalledModel | null = null;
-    const pointer = await this.store.readPointer();
+    const pointer = await this.store.readPointer().catch((error: unknown) => {
+      console.warn('[models] model storage unreadable', error);
+      return null;
+    });
     for (const version of [pointer?.active, pointer?.previous]) {
       if (!version) continue;
       try {
@@ -212,7 +215,9 @@ export class ModelManager {
   /** Check the server for a newer model and install it; one check at a time. */
   checkForUpdate(): Promise<UpdateResult> {
     if (!this.updating) {
-      this.updating = this.update().finally(() => {
+      this.updating = this.update()
+        .catch((error: unknown): UpdateResult => ({ kind: 'failed', detail: error instanceof Error ? error.message : String(error) }))
+        .finally(() => {
         this.updating = null;
       });
     }

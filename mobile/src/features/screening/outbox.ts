@@ -9,7 +9,7 @@
 import { failureMessage, type ApiFailure } from '@/api';
 
 import type { ModelAnswer, OutboxItem } from './engine.types';
-import type { OutboxPatch, OutboxRow, PhotoVault, SqlOutboxStore } from './outboxStore';
+import type { OutboxRow, PhotoVault, SqlOutboxStore } from './outboxStore';
 import { serverAnswer, type ScreeningOut, type ScreeningTransport, type SendItem } from './transport';
 
 export type OutboxOptions = {
@@ -217,6 +217,19 @@ export class Outbox {
         });
     }
     return this.flushing;
+  }
+
+  /** Forget every item and its photo (sign-out: the next user must not sync this user's screenings). */
+  async clear(): Promise<void> {
+    try {
+      for (const row of await this.store.list()) {
+        await this.vault.discard(row.clientUuid, row.photoUri).catch(() => undefined);
+        await this.store.remove(row.clientUuid);
+      }
+      this.changed();
+    } catch (error) {
+      console.warn('[outbox] clear failed', error);
+    }
   }
 
   /** Put a failed (or waiting) item back in the queue, due now, and flush. */

@@ -1,0 +1,283 @@
+/**
+ * The on-device screening engine the screens use (types in engine.types.ts):
+ *   preparePhoto   photo -> uint8 tensor per the manifest spec (prepare.web.ts / prepare.ts)
+ *   useModel       the model manager's state (bootstrap or downloaded model, verified)
+ *   getClassifier  LiteRT.js on the web (loaded on first use), fast-tflite on phones
+ *   decideFallback when to ask the server (pure)
+ *   screenPhoto    classify on the device, save durably, ask the server when the policy says so
+ *   useOutbox / flushOutbox  the offline queue and its sync
+ * `screenPhoto` does not run the photo quality check: the capture screen calls quality.ts first.
+ */
+import NetInfo from '@react-native-community/netinfo';
+import { useEffect, useSyncExternalStore } from 'react';
+import { AppState } from 'react-native';
+
+import { apiBaseUrl } from '@/api/config';
+import { uuid4 } from '@/lib/id';
+
+import { bootstrapSource } from './bootstrapModel';
+import { createClassifier } from './classifier';
+import type { Classifier, ModelAnswer, ModelState, OutboxItem, Photo, ScreeningOutcome } from './engine.types';
+import { decideFallback } from './fallback';
+import { pinnedPublicKeys } from './integrity';
+import { ModelManager, modelRef, type InstalledModel } from './modelManager';
+import { createModelStore } from './modelStore';
+import { Outbox, type SendNowResult } from './outbox';
+import { openOutboxStorage } from './outboxStorage';
+import { preparePhoto } from './prepare';
+import { apiTransport, serverAnswer } from './transport';
+
+export { decideFallback } from './fallback';
+export { preparePhoto } from './prepare';
+
+/** What to do, worded for a device-only answer (the server's own wording replaces it when it answers). */
+export const DEVICE_ACTION: Record<ModelAnswer['risk'], string> = {
+  high: 'The photo resembles a lesion type that can be malignant. Book an appointment with a dermatologist soon (within two weeks), and sooner if it bleeds, grows or changes.',
+  medium: 'The photo resembles a usually benign lesion that is sometimes confused with skin cancer. Ask a clinician to look at it at your next visit and watch it for changes in size, shape or colour.',
+  low: 'The photo resembles a common benign lesion. Keep an eye on it (size, shape, colour, itching, bleeding) and see a clinician if it changes or worries you.',
+};
+const SYNTHETIC_NOTE = 'SYNTHETIC model - not for clinical use: this result comes from a demonstration model trained on synthetic images. ';
+const FALLBACK_DISCLAIMER = 'Screening aid only, not a diagnosis. Any concerning, changing or bleeding lesion must be examined by a clinician.';
+
+let manager: ModelManager | null = null;
+
+export function modelManager(): ModelManager {
+  if (!manager) manager = new ModelManager({ store: createModelStore(), bootstrap: bootstrapSource, baseUrl: apiBaseUrl(), publicKeys: pinnedPublicKeys() });
+  return manager;
+}
+
+let updateChecked = false;
+
+/** Load the verified model, then check the server for a newer one (once per app session). */
+function startModel(): void {
+  const mm = modelManager();
+  void mm.current().then(() => {
+    if (updateChecked) return;
+    updateChecked = true;
+    void mm.checkForUpdate().then((result) => {
+      if (result.kind === 'refused' || result.kind === 'failed') console.warn(`[models] update ${result.kind}: ${'detail' in result ? result.detail : ''}`);
+    });
+  });
+}
+
+export function useModel(): ModelState {
+  const mm = modelManager();
+  const state = useSyncExternalStore(
+    (notify) => mm.subscribe(notify),
+    () => mm.state,
+    () => mm.state,
+  );
+  useEffect(() => {
+    startModel();
+  }, []);
+  return state;
+}
+
+let classifier: { version: string; promise: Promise<Classifier> } | null = null;
+
+/** The classifier for the current model (created on first use, recreated after a model update). */
+export async function getClassifier(): Promise<Classifier> {
+  const model = await modelManager().current();
+  if (!model) throw new Error('No on-device model is available.');
+  return classifierFor(model);
+}
+
+function classifierFor(model: InstalledModel): Promise<Classifier> {
+  if (classifier?.version !== model.manifest.version) {
+    const old = classifier?.promise;
+    void old?.then((c) => c.dispose()).catch(() => undefined);
+    const promise = createClassifier(model);
+    classifier = { version: model.manifest.version, promise };
+    promise.catch(() => {
+      if (classifier?.promise === promise) classifier = null;
+    });
+  }
+  return classifier.promise;
+}
+
+// -- outbox --
+
+let outbox: Promise<Outbox | null> | null = null;
+let items: OutboxItem[] = [];
+const itemListeners = new Set<() => void>();
+
+function getOutbox(): Promise<Outbox | null> {
+  if (!outbox) {
+    outbox = openOutboxStorage().then(
+      ({ store, vault }) => {
+        const ob = new Outbox({ store, vault, transport: apiTransport });
+        ob.subscribe(() => void refreshItems());
+        return ob;
+      },
+      (error: unknown) => {
+        console.warn('[outbox] storage unavailable: screenings cannot be queued offline', error);
+        return null;
+      },
+    );
+  }
+  return outbox;
+}
+
+async function refreshItems(): Promise<void> {
+  const ob = await getOutbox();
+  items = ob ? await ob.list() : [];
+  itemListeners.forEach((l) => l());
+}
+
+export async function flushOutbox(): Promise<void> {
+  const ob = await getOutbox();
+  if (ob) await ob.flush();
+}
+
+export async function retryOutboxItem(clientUuid: string): Promise<void> {
+  const ob = await getOutbox();
+  if (ob) await ob.retry(clientUuid);
+}
+
+/** Sign-out: queued screenings belong to the user who took them; the next one must not sync them. */
+export async function clearOutbox(): Promise<void> {
+  const ob = await getOutbox();
+  if (ob) await ob.clear();
+}
+
+let syncStarted = false;
+
+/** Flush on app start, on reconnect and when the app comes to the foreground; idempotent. */
+export function startScreeningSync(): void {
+  if (syncStarted) return;
+  syncStarted = true;
+  let wasOnline = true;
+  NetInfo.addEventListener((state) => {
+    const online = state.isConnected !== false;
+    if (online && !wasOnline) void flushOutbox();
+    wasOnline = online;
+  });
+  AppState.addEventListener('change', (next) => {
+    if (next === 'active') void flushOutbox();
+  });
+  void flushOutbox();
+}
+
+/** The queue's items (newest first) and a manual flush; `retryOutboxItem` puts a failed item back. */
+export function useOutbox(): { items: OutboxItem[]; flush(): Promise<void> } {
+  const snapshot = useSyncExternalStore(
+    (notify) => {
+      itemListeners.add(notify);
+      return () => itemListeners.delete(notify);
+    },
+    () => items,
+    () => items,
+  );
+  useEffect(() => {
+    startScreeningSync();
+    void refreshItems();
+  }, []);
+  return { items: snapshot, flush: flushOutbox };
+}
+
+// -- screening --
+
+function mimeOf(photo: Photo): string {
+  if (photo.mimeType) return photo.mimeType;
+  return /\.png($|\?)/i.test(photo.uri) ? 'image/png' : 'image/jpeg';
+}
+
+function disclaimerOf(model: InstalledModel | null): string {
+  if (!model) return FALLBACK_DISCLAIMER;
+  return (model.manifest.synthetic ? SYNTHETIC_NOTE : '') + (model.manifest.disclaimer || FALLBACK_DISCLAIMER);
+}
+
+/** Top label or risk level differ: the screen flags it, and the server's answer is the one of record. */
+export function disagree(device: ModelAnswer | null, server: ModelAnswer | null): boolean {
+  return !!device && !!server && (device.topLabel !== server.topLabel || device.risk !== server.risk);
+}
+
+async function classifyOnDevice(photo: Photo, model: InstalledModel): Promise<ModelAnswer | null> {
+  const prepared = await preparePhoto(photo, model.manifest.input.height);
+  try {
+    const answer = await (await classifierFor(model)).classify(prepared.tensor);
+    return { ...answer, latencyMs: answer.latencyMs + prepared.preprocessMs };
+  } catch (error) {
+    console.warn('[screening] on-device classification failed', error);
+    return null;
+  }
+}
+
+/**
+ * Screen one photo: classify on the device, save it durably (photo, client UUID, capture time, device
+ * result) before any request, then, when the fallback policy or the user asks, POST it with the device
+ * result and return both answers. Offline or unreachable: it stays queued and syncs later. When the
+ * server is not asked the device answer is returned and the screening syncs in the background, so it
+ * still reaches the history and the agreement report.
+ */
+export async function screenPhoto(photo: Photo, opts: { askServer?: boolean; bodySite?: string; note?: string } = {}): Promise<ScreeningOutcome> {
+  const clientUuid = uuid4();
+  const capturedAt = new Date().toISOString();
+  const mm = modelManager();
+  let model: InstalledModel | null = null;
+  let device: ModelAnswer | null = null;
+  try {
+    model = await mm.current();
+    if (model) device = await classifyOnDevice(photo, model);
+  } catch (error) {
+    return { kind: 'error', message: error instanceof Error ? error.message : 'The photo could not be read.' };
+  }
+  const fallback = decideFallback({
+    model: model ? modelRef(model.manifest) : null,
+    serverModel: mm.serverModel,
+    answer: device,
+    thresholds: model?.manifest.thresholds ?? null,
+    userAsked: !!opts.askServer,
+  });
+  const disclaimer = disclaimerOf(model);
+  const ob = await getOutbox();
+  const saved = ob
+    ? await ob.enqueue({ clientUuid, capturedAt, photoUri: photo.uri, mimeType: mimeOf(photo), bodySite: opts.bodySite?.trim() ?? '', note: opts.note?.trim() ?? '', device })
+    : null;
+
+  if (!fallback.askServer) {
+    if (ob && saved) void ob.flush();
+    return { kind: 'done', clientUuid, device, server: null, screeningId: null, disagreement: false, fallback, recommendedAction: device ? DEVICE_ACTION[device.risk] : '', disclaimer };
+  }
+
+  let sent: SendNowResult;
+  if (ob && saved) sent = await ob.sendNow(clientUuid);
+  else sent = await sendWithoutOutbox(photo, { clientUuid, capturedAt, device, bodySite: opts.bodySite ?? '', note: opts.note ?? '' });
+
+  if (sent.kind === 'synced') {
+    return {
+      kind: 'done',
+      clientUuid,
+      device,
+      server: sent.server,
+      screeningId: sent.screening.id,
+      disagreement: disagree(device, sent.server),
+      fallback,
+      recommendedAction: sent.screening.recommended_action,
+      disclaimer: sent.screening.disclaimer,
+    };
+  }
+  if (sent.kind === 'queued' && saved) return { kind: 'queued', clientUuid, device, fallback, disclaimer };
+  if (device) {
+    // The server refused it (or nothing could be saved): show the device answer, say why there is no second opinion.
+    return { kind: 'done', clientUuid, device, server: null, screeningId: null, disagreement: false, fallback, recommendedAction: DEVICE_ACTION[device.risk], disclaimer, serverError: sent.reason };
+  }
+  return { kind: 'error', message: sent.reason };
+}
+
+/** Storage unavailable: one direct attempt, nothing kept. */
+async function sendWithoutOutbox(
+  photo: Photo,
+  item: { clientUuid: string; capturedAt: string; device: ModelAnswer | null; bodySite: string; note: string },
+): Promise<SendNowResult> {
+  const mimeType = mimeOf(photo);
+  let part: Blob | { uri: string; name: string; type: string };
+  try {
+    part = typeof window !== 'undefined' && /^(blob|data|https?):/.test(photo.uri) ? await (await fetch(photo.uri)).blob() : { uri: photo.uri, name: `${item.clientUuid}.jpg`, type: mimeType };
+  } catch {
+    return { kind: 'failed', reason: 'The photo could not be read.' };
+  }
+  const result = await apiTransport.create({ ...item, photo: part, mimeType });
+  if (result.kind === 'ok') return { kind: 'synced', screening: result.data, server: serverAnswer(result.data) };
+  return { kind: 'failed', reason: result.kind === 'offline' ? 'You are offline and this device cannot keep the screening to send later.' : 'detail' in result ? result.detail : 'The server did not answer.' };
+}

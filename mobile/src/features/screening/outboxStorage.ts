@@ -1,0 +1,36 @@
+/**
+ * Phone outbox storage: expo-sqlite (`screening-outbox.db`) for the rows, photos copied as files into
+ * the document directory (`screening-outbox/<client_uuid>.<ext>`), so both survive restarts.
+ */
+import { Directory, File, Paths } from 'expo-file-system';
+import { openDatabaseAsync } from 'expo-sqlite';
+
+import { SqlOutboxStore, type PhotoPart, type PhotoVault, type SqlDb } from './outboxStore';
+
+const photoDir = () => new Directory(Paths.document, 'screening-outbox');
+const extension = (mime: string) => (mime === 'image/png' ? 'png' : mime === 'image/heic' ? 'heic' : 'jpg');
+
+export const filePhotoVault: PhotoVault = {
+  async keep(clientUuid, sourceUri, mimeType) {
+    const dir = photoDir();
+    if (!dir.exists) dir.create({ intermediates: true, idempotent: true });
+    const target = new File(dir, `${clientUuid}.${extension(mimeType)}`);
+    new File(sourceUri).copy(target, { overwrite: true });
+    return target.uri;
+  },
+  async part(clientUuid, durableUri, mimeType): Promise<PhotoPart | null> {
+    const file = new File(durableUri);
+    return file.exists ? { uri: file.uri, name: `${clientUuid}.${extension(mimeType)}`, type: mimeType } : null;
+  },
+  async discard(_clientUuid, durableUri) {
+    const file = new File(durableUri);
+    if (file.exists) file.delete();
+  },
+};
+
+export async function openOutboxStorage(): Promise<{ store: SqlOutboxStore; vault: PhotoVault }> {
+  const db = (await openDatabaseAsync('screening-outbox.db')) as unknown as SqlDb;
+  const store = new SqlOutboxStore(db);
+  await store.init();
+  return { store, vault: filePhotoVault };
+}
