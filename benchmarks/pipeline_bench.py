@@ -54,10 +54,10 @@ def main() -> int:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
 
+    from lesion_contract.labels import LABELS, MEL_INDEX
+    from lesion_contract.preprocess import preprocess_image
     from model_pipeline.bundle.validate import validate_bundle
-    from model_pipeline.data.preprocess import preprocess_image
     from model_pipeline.export.tflite import TFLiteModel, median_latency_ms
-    from model_pipeline.labels import LABELS, MEL_INDEX
     from model_pipeline.metrics import balanced_accuracy, confusion, per_class_recall
 
     manifest = validate_bundle(args.bundle, load_models=False)

@@ -2,7 +2,7 @@
 
     python benchmarks/referral_bench.py <bundle or run dir> [more ...] [--data ../shared/data/ham10000] [--mass 0.35 0.25 0.2]
 
-The server (``screening.services.risk_level``) calls a screening ``high`` risk when the top label is a
+The product (``lesion_contract.risk``, used by the server and the app) calls a screening ``high`` risk when the top label is a
 high-risk class (mel, bcc, akiec) or those classes together hold at least a mass of the probability:
 the lower of ``SCREENING_HIGH_RISK_MASS`` (0.35) and the bundle's own ``manifest.high_risk.mass``. This
 prints, for each bundle's int8 model on its lesion-level validation split, at each ``--mass`` and at the
@@ -31,12 +31,12 @@ def main() -> int:
 
     import numpy as np
 
+    from lesion_contract.labels import HIGH_RISK_INDICES, LABELS
+    from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS, effective_high_risk_mass, high_risk_flags
     from model_pipeline.data.cache import load_images
     from model_pipeline.data.ham10000 import read_ham10000
     from model_pipeline.data.split import read_split
-    from model_pipeline.evaluate import HIGH_RISK_DEFAULT_MASS, HIGH_RISK_INDICES, high_risk_flags
     from model_pipeline.export.tflite import TFLiteModel
-    from model_pipeline.labels import LABELS
 
     if not args.data.is_dir():
         print(f"error: dataset {args.data} not found (pass --data)", file=sys.stderr)
@@ -52,7 +52,7 @@ def main() -> int:
         size = int(json.loads((bundle / "config.json").read_text())["image_size"])
         manifest_path = bundle / "manifest.json"
         recorded = json.loads(manifest_path.read_text()).get("high_risk") if manifest_path.is_file() else None
-        own = min(HIGH_RISK_DEFAULT_MASS, float(recorded["mass"])) if recorded else HIGH_RISK_DEFAULT_MASS
+        own = effective_high_risk_mass(DEFAULT_HIGH_RISK_MASS, float(recorded["mass"]) if recorded else None)
         probs = TFLiteModel(bundle / "model_int8.tflite", num_threads=2).predict(load_images(val, size, label=f"decode val ({bundle.name})"))
         mel, malignant = y == LABELS.index("mel"), np.isin(y, HIGH_RISK_INDICES)
         print(f"{bundle.name}: {len(y)} validation images ({mel.sum()} melanomas, {(mel & crops).sum()} of them 224x224 crops)")

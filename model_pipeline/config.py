@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lesion_contract.labels import LABELS
 from model_pipeline.errors import ConfigError
-from model_pipeline.labels import LABELS
 
 
 @dataclass(frozen=True)

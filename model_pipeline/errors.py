@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lesion_contract.manifest import BundleError as ContractBundleError
+
 
 class PipelineError(Exception):
     """Base class for errors a user can act on (bad data, bad config, bad bundle)."""
@@ -15,5 +17,5 @@ class ConfigError(PipelineError):
     """A configuration value is invalid."""
 
 
-class BundleError(PipelineError):
-    """A bundle is missing, malformed, or does not match its manifest."""
+class BundleError(PipelineError, ContractBundleError):
+    """A bundle is missing, malformed, or does not match its manifest (also the contract's BundleError)."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model_pipeline.labels import LABELS, RISK
+from lesion_contract.labels import HIGH_RISK_INDICES, LABELS
+from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS, high_risk_flags
 from model_pipeline.metrics import (
     balanced_accuracy,
     confusion,
@@ -58,21 +59,11 @@ def variant_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict:
     }
 
 
-HIGH_RISK_DEFAULT_MASS = 0.35  # the server's SCREENING_HIGH_RISK_MASS default
 MELANOMA_REFERRAL_TARGET = 0.95
 
 
-HIGH_RISK_INDICES = [i for i, label in enumerate(LABELS) if RISK[label] == "high"]  # mel, bcc, akiec
-
-
-def high_risk_flags(probs: np.ndarray, mass: float) -> np.ndarray:
-    """The server's ``risk_level`` rule on a batch: high when the top label is a high-risk class or the
-    high-risk classes together hold at least ``mass`` of the probability."""
-    return np.isin(probs.argmax(axis=1), HIGH_RISK_INDICES) | (probs[:, HIGH_RISK_INDICES].sum(axis=1) >= mass)
-
-
 def choose_high_risk_mass(
-    y_true: np.ndarray, probs: np.ndarray, *, target: float = MELANOMA_REFERRAL_TARGET, cap: float = HIGH_RISK_DEFAULT_MASS
+    y_true: np.ndarray, probs: np.ndarray, *, target: float = MELANOMA_REFERRAL_TARGET, cap: float = DEFAULT_HIGH_RISK_MASS
 ) -> dict:
     """The bundle's high-risk operating point: the probability mass of mel + bcc + akiec above which a
     screening is ``high`` risk (as is a high-risk top label), chosen so that at least ``target`` of the

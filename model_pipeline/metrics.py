@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_pipeline.labels import LABELS, MEL_INDEX
+from lesion_contract.labels import LABELS, MEL_INDEX
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int = len(LABELS)) -> np.ndarray:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from lesion_contract.labels import LABELS
 from model_pipeline.config import TrainConfig
 from model_pipeline.data.cache import load_images
 from model_pipeline.data.ham10000 import Dataset, read_ham10000, read_isic2018_groundtruth
 from model_pipeline.data.split import Split, lesion_split, read_split, write_split
 from model_pipeline.errors import ConfigError, DatasetError
-from model_pipeline.labels import LABELS
 from model_pipeline.progress import log
 
 SYNTHETIC_MARKER = "SYNTHETIC.json"

@@ -14,10 +14,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from lesion_contract.labels import LABELS, MEL_INDEX
 from model_pipeline.config import MemberSpec, TrainConfig
 from model_pipeline.data.tfdata import class_sample_weights, class_sampling_probs, train_dataset
 from model_pipeline.errors import ConfigError
-from model_pipeline.labels import LABELS, MEL_INDEX
 from model_pipeline.metrics import balanced_accuracy, confusion, per_class_recall
 from model_pipeline.models.ensemble import build_ensemble, build_member, member_prefix
 from model_pipeline.progress import log

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from model_pipeline.data.preprocess import preprocess_image, tensor_sha256
+from lesion_contract.preprocess import preprocess_image, tensor_sha256
 from model_pipeline.data.synthetic import _lesion_params, draw_lesion
 
 EXIF_ORIENTATION = 0x0112

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from lesion_contract.labels import LABELS, label_info
+from lesion_contract.manifest import SCHEMA_VERSION, SYNTHETIC_MARK, VARIANT_OF, sha256_file
+from lesion_contract.preprocess import PREPROCESSING_SPEC
 from model_pipeline.bundle.golden import golden_entries, write_golden_images
-from model_pipeline.bundle.validate import SCHEMA_VERSION, SYNTHETIC_MARK, VARIANT_OF, sha256_file, validate_bundle
-from model_pipeline.data.preprocess import PREPROCESSING_SPEC
+from model_pipeline.bundle.validate import validate_bundle
 from model_pipeline.errors import BundleError
-from model_pipeline.labels import LABELS, label_info
 from model_pipeline.progress import log
 
 DISCLAIMER = (

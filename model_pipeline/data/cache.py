@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from lesion_contract.preprocess import preprocess_image
 from model_pipeline.data.ham10000 import Record
-from model_pipeline.data.preprocess import preprocess_image
 from model_pipeline.errors import DatasetError
 from model_pipeline.progress import progress
 

@@ -9,13 +9,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lesion_contract.labels import LABEL_INDEX, LABELS
 from model_pipeline.errors import DatasetError
-from model_pipeline.labels import ISIC2018_COLUMNS, LABEL_INDEX, LABELS
 
 METADATA_FILENAME = "HAM10000_metadata.csv"
 REQUIRED_COLUMNS = ("lesion_id", "image_id", "dx")
 IMAGE_DIR_CANDIDATES = ("HAM10000_images_part_1", "HAM10000_images_part_2", "images")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+# ISIC 2018 Task 3 ground-truth column names, mapped to our labels.
+ISIC2018_COLUMNS: dict[str, str] = {"MEL": "mel", "NV": "nv", "BCC": "bcc", "AKIEC": "akiec", "BKL": "bkl", "DF": "df", "VASC": "vasc"}
 
 
 @dataclass(frozen=True)

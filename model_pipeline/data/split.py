@@ -8,9 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from lesion_contract.labels import LABELS
 from model_pipeline.data.ham10000 import Dataset, Record
 from model_pipeline.errors import DatasetError
-from model_pipeline.labels import LABELS
 
 SPLIT_COLUMNS = ("image_id", "lesion_id", "dx", "split")
 

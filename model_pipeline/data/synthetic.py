@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from model_pipeline.labels import LABELS
+from lesion_contract.labels import LABELS
 from model_pipeline.progress import progress
 
 # HAM10000 class frequencies (10,015 images)

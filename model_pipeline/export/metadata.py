@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from model_pipeline.labels import LABELS
+from lesion_contract.labels import LABELS
 
 
 def write_metadata(

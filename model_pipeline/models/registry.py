@@ -11,9 +11,9 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
+from lesion_contract.labels import LABELS
 from model_pipeline.config import MemberSpec
 from model_pipeline.errors import ConfigError
-from model_pipeline.labels import LABELS
 
 BodyFn = Callable[[keras.KerasTensor, MemberSpec, str, int], keras.KerasTensor]
 _REGISTRY: dict[str, BodyFn] = {}

@@ -20,6 +20,7 @@ from accounts.models import User
 from core.errors import ApplicationError
 from core.permissions import require_admin, require_role
 from core.schemas import ErrorOut
+from lesion_contract.labels import Label, RiskLevel
 from screening import delivery, photos, presenters, selectors, services, signing
 from screening.error_codes import ScreeningError
 from screening.schemas import (
@@ -204,8 +205,8 @@ def list_screenings(
     page_size: Query[int] = 20,
     date_from: Query[date | None] = None,
     date_to: Query[date | None] = None,
-    risk: Query[Literal["high", "medium", "low"] | None] = None,
-    label: Query[Literal["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"] | None] = None,
+    risk: Query[RiskLevel | None] = None,
+    label: Query[Label | None] = None,
     owner_id: Query[int | None] = None,
     model_version: Query[str | None] = None,
     source: Query[Literal["online", "sync"] | None] = None,

@@ -11,13 +11,6 @@ class ScreeningConfig(AppConfig):
 
     def ready(self) -> None:
         import os
-        import sys
-        from pathlib import Path
-
-        # model_pipeline (preprocessing, bundle validation) lives at the repository root.
-        repo_root = str(Path(__file__).resolve().parent.parent.parent)
-        if repo_root not in sys.path:
-            sys.path.append(repo_root)
 
         from accounts import hooks
         from screening import photos, services

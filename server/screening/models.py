@@ -10,8 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-LABELS: tuple[str, ...] = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
-HIGH_RISK_LABELS = frozenset({"akiec", "bcc", "mel"})
+from lesion_contract.labels import LABELS
 
 
 class Risk(models.TextChoices):

@@ -1,18 +1,13 @@
-"""The manifest's preprocessing spec, taken from model_pipeline (defined once) for the server."""
+"""The manifest's preprocessing spec for the server: the contract's reference implementation (defined once)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-_REPO_ROOT = str(Path(__file__).resolve().parent.parent.parent)
-if _REPO_ROOT not in sys.path:  # manage.py / gunicorn run from server/; the pipeline sits at the root
-    sys.path.append(_REPO_ROOT)
-
-from model_pipeline.data.preprocess import preprocess_image, tensor_sha256, to_rgb  # noqa: E402
+from lesion_contract.preprocess import preprocess_image, tensor_sha256, to_rgb
 
 __all__ = ["preprocess_image", "preprocess_path", "preprocess_pil", "tensor_sha256", "to_rgb"]
 

@@ -8,8 +8,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from core.schemas import DISCLAIMER
+from lesion_contract.labels import LABELS
 from screening import signing
-from screening.models import LABELS, ModelVersion, Screening
+from screening.models import ModelVersion, Screening
 
 RECOMMENDED_ACTION = {
     "high": (

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from core.schemas import StrictSchema
+from lesion_contract.labels import RiskLevel
 
 
 class DeviceResultIn(StrictSchema):
@@ -55,7 +56,7 @@ class ScreeningOut(Schema):
     probabilities: dict[str, float]
     top_label: str
     top_label_display: str
-    risk: Literal["high", "medium", "low"]
+    risk: RiskLevel
     recommended_action: str
     disclaimer: str
     server_latency_ms: float

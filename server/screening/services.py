@@ -21,10 +21,12 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.errors import ApplicationError, Conflict, NotFound
 from core.tasks import run_after_commit
+from lesion_contract import risk as contract_risk
+from lesion_contract.labels import LABELS, RiskLevel
 from screening import bundles, photos
 from screening.error_codes import ScreeningError
 from screening.inference import ENGINE, LoadedModel, Prediction
-from screening.models import HIGH_RISK_LABELS, LABELS, ModelVersion, Screening, ScreeningShare
+from screening.models import ModelVersion, Screening, ScreeningShare
 from screening.preprocess import preprocess_pil
 from screening.signing import canonical_json
 
@@ -206,22 +208,19 @@ def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model:
     return screening, True
 
 
-def risk_level(top_label: str, probabilities: dict[str, float] | list[float], bundle_mass: float | None = None) -> str:
-    """High when the top label is high-risk (mel, bcc, akiec) OR those classes together reach
-    SCREENING_HIGH_RISK_MASS (default 0.35): a screening aid errs towards sending people to a
-    clinician, and a 30 % melanoma score under a benign top label must not read as "benign".
+def risk_level(top_label: str, probabilities: dict[str, float] | list[float], bundle_mass: float | None = None) -> RiskLevel:
+    """The contract's high-risk rule (``lesion_contract.risk``): high when the top label is high-risk
+    (mel, bcc, akiec) OR those classes together reach the high-risk mass; medium for a bkl/df top label.
 
-    ``bundle_mass`` is the model's own operating point (manifest ``high_risk.mass``, chosen on validation
-    so that the model refers >= 95 % of melanomas): the lower of the two applies, so a bundle can only
-    make the rule more cautious, and a better-calibrated model does not silently refer fewer melanomas."""
-    threshold = float(getattr(settings, "SCREENING_HIGH_RISK_MASS", 0.35))
-    if bundle_mass is not None:
-        threshold = min(threshold, float(bundle_mass))
-    by_label = probabilities if isinstance(probabilities, dict) else dict(zip(LABELS, probabilities, strict=True))
-    high_mass = sum(float(by_label.get(label, 0.0)) for label in HIGH_RISK_LABELS)
-    if top_label in HIGH_RISK_LABELS or high_mass >= threshold:
-        return "high"
-    return "medium" if top_label in ("bkl", "df") else "low"
+    The mass in force is the lower of SCREENING_HIGH_RISK_MASS and ``bundle_mass`` (the model's own
+    operating point, manifest ``high_risk.mass``): a bundle can only make the rule more cautious.
+    ``top_label`` must be the probabilities' argmax (the rule computes it; a mismatch is a bug)."""
+    setting = getattr(settings, "SCREENING_HIGH_RISK_MASS", contract_risk.DEFAULT_HIGH_RISK_MASS)
+    mass = contract_risk.effective_high_risk_mass(setting, bundle_mass)
+    vector = contract_risk.as_vector(probabilities)
+    if LABELS[int(np.argmax(vector))] != top_label:
+        raise ValueError(f"top_label {top_label!r} is not the argmax of the probabilities")
+    return contract_risk.risk_level(vector, high_risk_mass=mass)
 
 
 def screening_create(*, owner: User, item: ScreeningInput) -> tuple[Screening, bool]:

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model_pipeline.bundle.validate import REQUIRED_FILES, validate_bundle
-from model_pipeline.data.preprocess import preprocess_image
+from lesion_contract.labels import LABELS
+from lesion_contract.manifest import REQUIRED_FILES
+from lesion_contract.preprocess import preprocess_image
+from model_pipeline.bundle.validate import validate_bundle
 from model_pipeline.errors import BundleError
-from model_pipeline.labels import LABELS
 
 from .conftest import ROOT, run_cli
 
@@ -153,7 +154,7 @@ def test_validator_detects_golden_vectors_that_do_not_reproduce(demo, tmp_path):
     (bundle / "golden.json").write_text(json.dumps(golden))
     for entry in manifest["files"]:  # keep hashes consistent so only the outputs are wrong
         if entry["name"] == "golden.json":
-            from model_pipeline.bundle.validate import sha256_file
+            from lesion_contract.manifest import sha256_file
 
             entry["size"] = (bundle / "golden.json").stat().st_size
             entry["sha256"] = sha256_file(bundle / "golden.json")

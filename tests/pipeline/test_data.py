@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lesion_contract.labels import LABELS
+from lesion_contract.preprocess import preprocess_image, tensor_sha256
 from model_pipeline.data.cache import load_images
 from model_pipeline.data.ham10000 import read_ham10000, read_isic2018_groundtruth
-from model_pipeline.data.preprocess import preprocess_image, tensor_sha256
 from model_pipeline.data.split import lesion_split, read_split, write_split
 from model_pipeline.errors import DatasetError
-from model_pipeline.labels import LABELS
 
 from .conftest import SHARED_HAM, run_cli
 

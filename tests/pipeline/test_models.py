@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from lesion_contract.labels import LABELS
 from model_pipeline.config import MemberSpec, TrainConfig
 from model_pipeline.data.tfdata import class_sample_weights
 from model_pipeline.errors import ConfigError
-from model_pipeline.labels import LABELS
 
 SIZE = 32
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
+from lesion_contract.labels import LABELS
 from model_pipeline.config import TrainConfig
 from model_pipeline.errors import ConfigError
 from model_pipeline.evaluate import choose_high_risk_mass, choose_thresholds
-from model_pipeline.labels import LABELS
 from model_pipeline.metrics import balanced_accuracy, expected_calibration_error, per_class_auc
 
 

@@ -24,13 +24,13 @@ def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str, m
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
+    from lesion_contract.labels import LABELS, label_info
+    from lesion_contract.manifest import VARIANT_OF
+    from lesion_contract.preprocess import PREPROCESSING_SPEC
     from model_pipeline.bundle.golden import golden_entries, write_golden_images
-    from model_pipeline.bundle.validate import VARIANT_OF
     from model_pipeline.bundle.writer import DISCLAIMER, model_texts
-    from model_pipeline.data.preprocess import PREPROCESSING_SPEC
     from model_pipeline.export.quantization import Quantization
     from model_pipeline.export.tflite import TFLiteModel, convert
-    from model_pipeline.labels import LABELS, label_info
 
     bundle = Path(root) / version
     bundle.mkdir(parents=True)
