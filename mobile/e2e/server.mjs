@@ -1,6 +1,6 @@
 /** Start the real Django server on 127.0.0.1:<free port> with a throwaway SQLite database and demo data. */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,7 +17,12 @@ export function freePort() {
   });
 }
 
-export async function startServer({ repo, webDir, log }) {
+/**
+ * `screening` (optional): `{ bundleDir, signingSeed }` imports that model bundle (every sha256 and its
+ * golden vectors checked), activates it, and signs served manifests with the given Ed25519 seed
+ * (base64), whose public key the web build under test pins.
+ */
+export async function startServer({ repo, webDir, log, screening }) {
   const serverDir = join(repo, 'server');
   const python = [process.env.PYTHON, join(repo, '.venv/bin/python')].find((p) => p && existsSync(p)) ?? 'python3';
   const work = mkdtempSync(join(tmpdir(), 'skinscreen-e2e-'));
@@ -36,9 +41,16 @@ export async function startServer({ repo, webDir, log }) {
     MOBILE_WEB_DIR: resolve(webDir),
     ALLOWED_HOSTS: '127.0.0.1,localhost',
     EXPO_PUSH_HOST: 'http://127.0.0.1:9',
+    ...(screening ? { MODEL_SIGNING_KEY: screening.signingSeed, SCREENING_WARMUP: '1' } : {}),
   };
   const manage = (...args) => execFileSync(python, ['manage.py', ...args], { cwd: serverDir, env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
   manage('migrate', '--noinput', '-v', '0');
+  if (screening) {
+    const version = JSON.parse(readFileSync(join(screening.bundleDir, 'manifest.json'), 'utf8')).version;
+    const started = Date.now();
+    manage('import_bundles', '--dir', resolve(screening.bundleDir), '--activate', version);
+    log(`server: model bundle ${version} validated, imported and activated in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
   const seeded = manage('seed_demo');
   log(`server: migrated and seeded ${work}/db.sqlite3 (${seeded.split('\n').filter(Boolean).length} seed lines)`);
   const child = spawn(python, ['manage.py', 'runserver', `127.0.0.1:${port}`, '--noreload', '--insecure'], { cwd: serverDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -46,7 +58,7 @@ export async function startServer({ repo, webDir, log }) {
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000; // the screening model warms up before the first answer on a busy machine
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     try {
@@ -55,7 +67,7 @@ export async function startServer({ repo, webDir, log }) {
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`server did not answer /healthz in 60 s:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`server did not answer /healthz in 180 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 300));
   }
   return {

@@ -4,7 +4,7 @@
  * clinic's server too when the fallback policy or the person asks; queued when offline).
  */
 import { router } from 'expo-router';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Image, StyleSheet, Text, View } from 'react-native';
 
 import { useOnline } from '@/lib/network';
@@ -14,6 +14,7 @@ import { Card, Screen } from '@/ui/Screen';
 import { FormMessage, LoadingState } from '@/ui/States';
 import { TextField } from '@/ui/TextField';
 import { colors, font, space } from '@/ui/theme';
+import { exposeBenchHook } from '../components/benchHook';
 import { PhotoPicker } from '../components/PhotoPicker';
 import { QualityVerdict } from '../components/QualityVerdict';
 import { preparePhoto, useModel, useOutbox } from '../engine';
@@ -55,6 +56,7 @@ export function NewScreeningScreen() {
   const [askServer, setAskServer] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const latest = useRef(0);
+  useEffect(exposeBenchHook, []);
 
   const waiting = outbox.items.filter((i) => i.status !== 'synced').length;
 
