@@ -11,12 +11,13 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from ninja import File, Form, Query, Router, Status, UploadedFile
+from ninja import File, Form, Header, Query, Router, Status, UploadedFile
 from ninja.errors import HttpError
 from pydantic import ValidationError
 
 from accounts.auth import jwt_auth
 from accounts.models import User
+from core import idempotency
 from core.errors import ApplicationError
 from core.permissions import require_admin, require_role
 from core.schemas import ErrorOut
@@ -74,22 +75,25 @@ def _device(raw: str | None) -> services.DeviceResult | None:
     return services.device_result_from(model_version=parsed.model_version, probabilities=parsed.probabilities, latency_ms=parsed.latency_ms)
 
 
-def _idempotency_uuid(request: HttpRequest) -> uuid.UUID | None:
-    """The platform's `Idempotency-Key` header, as an alias of `client_uuid` (a UUID, or any string mapped to one)."""
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if not key:
-        return None
-    if len(key) > 200:
-        raise ApplicationError("Idempotency-Key is at most 200 characters.", code="validation_error", status=422)
+def _idempotency_key(header: str | None, client_uuid: uuid.UUID | None) -> tuple[str | None, uuid.UUID | None]:
+    """One key per create: the `Idempotency-Key` header or `client_uuid` (they must agree when both are sent).
+
+    Returns (key, client_uuid to store); a UUID-shaped header doubles as the client_uuid."""
+    key = idempotency.validate_key(header)
+    if key is None:
+        return (str(client_uuid) if client_uuid else None), client_uuid
     try:
-        return uuid.UUID(key)
+        header_uuid: uuid.UUID | None = uuid.UUID(key)
     except ValueError:
-        return uuid.uuid5(uuid.NAMESPACE_URL, f"skinscreen:screening:{key}")
+        header_uuid = None
+    if client_uuid is not None and header_uuid != client_uuid:
+        raise ApplicationError("Idempotency-Key and client_uuid differ; send one key.", code="validation_error", status=422)
+    return key, client_uuid or header_uuid
 
 
 @screenings_router.post(
     "/screenings",
-    response={200: ScreeningOut, 201: ScreeningOut, 401: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut, 503: ErrorOut},
+    response={201: ScreeningOut, 401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut, 503: ErrorOut},
     summary="Screen one lesion photo with the authoritative server model",
 )
 def create_screening(
@@ -100,22 +104,25 @@ def create_screening(
     captured_at: Form[datetime | None] = None,
     body_site: Form[str] = "",
     note: Form[str] = "",
-) -> Status[dict[str, Any]]:
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # type: ignore[type-arg]
+) -> HttpResponse:
     """Multipart: `photo` (JPEG, PNG or HEIC; checked by content), optional `device_result` (JSON
-    `{model_version, probabilities, latency_ms}`), optional `client_uuid` (idempotency key: a repeat
-    with the same content returns the stored screening with 200; the `Idempotency-Key` header works
-    too), `captured_at`, `body_site`, `note`."""
+    `{model_version, probabilities, latency_ms}`), optional `client_uuid`, `captured_at`, `body_site`, `note`.
+    Idempotent with `client_uuid` or an `Idempotency-Key` header (the same key space as `/screenings/sync`):
+    the same request again answers the first 201 and body with `Idempotent-Replayed: true`; the same key
+    with a different photo or fields is a 422 `idempotency_key_reused`."""
+    key, stored_uuid = _idempotency_key(idempotency_key, client_uuid)
     item = services.ScreeningInput(
         photo=_read_upload(photo),
-        client_uuid=client_uuid or _idempotency_uuid(request),
+        client_uuid=stored_uuid,
+        idempotency_key=key,
         captured_at=captured_at,
         body_site=body_site.strip(),
         note=note.strip(),
         device=_device(device_result),
         source="online",
     )
-    screening, created = services.screening_create(owner=_user(request), item=item)
-    return Status(201 if created else 200, presenters.screening_out(screening))
+    return services.screening_create(owner=_user(request), item=item).response()
 
 
 def _sync_items(request: HttpRequest, raw_items: str) -> list[services.ScreeningInput | ApplicationError]:
@@ -168,10 +175,13 @@ def _sync_items(request: HttpRequest, raw_items: str) -> list[services.Screening
 
 
 @screenings_router.post("/screenings/sync", response={200: SyncOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut, 503: ErrorOut})
-def sync_screenings(request: HttpRequest, items: Form[str]) -> dict[str, Any]:
+def sync_screenings(request: HttpRequest, items: Form[str]) -> HttpResponse:
     """Multipart: `items` is a JSON list of `{client_uuid, captured_at, photo, body_site?, note?,
-    device_result?}` where `photo` names the file part with that item's image. Idempotent per
-    (owner, client_uuid); every item gets its own result, so one bad photo does not sink the batch."""
+    device_result?}` where `photo` names the file part with that item's image. Each item's `client_uuid`
+    is its idempotency key (shared with `POST /screenings`): an item already applied comes back as
+    `duplicate` with the stored screening, one with the same key but other content as an item error
+    422 `idempotency_key_reused`; when every item is a replay the response carries
+    `Idempotent-Replayed: true`. Every item gets its own result, so one bad photo does not sink the batch."""
     parsed = _sync_items(request, items)
     outcomes = services.screenings_sync(owner=_user(request), items=parsed)
     results = []
@@ -184,18 +194,20 @@ def sync_screenings(request: HttpRequest, items: Form[str]) -> dict[str, Any]:
         results.append(
             {
                 "index": o.index,
-                "client_uuid": client_uuid,
+                "client_uuid": str(client_uuid) if client_uuid else None,
                 "status": o.status,
-                "screening": presenters.screening_out(o.screening) if o.screening is not None else None,
+                "screening": o.answer.body if o.answer is not None else None,
                 "error": error,
             }
         )
-    return {
+    body = {
         "created": sum(1 for o in outcomes if o.status == "created"),
         "duplicates": sum(1 for o in outcomes if o.status == "duplicate"),
         "errors": sum(1 for o in outcomes if o.status == "error"),
         "results": results,
     }
+    # The stored answers are already JSON; the whole batch is a replay when every item is one.
+    return idempotency.json_response(body, status=200, replayed=bool(outcomes) and all(o.status == "duplicate" for o in outcomes))
 
 
 @screenings_router.get("/screenings", response={200: ScreeningListOut, 401: ErrorOut, 422: ErrorOut})

@@ -14,7 +14,6 @@ class ScreeningError(StrEnum):
     PHOTO_UNSUPPORTED = "photo_unsupported_type"
     PHOTO_CORRUPT = "photo_corrupt"
     DEVICE_RESULT_INVALID = "device_result_invalid"
-    CLIENT_UUID_REUSED = "client_uuid_reused"
     SYNC_BATCH_INVALID = "sync_batch_invalid"
     SHARE_TARGET_INVALID = "share_target_invalid"
     NO_ACTIVE_MODEL = "no_active_model"

@@ -67,8 +67,8 @@ class Screening(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screenings")
-    client_uuid = models.UUIDField(null=True, blank=True, help_text="Idempotency key chosen by the phone.")
-    request_hash = models.CharField(max_length=64, help_text="sha256 of the photo and the submitted fields.")
+    # The phone's id for the capture; as the idempotency key it lives in core.IdempotencyKey.
+    client_uuid = models.UUIDField(null=True, blank=True, help_text="The phone's id for this capture (its idempotency key).")
     photo = models.CharField(max_length=300, help_text="Path of the re-encoded photo under MEDIA_ROOT.")
     photo_sha256 = models.CharField(max_length=64, help_text="sha256 of the uploaded bytes (before re-encoding).")
     photo_width = models.PositiveIntegerField()
@@ -93,8 +93,6 @@ class Screening(models.Model):
     class Meta:
         ordering = ["-captured_at", "-created_at"]
         constraints = [
-            # Idempotency of offline sync: one row per (owner, client_uuid); NULLs (no key) never collide.
-            models.UniqueConstraint(fields=["owner", "client_uuid"], name="screening_owner_client_uuid_unique"),
             models.CheckConstraint(condition=Q(risk__in=[r.value for r in Risk]), name="screening_risk_valid"),
             models.CheckConstraint(condition=Q(top_label__in=list(LABELS)), name="screening_top_label_valid"),
             models.CheckConstraint(condition=Q(server_latency_ms__gte=0), name="screening_server_latency_nonneg"),

@@ -11,6 +11,7 @@ from core.schemas import DISCLAIMER
 from lesion_contract.labels import LABELS
 from screening import signing
 from screening.models import ModelVersion, Screening
+from screening.schemas import ScreeningOut
 
 RECOMMENDED_ACTION = {
     "high": (
@@ -88,6 +89,11 @@ def screening_out(screening: Screening) -> dict[str, Any]:
         "server_latency_ms": screening.server_latency_ms,
         "device": device_comparison(screening),
     }
+
+
+def screening_body(screening: Screening) -> dict[str, Any]:
+    """The JSON body of a screening as the API answers it (also what an idempotency key stores)."""
+    return ScreeningOut.model_validate(screening_out(screening)).model_dump(mode="json")
 
 
 def model_version_out(mv: ModelVersion) -> dict[str, Any]:

@@ -19,18 +19,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role, User
+from core import idempotency
 from core.errors import ApplicationError, Conflict, NotFound
 from core.tasks import run_after_commit
 from lesion_contract import risk as contract_risk
 from lesion_contract.labels import LABELS, RiskLevel
-from screening import bundles, photos
+from screening import bundles, photos, presenters
 from screening.error_codes import ScreeningError
 from screening.inference import ENGINE, LoadedModel, Prediction
 from screening.models import ModelVersion, Screening, ScreeningShare
 from screening.preprocess import preprocess_pil
-from screening.signing import canonical_json
 
 logger = logging.getLogger(__name__)
+
+# The operation an idempotency key of a screening belongs to (online create and offline sync alike).
+CREATE_SCREENING = "create_screening"
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,11 @@ def device_result_from(*, model_version: str, probabilities: list[float] | dict[
 
 @dataclass
 class ScreeningInput:
-    """One screening to create: the raw upload and what came with it."""
+    """One screening to create: the raw upload and what came with it.
+
+    `idempotency_key` (the `Idempotency-Key` header, or the phone's `client_uuid`) makes the create
+    idempotent through core.idempotency; online creates and offline sync items share one key space.
+    """
 
     photo: bytes
     client_uuid: uuid.UUID | None = None
@@ -87,19 +94,27 @@ class ScreeningInput:
     note: str = ""
     device: DeviceResult | None = None
     source: str = "online"
-    request_hash: str = field(init=False, default="")
+    idempotency_key: str | None = None
     photo_sha256: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.photo_sha256 = hashlib.sha256(self.photo).hexdigest()
-        payload = {
-            "photo_sha256": self.photo_sha256,
-            "captured_at": self.captured_at.isoformat() if self.captured_at else None,
+        if self.idempotency_key is None and self.client_uuid is not None:
+            self.idempotency_key = str(self.client_uuid)
+
+    def fingerprint_body(self) -> dict[str, Any]:
+        """The canonical body of the request (the photo goes in as its sha256): online and sync alike."""
+        return {
+            "captured_at": self.captured_at,
             "body_site": self.body_site,
             "note": self.note,
-            "device": self.device.as_dict() if self.device else None,
+            "device_result": self.device.as_dict() if self.device else None,
         }
-        self.request_hash = hashlib.sha256(canonical_json(payload)).hexdigest()
+
+    def keyed(self, owner: User) -> idempotency.IdempotentRequest | None:
+        return idempotency.IdempotentRequest.build(
+            user=owner, endpoint=CREATE_SCREENING, key=self.idempotency_key, body=self.fingerprint_body(), file_digests={"photo": self.photo_sha256}
+        )
 
 
 def _check_fields(item: ScreeningInput) -> None:
@@ -114,24 +129,14 @@ def _check_fields(item: ScreeningInput) -> None:
         raise ApplicationError("note is at most 500 characters.", code="validation_error", status=422)
 
 
-def _reused(client_uuid: uuid.UUID) -> ApplicationError:
-    return ApplicationError(
-        f"client_uuid {client_uuid} was already used for a different screening.",
-        code=ScreeningError.CLIENT_UUID_REUSED,
-        status=422,
-    )
+def _load_for(owner: User) -> Any:
+    def load(pk: str) -> Screening:
+        screening = Screening.objects.select_related("model_version").filter(pk=pk, owner=owner).first()
+        if screening is None:
+            raise NotFound("The screening this key created has been deleted.", code=ScreeningError.NOT_FOUND)
+        return screening
 
-
-def _existing(owner: User, item: ScreeningInput) -> Screening | None:
-    """The screening this idempotency key already produced (same content), or None; different content is a 422."""
-    if item.client_uuid is None:
-        return None
-    found = Screening.objects.select_related("model_version").filter(owner=owner, client_uuid=item.client_uuid).first()
-    if found is None:
-        return None
-    if found.request_hash != item.request_hash:
-        raise _reused(item.client_uuid)
-    return found
+    return load
 
 
 @dataclass
@@ -157,8 +162,8 @@ def _prepare(checked: _Checked, model: LoadedModel) -> _Prepared:
     return _Prepared(item=checked.item, clean=checked.clean, tensor=preprocess_pil(checked.clean.image, model.size))
 
 
-def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model: LoadedModel) -> tuple[Screening, bool]:
-    """Store the photo and the row; a concurrent insert of the same key resolves to the winner's row."""
+def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model: LoadedModel) -> idempotency.Answer:
+    """Store the photo and the row (once per idempotency key: a concurrent twin replays the winner's answer)."""
     item = prepared.item
     record = model.record
     if not isinstance(record, ModelVersion) or record.pk != prediction.model_version_id:
@@ -170,42 +175,42 @@ def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model:
     top = LABELS[int(np.argmax(probs))]
     device = item.device
     now = timezone.now()
+
+    def insert() -> Screening:
+        screening = Screening.objects.create(
+            owner=owner,
+            client_uuid=item.client_uuid,
+            photo=name,
+            photo_sha256=prepared.clean.sha256,
+            photo_width=prepared.clean.width,
+            photo_height=prepared.clean.height,
+            body_site=item.body_site,
+            note=item.note,
+            source=item.source,
+            captured_at=item.captured_at or now,
+            created_at=now,
+            model_version=record,
+            probabilities=probs,
+            top_label=top,
+            risk=risk_level(top, probs, bundle_mass),
+            server_latency_ms=round(prediction.latency_ms, 3),
+            device_model_version=device.model_version if device else "",
+            device_probabilities=device.probabilities if device else None,
+            device_top_label=device.top_label if device else "",
+            device_latency_ms=device.latency_ms if device else None,
+        )
+        return screening
+
     try:
-        with transaction.atomic():
-            screening = Screening.objects.create(
-                owner=owner,
-                client_uuid=item.client_uuid,
-                request_hash=item.request_hash,
-                photo=name,
-                photo_sha256=prepared.clean.sha256,
-                photo_width=prepared.clean.width,
-                photo_height=prepared.clean.height,
-                body_site=item.body_site,
-                note=item.note,
-                source=item.source,
-                captured_at=item.captured_at or now,
-                created_at=now,
-                model_version_id=prediction.model_version_id,
-                probabilities=probs,
-                top_label=top,
-                risk=risk_level(top, probs, bundle_mass),
-                server_latency_ms=round(prediction.latency_ms, 3),
-                device_model_version=device.model_version if device else "",
-                device_probabilities=device.probabilities if device else None,
-                device_top_label=device.top_label if device else "",
-                device_latency_ms=device.latency_ms if device else None,
-            )
-    except IntegrityError:
-        default_storage.delete(name)
-        winner = _existing(owner, item)  # raises 422 when the other request had different content
-        if winner is None:
-            raise
-        return winner, False
+        answer = idempotency.respond_once(
+            item.keyed(owner), status=201, run=insert, render=presenters.screening_body, load=_load_for(owner), what="screening"
+        )
     except BaseException:
         default_storage.delete(name)
         raise
-    screening.model_version = record
-    return screening, True
+    if answer.replayed:
+        default_storage.delete(name)  # the twin request stored its own copy
+    return answer
 
 
 def risk_level(top_label: str, probabilities: dict[str, float] | list[float], bundle_mass: float | None = None) -> RiskLevel:
@@ -223,15 +228,15 @@ def risk_level(top_label: str, probabilities: dict[str, float] | list[float], bu
     return contract_risk.risk_level(vector, high_risk_mass=mass)
 
 
-def screening_create(*, owner: User, item: ScreeningInput) -> tuple[Screening, bool]:
-    """Check the photo, run the active model, store the cleaned photo and the result.
+def screening_create(*, owner: User, item: ScreeningInput) -> idempotency.Answer:
+    """Check the photo, run the active model, store the cleaned photo and the result; answer 201 + the screening.
 
-    With a `client_uuid` the call is idempotent: the same content returns the stored screening
-    (created=False), different content under the same key is a 422.
+    With an idempotency key (header or `client_uuid`) the call is idempotent: the same request again
+    replays the stored answer (nothing is computed), the same key with a different request is a 422.
     """
-    existing = _existing(owner, item)
-    if existing is not None:
-        return existing, False
+    stored = idempotency.stored_answer(item.keyed(owner), load=_load_for(owner), render=presenters.screening_body)
+    if stored is not None:
+        return stored
     with ENGINE.request():
         checked = _check(item)
         model = ENGINE.current()
@@ -247,15 +252,16 @@ class SyncOutcome:
     index: int
     client_uuid: uuid.UUID | None
     status: str  # "created" | "duplicate" | "error"
-    screening: Screening | None = None
+    answer: idempotency.Answer | None = None
     error: ApplicationError | None = None
 
 
 def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationError]) -> list[SyncOutcome]:
     """Create a batch of offline screenings; each item succeeds or fails on its own.
 
-    Items that already exist (same owner, client_uuid, content) come back as "duplicate" with the
-    stored result, so a replayed batch after a lost response creates nothing new.
+    Each item's `client_uuid` is its idempotency key (the same key space as online creates): an item
+    already applied comes back as "duplicate" with the stored answer, so a replayed batch after a lost
+    response creates nothing new; the same key with different content is an item error (422).
     """
     outcomes: list[SyncOutcome | None] = [None] * len(items)
     todo: list[tuple[int, ScreeningInput]] = []
@@ -272,12 +278,12 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
                     f"client_uuid {item.client_uuid} appears twice in this batch.", code=ScreeningError.SYNC_BATCH_INVALID, status=422
                 )
             seen[item.client_uuid] = index
-            existing = _existing(owner, item)
+            existing = idempotency.stored_answer(item.keyed(owner), load=_load_for(owner), render=presenters.screening_body)
         except ApplicationError as exc:
             outcomes[index] = SyncOutcome(index=index, client_uuid=getattr(item, "client_uuid", None), status="error", error=exc)
             continue
         if existing is not None:
-            outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="duplicate", screening=existing)
+            outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="duplicate", answer=existing)
         else:
             todo.append((index, item))
 
@@ -303,12 +309,12 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
         assert model is not None
         try:
             prediction = ENGINE.wait(job)
-            screening, created = _persist(owner=owner, prepared=prepared, prediction=prediction, model=model)
+            answer = _persist(owner=owner, prepared=prepared, prediction=prediction, model=model)
         except ApplicationError as exc:
             outcomes[index] = SyncOutcome(index=index, client_uuid=prepared.item.client_uuid, status="error", error=exc)
             continue
         outcomes[index] = SyncOutcome(
-            index=index, client_uuid=prepared.item.client_uuid, status="created" if created else "duplicate", screening=screening
+            index=index, client_uuid=prepared.item.client_uuid, status="duplicate" if answer.replayed else "created", answer=answer
         )
     return [o for o in outcomes if o is not None]
 

@@ -25,7 +25,6 @@ class ScreeningFactory(factory.django.DjangoModelFactory):
         label = "nv"
 
     owner = factory.SubFactory(UserFactory)
-    request_hash = factory.Sequence(lambda n: f"{n:064x}")
     photo = factory.Sequence(lambda n: f"screenings/test/{n}.jpg")
     photo_sha256 = "0" * 64
     photo_width = 64

@@ -127,12 +127,14 @@ def test_client_uuid_makes_the_post_idempotent(registry: Any, patient: Any, as_u
     photo = image_bytes()
     first = _screen(client, photo, client_uuid=key)
     again = _screen(client, photo, client_uuid=key)
-    assert first.status_code == 201 and again.status_code == 200
-    assert again.json()["id"] == first.json()["id"]
+    # The replay is the first answer again (status and body), marked as a replay
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true" and first.headers.get("Idempotent-Replayed") is None
     # A different photo under the same key is refused and changes nothing
     other = _screen(client, image_bytes(color=(10, 200, 10)), client_uuid=key)
     assert other.status_code == 422
-    assert other.json()["code"] == "client_uuid_reused"
+    assert other.json()["code"] == "idempotency_key_reused"
     assert Screening.objects.filter(owner=patient).count() == 1
 
 
@@ -257,10 +259,10 @@ def test_idempotency_key_header_is_an_alias_of_client_uuid(registry: Any, patien
     headers = {"Idempotency-Key": "phone-7-capture-42"}
     first = client.post_multipart("/api/v1/screenings", {"photo": upload(photo)}, headers=headers)
     again = client.post_multipart("/api/v1/screenings", {"photo": upload(photo)}, headers=headers)
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert first.json()["id"] == again.json()["id"]
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json() and again.headers.get("Idempotent-Replayed") == "true"
     changed = client.post_multipart("/api/v1/screenings", {"photo": upload(image_bytes(color=(1, 2, 3)))}, headers=headers)
-    assert changed.status_code == 422 and changed.json()["code"] == "client_uuid_reused"
+    assert changed.status_code == 422 and changed.json()["code"] == "idempotency_key_reused"
     assert Screening.objects.count() == 1
 
 

@@ -85,7 +85,7 @@ def test_reused_uuid_with_different_content_is_refused(registry: Any, patient: A
     assert first["created"] == 1
     changed = _sync(client, [_item(2, key)]).json()  # same key, another photo
     assert changed["results"][0]["status"] == "error"
-    assert changed["results"][0]["error"]["code"] == "client_uuid_reused"
+    assert changed["results"][0]["error"]["code"] == "idempotency_key_reused"
     assert Screening.objects.filter(owner=patient).count() == 1
 
 
