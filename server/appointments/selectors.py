@@ -37,6 +37,24 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
     )
 
 
+# Appointments that make a clinician "the patient's clinician": booked (upcoming or running) or held.
+# Cancelled ones never do; a no-show is not a visit either.
+CARE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.DONE)
+
+
+def patient_ids_of_clinician(*, clinician: User, ended_after: datetime) -> QuerySet[Appointment, int]:
+    """Ids of the patients with a booked or held appointment with `clinician` that ends after `ended_after`.
+
+    Passing `now - window` gives the patients whose appointment is upcoming or ended less than `window`
+    ago: the screening app's rule for when a clinician may see a patient's screenings.
+    """
+    return (
+        Appointment.objects.filter(clinician=clinician, status__in=CARE_STATUSES, end__gt=ended_after)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+
+
 def clinician_list() -> QuerySet[ClinicianProfile]:
     return (
         ClinicianProfile.objects.filter(is_bookable=True, user__is_active=True, user__role=Role.CLINICIAN)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.apps import apps
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
+from appointments import selectors as appointment_selectors
 from core.errors import NotFound
 from core.permissions import is_admin, is_clinician
 from lesion_contract.labels import LABELS
@@ -18,25 +20,12 @@ from screening import audit
 from screening.error_codes import ScreeningError
 from screening.models import ModelVersion, Screening, ScreeningShare
 
-# Appointment statuses that do not make a clinician "the patient's clinician".
-_INACTIVE_APPOINTMENT_STATUSES = ("cancelled", "canceled", "declined", "rejected", "no_show_cancelled")
 
-
-def _appointment_patient_ids(clinician: User) -> QuerySet[Any] | None:
-    """Patients who have an appointment with this clinician (when the appointments app is installed)."""
-    if not apps.is_installed("appointments"):
-        return None
-    try:
-        appointment = apps.get_model("appointments", "Appointment")
-    except LookupError:
-        return None
-    names = {f.name for f in appointment._meta.get_fields()}
-    if not {"patient", "clinician"} <= names:
-        return None
-    qs = appointment.objects.filter(clinician=clinician)
-    if "status" in names:
-        qs = qs.exclude(status__in=_INACTIVE_APPOINTMENT_STATUSES)
-    return qs.values("patient_id")
+def _appointment_patient_ids(clinician: User) -> QuerySet[Any, int]:
+    """Patients whose appointment with this clinician is upcoming or ended within the access window
+    (SCREENING_CLINICIAN_ACCESS_DAYS, docs/screening.md), as the appointments app defines them."""
+    ended_after = timezone.now() - timedelta(days=settings.SCREENING_CLINICIAN_ACCESS_DAYS)
+    return appointment_selectors.patient_ids_of_clinician(clinician=clinician, ended_after=ended_after)
 
 
 def screenings_visible_to(user: User) -> QuerySet[Screening]:
@@ -47,9 +36,7 @@ def screenings_visible_to(user: User) -> QuerySet[Screening]:
     condition = Q(owner=user)
     if is_clinician(user):
         condition |= Q(Exists(ScreeningShare.objects.filter(screening=OuterRef("pk"), clinician=user)))
-        patients = _appointment_patient_ids(user)
-        if patients is not None:
-            condition |= Q(owner_id__in=patients)
+        condition |= Q(owner_id__in=_appointment_patient_ids(user))
     return qs.filter(condition)
 
 
@@ -63,8 +50,7 @@ def access_reason(user: User, screening: Screening) -> str | None:
         return None
     if ScreeningShare.objects.filter(screening=screening, clinician=user).exists():
         return "shared"
-    patients = _appointment_patient_ids(user)
-    if patients is not None and patients.filter(patient_id=screening.owner_id).exists():
+    if _appointment_patient_ids(user).filter(patient_id=screening.owner_id).exists():
         return "appointment"
     return None
 

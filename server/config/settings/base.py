@@ -192,6 +192,8 @@ EXPO_ACCESS_TOKEN = env.str("EXPO_ACCESS_TOKEN", default="")
 
 # Model bundles (see docs/bundle.md).
 MODEL_ARTIFACTS_DIR = Path(env.str("MODEL_ARTIFACTS_DIR", default=str(REPO_DIR / "tflite_artifacts")))
+# A clinician sees a patient's screenings while an appointment is upcoming and this many days after it.
+SCREENING_CLINICIAN_ACCESS_DAYS = env.int("SCREENING_CLINICIAN_ACCESS_DAYS", default=30)
 MODEL_SIGNING_KEY_FILE = Path(env.str("MODEL_SIGNING_KEY_FILE", default=str(VAR_DIR / "model_signing_ed25519.key")))
 
 if not DEBUG:
