@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from lesion_contract.preprocess import preprocess_image
 
 REPO = Path(__file__).resolve().parents[2]
