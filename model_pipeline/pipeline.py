@@ -112,7 +112,10 @@ def train_run(cfg: TrainConfig, dataset: Dataset, run_dir: Path, *, split_file: 
     if cfg.init_from:  # keep the warm-start run's recipe so the bundle says how to remake it
         init = Path(cfg.init_from)
         if not (init / "config.json").is_file():
-            raise DatasetError(f"init_from {init}: config.json not found")
+            raise DatasetError(
+                f"init_from {init}: config.json not found (a bundle that left tflite_artifacts/ comes back from git: "
+                "docs/experiments/bundles/README.md)"
+            )
         previous = {"run": init.name, "config": json.loads((init / "config.json").read_text())}
         if (init / "training_history.json").is_file():
             hist = json.loads((init / "training_history.json").read_text())
@@ -155,7 +158,8 @@ def reexport_run(bundle: Path, run_dir: Path, *, reason: str) -> Path:
     """
     import shutil
 
-    from model_pipeline.bundle.validate import sha256_file, validate_bundle
+    from lesion_contract.manifest import sha256_file
+    from model_pipeline.bundle.validate import validate_bundle
 
     bundle, run_dir = Path(bundle), Path(run_dir)
     if not reason.strip():

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model_pipeline.bundle.validate import sha256_file, validate_bundle
+from lesion_contract.labels import LABELS
+from lesion_contract.manifest import sha256_file
+from model_pipeline.bundle.validate import validate_bundle
 from model_pipeline.errors import BundleError
-from model_pipeline.labels import LABELS
 
 from .conftest import run_cli
 
