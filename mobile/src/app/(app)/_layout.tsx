@@ -1,8 +1,10 @@
 import { Redirect } from 'expo-router';
 import { Tabs } from 'expo-router/js-tabs';
+import { useEffect } from 'react';
 import { Text, type ColorValue } from 'react-native';
 
 import { useSession } from '@/features/auth/session';
+import { startScreeningSync } from '@/features/screening/engine';
 import { colors } from '@/ui/theme';
 import { LoadingState } from '@/ui/States';
 
@@ -17,6 +19,10 @@ function icon(glyph: string) {
 
 export default function AppLayout() {
   const { status } = useSession();
+  // Screenings queued offline sync on app start (signed in), on reconnect and on return to the foreground.
+  useEffect(() => {
+    if (status === 'signedIn') startScreeningSync();
+  }, [status]);
   if (status === 'loading') return <LoadingState />;
   if (status === 'signedOut') return <Redirect href="/login" />;
   return (

@@ -1,4 +1,4 @@
-/** The result's headline: risk wording, the most similar class and what to do next. */
+/** The result's headline: risk wording, the most similar class and what to do next (the server's or the engine's wording when given). */
 import { StyleSheet, Text, View } from 'react-native';
 
 import { DISPLAY_NAMES, type Label, type RiskLevel } from '@/contract';
@@ -24,9 +24,9 @@ export function RiskBanner({ risk, topLabel, confidence, action, testID }: Props
       <Text style={styles.body} testID={`${testID}-top`}>
         Most similar to: {DISPLAY_NAMES[topLabel]} ({percent(confidence)})
       </Text>
-      <Text style={styles.body}>{wording.summary}</Text>
+      {action ? null : <Text style={styles.body}>{wording.summary}</Text>}
       <Text style={[styles.body, styles.action]} testID={`${testID}-action`}>
-        {action ?? wording.action}
+        {action || wording.action}
       </Text>
     </View>
   );

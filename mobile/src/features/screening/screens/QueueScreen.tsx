@@ -14,7 +14,7 @@ import { Button } from '@/ui/Button';
 import { Card, Screen } from '@/ui/Screen';
 import { EmptyState, FormMessage } from '@/ui/States';
 import { colors, font, space } from '@/ui/theme';
-import { useOutbox } from '../engine';
+import { retryOutboxItem, useOutbox } from '../engine';
 import type { OutboxItem } from '../engine.types';
 
 const STATE: Readonly<Record<OutboxItem['status'], { label: string; colour: string }>> = {
@@ -40,9 +40,12 @@ function Row({ item, timeZone }: { item: OutboxItem; timeZone: string }) {
       {item.attempts ? <Text style={styles.muted}>{item.attempts === 1 ? 'Tried once' : `Tried ${item.attempts} times`}</Text> : null}
       {item.status === 'queued' && item.nextAttemptAt ? <Text style={styles.muted}>Next try {formatDateTime(item.nextAttemptAt, timeZone)}</Text> : null}
       {item.status === 'failed' ? (
-        <Text style={styles.error} testID={`queue-error-${item.clientUuid}`}>
-          {item.lastError ?? 'The server refused it.'}
-        </Text>
+        <>
+          <Text style={styles.error} testID={`queue-error-${item.clientUuid}`}>
+            {item.lastError ?? 'The server refused it.'}
+          </Text>
+          <Button variant="secondary" title="Send it again" testID={`queue-retry-${item.clientUuid}`} onPress={() => void retryOutboxItem(item.clientUuid)} />
+        </>
       ) : item.lastError && item.status !== 'synced' ? (
         <Text style={styles.muted}>Last problem: {item.lastError}</Text>
       ) : null}
@@ -65,7 +68,7 @@ export function QueueScreen() {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const sorted = [...items].sort((a, b) => b.capturedAt.localeCompare(a.capturedAt));
-  const pending = items.filter((i) => i.status === 'queued' || i.status === 'failed').length;
+  const pending = items.filter((i) => i.status === 'queued').length;
 
   async function retry() {
     setBusy(true);

@@ -17,7 +17,7 @@ import { AnswerCompare } from '../components/AnswerCompare';
 import { ProbabilityBars } from '../components/ProbabilityBars';
 import { RiskBanner } from '../components/RiskBanner';
 import { FALLBACK_REASON_TEXT } from '../components/riskText';
-import { useOutbox } from '../engine';
+import { disagree, useOutbox } from '../engine';
 import type { ModelAnswer, OutboxItem } from '../engine.types';
 import { RETAKE_ADVICE } from '../quality';
 import { useScreeningRun, type ScreeningRun } from '../queries';
@@ -63,15 +63,19 @@ function RawProbabilities({ answer }: { answer: ModelAnswer | null }) {
 function RunResult({ run, item }: { run: ScreeningRun; item: OutboxItem | undefined }) {
   const tz = useUserTimeZone();
   const { outcome } = run;
-  const server = outcome.kind === 'done' ? outcome.server : null;
+  // A queued screening gets the server's answer when it syncs: it then becomes the one of record here too.
+  const server = (outcome.kind === 'done' ? outcome.server : null) ?? item?.server ?? null;
   const device = outcome.device;
   const record = server ?? device;
-  const screeningId = outcome.kind === 'done' ? outcome.screeningId : (item?.screeningId ?? null);
+  const screeningId = (outcome.kind === 'done' ? outcome.screeningId : null) ?? item?.screeningId ?? null;
   const queued = outcome.kind === 'queued';
+  const syncedLater = queued && item?.status === 'synced';
+  const disagreement = outcome.kind === 'done' && outcome.server ? outcome.disagreement : disagree(device, server);
+  const serverError = outcome.kind === 'done' ? outcome.serverError : undefined;
 
   return (
     <>
-      {queued ? (
+      {queued && !syncedLater ? (
         <View style={styles.queued} testID="result-queued" role="status">
           <Text style={styles.queuedTitle}>Queued – will sync</Text>
           <Text style={styles.body}>
@@ -84,13 +88,24 @@ function RunResult({ run, item }: { run: ScreeningRun; item: OutboxItem | undefi
           </Text>
         </View>
       ) : null}
+      {syncedLater ? (
+        <View style={styles.synced} testID="result-synced" role="status">
+          <Text style={styles.syncedTitle}>Synced</Text>
+          <Text style={styles.body}>The clinic’s server has checked this screening; its answer below is the one of record.</Text>
+        </View>
+      ) : null}
+      {serverError ? (
+        <Text style={styles.warning} testID="result-server-error">
+          The clinic’s server gave no second answer: {serverError}
+        </Text>
+      ) : null}
 
       {record ? (
         <RiskBanner
           risk={record.risk}
           topLabel={record.topLabel}
           confidence={record.confidence}
-          action={server && outcome.kind === 'done' ? outcome.recommendedAction : undefined}
+          action={outcome.kind === 'done' && (outcome.server || !server) ? outcome.recommendedAction : undefined}
           testID="result-banner"
         />
       ) : null}
@@ -117,9 +132,14 @@ function RunResult({ run, item }: { run: ScreeningRun; item: OutboxItem | undefi
         <AnswerCompare
           device={device}
           server={server}
-          disagreement={outcome.kind === 'done' && outcome.disagreement}
+          disagreement={disagreement}
           serverPending={queued ? 'Will be asked when this syncs.' : outcome.fallback.askServer ? 'The server did not answer.' : 'Not asked: the device model was confident and found a low or medium risk.'}
         />
+        {!queued && !server && item && item.status !== 'synced' ? (
+          <Text style={styles.meta} testID="result-sync-status">
+            It goes to your history on the clinic’s server in the background. {syncStatusText(item, tz)}
+          </Text>
+        ) : null}
         {outcome.fallback.askServer && outcome.fallback.reasons.length ? (
           <Text style={styles.meta} testID="result-fallback">
             Asked the clinic’s server because {outcome.fallback.reasons.map((r) => FALLBACK_REASON_TEXT[r]).join(', ')}.
@@ -196,6 +216,8 @@ const styles = StyleSheet.create({
   meta: { fontSize: font.small, color: colors.muted, marginTop: space.sm },
   queued: { backgroundColor: '#FFF8C5', borderColor: colors.warning, borderWidth: 1, borderRadius: 10, padding: space.md, marginBottom: space.md, gap: space.xs },
   queuedTitle: { fontSize: font.body, fontWeight: '700', color: colors.warning },
+  synced: { backgroundColor: '#DAFBE1', borderColor: colors.success, borderWidth: 1, borderRadius: 10, padding: space.md, marginBottom: space.md, gap: space.xs },
+  syncedTitle: { fontSize: font.body, fontWeight: '700', color: colors.success },
   warning: { fontSize: font.small, color: colors.warning, marginBottom: space.md },
   disclaimer: { fontSize: font.small, color: colors.muted, marginVertical: space.md },
   hidden: { display: 'none' },

@@ -4,7 +4,7 @@ import { router, useLocalSearchParams } from 'expo-router';
 
 import { LABELS, type Label, type RiskLevel } from '@/contract';
 import { fakeServer, page, renderApp, signedIn, user } from '@/test/utils';
-import { preparePhoto, screenPhoto, useModel, useOutbox } from '../engine';
+import { preparePhoto, retryOutboxItem, screenPhoto, useModel, useOutbox } from '../engine';
 import type { ModelAnswer, OutboxItem, ScreeningOutcome } from '../engine.types';
 import { rememberRun, type ScreeningRun } from '../queries';
 import { DetailScreen } from './DetailScreen';
@@ -16,7 +16,14 @@ import { myClinicians, ShareScreen } from './ShareScreen';
 
 // The engine (LiteRT / fast-tflite, SQLite outbox, model downloads) is mocked at its public surface:
 // these tests are about what the screens show and send.
-jest.mock('../engine', () => ({ preparePhoto: jest.fn(), screenPhoto: jest.fn(), useModel: jest.fn(), useOutbox: jest.fn() }), { virtual: true });
+jest.mock('../engine', () => ({
+  preparePhoto: jest.fn(),
+  screenPhoto: jest.fn(),
+  useModel: jest.fn(),
+  useOutbox: jest.fn(),
+  retryOutboxItem: jest.fn(async () => undefined),
+  disagree: (d: ModelAnswer | null, s: ModelAnswer | null) => !!d && !!s && (d.topLabel !== s.topLabel || d.risk !== s.risk),
+}));
 
 jest.mock('expo-image-picker', () => ({
   requestCameraPermissionsAsync: jest.fn(),
@@ -266,6 +273,46 @@ describe('ResultScreen', () => {
     expect(screen.getByTestId('result-model-version')).toHaveTextContent(/answer from this device/);
   });
 
+  it('shows the server’s answer as the one of record once a queued screening has synced', async () => {
+    baseServer();
+    const device = answer('device', 'nv', 'low', 0.5);
+    const item = outboxItem({ clientUuid: '88888888-8888-4888-8888-888888888888', status: 'synced', device, server: answer('server', 'bkl', 'medium', 0.48), screeningId: 'dddddddd-0000-4000-8000-000000000001' });
+    run({ kind: 'queued', clientUuid: item.clientUuid, device, fallback: { askServer: true, reasons: ['user_request'] }, disclaimer: 'Screening aid only, not a diagnosis.' });
+    jest.mocked(useOutbox).mockReturnValue({ items: [item], flush });
+    jest.mocked(useLocalSearchParams).mockReturnValue({ clientUuid: item.clientUuid });
+    renderApp(<ResultScreen />);
+
+    expect(await screen.findByTestId('result-synced')).toHaveTextContent(/its answer below is the one of record/);
+    expect(screen.queryByTestId('result-queued')).toBeNull();
+    expect(screen.getByTestId('result-banner-risk')).toHaveTextContent(/Medium risk/);
+    expect(screen.getByTestId('answer-server-top')).toHaveTextContent('Benign keratosis-like lesion');
+    expect(screen.getByTestId('answers-disagree')).toBeTruthy();
+    fireEvent.press(screen.getByTestId('result-open-detail'));
+    expect(router.push).toHaveBeenCalledWith({ pathname: '/screening/detail/[id]', params: { id: 'dddddddd-0000-4000-8000-000000000001' } });
+  });
+
+  it('says why the server gave no second answer when it refused the photo', async () => {
+    baseServer();
+    const clientUuid = '99999999-9999-4999-8999-999999999999';
+    run({
+      kind: 'done',
+      clientUuid,
+      device: answer('device', 'mel', 'high', 0.7),
+      server: null,
+      screeningId: null,
+      disagreement: false,
+      fallback: { askServer: true, reasons: ['high_risk'] },
+      recommendedAction: 'Book an appointment with a dermatologist soon.',
+      disclaimer: 'Screening aid only, not a diagnosis.',
+      serverError: 'The photo is larger than the limit of 15728640 bytes.',
+    });
+    jest.mocked(useLocalSearchParams).mockReturnValue({ clientUuid });
+    renderApp(<ResultScreen />);
+    expect(await screen.findByTestId('result-server-error')).toHaveTextContent(/no second answer: The photo is larger than the limit/);
+    expect(screen.getByTestId('result-banner-action')).toHaveTextContent('Book an appointment with a dermatologist soon.');
+    expect(screen.getByTestId('result-book')).toBeTruthy();
+  });
+
   it('after a reload, sends a synced screening to its server record', async () => {
     baseServer();
     const item = outboxItem({ clientUuid: '44444444-4444-4444-8444-444444444444', status: 'synced', screeningId: 'bbbbbbbb-0000-4000-8000-000000000001' });
@@ -438,6 +485,9 @@ describe('QueueScreen', () => {
 
     fireEvent.press(screen.getByTestId('queue-retry'));
     await waitFor(() => expect(flush).toHaveBeenCalledTimes(1));
+    fireEvent.press(screen.getByTestId(`queue-retry-${failed.clientUuid}`));
+    expect(retryOutboxItem).toHaveBeenCalledWith(failed.clientUuid);
+    expect(screen.queryByTestId(`queue-retry-${synced.clientUuid}`)).toBeNull();
     fireEvent.press(screen.getByTestId(`queue-open-${synced.clientUuid}`));
     expect(router.push).toHaveBeenCalledWith({ pathname: '/screening/detail/[id]', params: { id: 'cccccccc-0000-4000-8000-000000000001' } });
   });
