@@ -5,7 +5,7 @@ const expoConfig = require('eslint-config-expo/flat');
 module.exports = defineConfig([
   expoConfig,
   {
-    ignores: ['dist/*', 'e2e-artifacts/*', 'node_modules/*', 'src/api/schema.d.ts', '.expo/*'],
+    ignores: ['dist/*', 'e2e-artifacts/*', 'node_modules/*', 'src/api/schema.d.ts', '.expo/*', 'public/litert/*', 'public/bootstrap-model/*'],
   },
   {
     files: ['src/**/*.ts', 'src/**/*.tsx'],
