@@ -17,6 +17,8 @@ run() {  # run NAME CMD...: pytest's exit 5 (no tests collected) counts as a fai
 
 run "ruff" .venv/bin/ruff check .
 run "mypy" .venv/bin/mypy server model_pipeline contract
+# Models and migrations agree: a model change without its migration fails here.
+run "migrations up to date" env DJANGO_SETTINGS_MODULE=config.settings.test .venv/bin/python server/manage.py makemigrations --check --dry-run
 run "pytest (SQLite)" .venv/bin/pytest -q -p no:cacheprovider tests
 
 mariadb_up=0

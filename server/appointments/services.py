@@ -37,10 +37,6 @@ from notifications.services import notification_schedule, notifications_cancel_g
 CREATE_APPOINTMENT = "create_appointment"
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 # --- validation ------------------------------------------------------------------------------------
 
 
@@ -54,10 +50,10 @@ def _as_utc(value: datetime, *, field: str = "start") -> datetime:
 
 def _check_future(start: datetime) -> None:
     now = timezone.now()
-    lead = timedelta(minutes=int(_setting("APPOINTMENT_MIN_LEAD_MINUTES", 0)))
+    lead = timedelta(minutes=int(settings.APPOINTMENT_MIN_LEAD_MINUTES))
     if start <= now + lead:
         raise Unprocessable("That time is in the past; pick a future slot.", code=AppointmentsError.START_IN_PAST)
-    horizon = int(_setting("APPOINTMENT_BOOKING_HORIZON_DAYS", 180))
+    horizon = int(settings.APPOINTMENT_BOOKING_HORIZON_DAYS)
     if start > now + timedelta(days=horizon):
         raise Unprocessable(f"Appointments can be booked at most {horizon} days ahead.", code=AppointmentsError.TOO_FAR_AHEAD)
 
@@ -133,7 +129,7 @@ def _lead(seconds: int) -> str:
 
 def reminder_offsets() -> list[int]:
     """Seconds before the start at which the patient is reminded; 0 (the start itself) is always added."""
-    offsets = {int(x) for x in _setting("APPOINTMENT_REMINDER_OFFSETS", [24 * 3600, 3600]) if int(x) > 0}
+    offsets = {int(x) for x in settings.APPOINTMENT_REMINDER_OFFSETS if int(x) > 0}
     return sorted(offsets | {0}, reverse=True)
 
 
@@ -260,7 +256,7 @@ def _check_cutoff(appointment: Appointment, actor: User, action: str) -> None:
         raise Unprocessable(f"This appointment has already started; it cannot be {action}.", code=AppointmentsError.CUTOFF_PASSED)
     if is_admin(actor) or actor.pk == appointment.clinician_id:
         return
-    cutoff = timedelta(hours=float(_setting("APPOINTMENT_CHANGE_CUTOFF_HOURS", 24)))
+    cutoff = timedelta(hours=float(settings.APPOINTMENT_CHANGE_CUTOFF_HOURS))
     if appointment.start - now < cutoff:
         hours = cutoff.total_seconds() / 3600
         raise Unprocessable(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from django.conf import settings
 from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
+from appointments.api import router as appointments_router
+from blog.api import router as blog_router
 from core.errors import install_error_handlers
+from notifications.api import router as notifications_router
+from screening.api import models_router, screenings_router
+from shop.api import router as shop_router
 
 
 class SkinScreenAPI(NinjaAPI):
@@ -31,13 +34,11 @@ api = SkinScreenAPI(
     openapi_url="/openapi.json",
 )
 install_error_handlers(api)
+# Every router, listed (not discovered): a feature app joins the API here.
 api.add_router("/auth/", accounts_router)
-
-# Feature apps expose `api.router` (or `api.routers`: a list of (prefix, router)).
-for _app in ("appointments", "notifications", "shop", "blog", "screening"):
-    if _app not in settings.INSTALLED_APPS:
-        continue
-    _module = importlib.import_module(f"{_app}.api")
-    for _prefix, _router in getattr(_module, "routers", [("/", getattr(_module, "router", None))]):
-        if _router is not None:
-            api.add_router(_prefix, _router)
+api.add_router("/", appointments_router)
+api.add_router("/", notifications_router)
+api.add_router("/", shop_router)
+api.add_router("/", blog_router)
+api.add_router("/", screenings_router)
+api.add_router("/", models_router)

@@ -16,7 +16,7 @@ class RequestSizeLimitMiddleware:
             length = int(raw)
         except ValueError:
             return JsonResponse({"detail": "Invalid Content-Length header.", "code": "bad_request"}, status=400)
-        limit = int(getattr(settings, "MAX_REQUEST_BYTES", 20 * 1024 * 1024))
+        limit = int(settings.MAX_REQUEST_BYTES)
         if length > limit:
             return JsonResponse(
                 {"detail": f"Request body is too large ({length} bytes; the limit is {limit}).", "code": "too_large"},

@@ -18,7 +18,7 @@ def _parse(rate: str) -> tuple[int, int]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    num_proxies = int(getattr(settings, "NINJA_NUM_PROXIES", 0) or 0)
+    num_proxies = int(settings.NINJA_NUM_PROXIES)
     xff = request.META.get("HTTP_X_FORWARDED_FOR")
     if num_proxies and xff:
         addrs = [a.strip() for a in xff.split(",")]

@@ -28,10 +28,10 @@ def is_valid_token(token: str) -> bool:
 
 def push_enabled() -> bool:
     """Pushes go out only when configured (a host, e.g. the local fake in tests, or an access token)."""
-    explicit = getattr(settings, "EXPO_PUSH_ENABLED", None)
+    explicit = settings.EXPO_PUSH_ENABLED
     if explicit is not None:
         return bool(explicit)
-    return bool(getattr(settings, "EXPO_PUSH_HOST", "") or getattr(settings, "EXPO_ACCESS_TOKEN", ""))
+    return bool(settings.EXPO_PUSH_HOST or settings.EXPO_ACCESS_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,10 @@ def _client() -> PushClient:
     """One client per thread and configuration, so its keep-alive connection (TLS to exp.host) stays warm:
     the time between claiming rows and the request leaving the process is then only payload building."""
     config = (
-        getattr(settings, "EXPO_PUSH_HOST", ""),
-        getattr(settings, "EXPO_ACCESS_TOKEN", ""),
-        getattr(settings, "EXPO_CONNECT_TIMEOUT_SECONDS", 5),
-        getattr(settings, "EXPO_READ_TIMEOUT_SECONDS", 30),
+        settings.EXPO_PUSH_HOST,
+        settings.EXPO_ACCESS_TOKEN,
+        settings.EXPO_CONNECT_TIMEOUT_SECONDS,
+        settings.EXPO_READ_TIMEOUT_SECONDS,
     )
     cached = getattr(_local, "client", None)
     if cached is None or cached[0] != config:
@@ -94,13 +94,13 @@ def _client() -> PushClient:
 def _new_client() -> PushClient:
     session = requests.Session()
     session.headers.update({"accept": "application/json", "accept-encoding": "gzip, deflate", "content-type": "application/json"})
-    access_token = getattr(settings, "EXPO_ACCESS_TOKEN", "")
+    access_token = settings.EXPO_ACCESS_TOKEN
     if access_token:
         session.headers["Authorization"] = f"Bearer {access_token}"
-    connect_timeout = float(getattr(settings, "EXPO_CONNECT_TIMEOUT_SECONDS", 5))
-    read_timeout = float(getattr(settings, "EXPO_READ_TIMEOUT_SECONDS", 30))
+    connect_timeout = float(settings.EXPO_CONNECT_TIMEOUT_SECONDS)
+    read_timeout = float(settings.EXPO_READ_TIMEOUT_SECONDS)
     return PushClient(
-        host=getattr(settings, "EXPO_PUSH_HOST", "") or None,
+        host=settings.EXPO_PUSH_HOST or None,
         session=session,
         timeout=(connect_timeout, read_timeout),
         max_message_count=MAX_MESSAGES_PER_REQUEST,

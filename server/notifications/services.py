@@ -33,10 +33,6 @@ logger = logging.getLogger(__name__)
 MAX_ACTIVE_DEVICES_PER_USER = 10
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 # --- devices ---------------------------------------------------------------------------------------
 
 
@@ -158,8 +154,8 @@ class SweepResult:
 
 
 def _backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
-    base = float(_setting("NOTIFICATION_RETRY_BASE_SECONDS", 30))
-    cap = float(_setting("NOTIFICATION_RETRY_MAX_SECONDS", 3600))
+    base = float(settings.NOTIFICATION_RETRY_BASE_SECONDS)
+    cap = float(settings.NOTIFICATION_RETRY_MAX_SECONDS)
     delay = min(cap, base * (2 ** max(attempt - 1, 0)))
     delay *= random.uniform(0.8, 1.2)  # jitter: retries from many rows do not arrive together
     if retry_after:
@@ -179,7 +175,7 @@ def _claim_batch(*, now: datetime, only_ids: list[int] | None) -> tuple[str, lis
         qs = qs.filter(id__in=only_ids)
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True)
-    batch = max(1, min(int(_setting("NOTIFICATION_BATCH_SIZE", push.MAX_MESSAGES_PER_REQUEST)), push.MAX_MESSAGES_PER_REQUEST))
+    batch = max(1, min(int(settings.NOTIFICATION_BATCH_SIZE), push.MAX_MESSAGES_PER_REQUEST))
     candidates = list(qs[:batch])
     if not candidates:
         return "", [], []
@@ -249,7 +245,7 @@ def _record_outcome(*, token: str, claimed: list[Notification], deliveries: list
             delivery.status, delivery.error, delivery.updated_at = status, result.error[:255], now
     Delivery.objects.bulk_update(deliveries, ["status", "ticket_id", "error", "updated_at"])
 
-    max_attempts = int(_setting("NOTIFICATION_MAX_ATTEMPTS", 6))
+    max_attempts = int(settings.NOTIFICATION_MAX_ATTEMPTS)
     by_notification: dict[int, list[Delivery]] = {}
     for d in Delivery.objects.filter(notification_id__in=[n.pk for n in claimed]):
         by_notification.setdefault(d.notification_id, []).append(d)
@@ -308,7 +304,7 @@ def notifications_send_due(*, now: datetime | None = None, only_ids: list[int] |
 def notifications_recover_stale(*, now: datetime | None = None) -> int:
     """Rows a killed sender left in `sending`: their request may have reached Expo, so mark, never resend."""
     now = now or timezone.now()
-    lease = float(_setting("NOTIFICATION_SENDING_LEASE_SECONDS", 300))
+    lease = float(settings.NOTIFICATION_SENDING_LEASE_SECONDS)
     cutoff = now - timedelta(seconds=lease)
     stale = list(
         Notification.objects.filter(status=NotificationStatus.SENDING, claimed_at__lt=cutoff).values_list("id", flat=True)[:1000]
@@ -328,7 +324,7 @@ def notifications_recover_stale(*, now: datetime | None = None) -> int:
 def receipts_check(*, now: datetime | None = None, limit: int = push.MAX_RECEIPTS_PER_REQUEST) -> int:
     """Read Expo receipts for accepted pushes older than the receipt delay; deactivate DeviceNotRegistered tokens."""
     now = now or timezone.now()
-    delay = float(_setting("NOTIFICATION_RECEIPT_DELAY_SECONDS", 15 * 60))
+    delay = float(settings.NOTIFICATION_RECEIPT_DELAY_SECONDS)
     pending = list(
         Delivery.objects.filter(status=DeliveryStatus.OK, receipt_checked_at__isnull=True, updated_at__lte=now - timedelta(seconds=delay))
         .exclude(ticket_id="")

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def sweep_seconds() -> float:
-    return max(0.2, float(getattr(settings, "REMINDER_SWEEP_SECONDS", 60)))
+    return max(0.2, float(settings.REMINDER_SWEEP_SECONDS))
 
 
 def run_sweep_once() -> services.SweepResult:

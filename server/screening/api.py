@@ -40,7 +40,6 @@ from screening.schemas import (
 
 screenings_router = Router(auth=jwt_auth, tags=["screenings"])
 models_router = Router(tags=["models"])
-routers = [("/", screenings_router), ("/", models_router)]
 
 E4 = {401: ErrorOut, 404: ErrorOut}
 
@@ -132,7 +131,7 @@ def _sync_items(request: HttpRequest, raw_items: str) -> list[services.Screening
         raise ApplicationError("items must be a JSON list.", code=ScreeningError.SYNC_BATCH_INVALID, status=422) from exc
     if not isinstance(decoded, list) or not decoded:
         raise ApplicationError("items must be a non-empty JSON list.", code=ScreeningError.SYNC_BATCH_INVALID, status=422)
-    limit = int(getattr(settings, "SCREENING_SYNC_MAX_ITEMS", 50))
+    limit = int(settings.SCREENING_SYNC_MAX_ITEMS)
     if len(decoded) > limit:
         raise ApplicationError(f"At most {limit} items per sync request.", code=ScreeningError.SYNC_BATCH_INVALID, status=422)
     used: set[str] = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class ScreeningConfig(AppConfig):
@@ -10,8 +11,6 @@ class ScreeningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        import os
-
         from accounts import hooks
         from screening import photos, services
 
@@ -19,7 +18,7 @@ class ScreeningConfig(AppConfig):
         hooks.delete_hooks.append(services.screenings_delete_for_user)
 
         # Opt-in eager model warm-up (gunicorn workers); migrate and other commands stay fast.
-        if os.environ.get("SCREENING_WARMUP", "").lower() in ("1", "true", "yes"):
+        if settings.SCREENING_WARMUP:
             from screening import inference
 
             inference.warm_up_in_background()

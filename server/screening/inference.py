@@ -114,19 +114,19 @@ class InferenceEngine:
     # -- configuration (read at call time so tests can override settings) --
     @staticmethod
     def max_batch() -> int:
-        return max(1, int(getattr(settings, "SCREENING_MAX_BATCH", 8)))
+        return max(1, int(settings.SCREENING_MAX_BATCH))
 
     @staticmethod
     def batch_wait() -> float:
-        return max(0.0, float(getattr(settings, "SCREENING_BATCH_WAIT_MS", 3.0)) / 1000.0)
+        return max(0.0, float(settings.SCREENING_BATCH_WAIT_MS) / 1000.0)
 
     @staticmethod
     def retry_after() -> float:
-        return float(getattr(settings, "SCREENING_MODEL_RETRY_SECONDS", 30.0))
+        return float(settings.SCREENING_MODEL_RETRY_SECONDS)
 
     @staticmethod
     def check_interval() -> float:
-        return float(getattr(settings, "SCREENING_MODEL_CHECK_SECONDS", 2.0))
+        return float(settings.SCREENING_MODEL_CHECK_SECONDS)
 
     # -- model lifecycle --
     @property
@@ -291,7 +291,7 @@ class InferenceEngine:
 
     def wait(self, job: _Job) -> Prediction:
         model = job.model
-        timeout = float(getattr(settings, "SCREENING_INFERENCE_TIMEOUT_S", 30.0))
+        timeout = float(settings.SCREENING_INFERENCE_TIMEOUT_S)
         if not job.done.wait(timeout):
             raise ApplicationError("The model did not answer in time; try again.", code=ScreeningError.INFERENCE_FAILED, status=503)
         if job.error is not None or job.result is None:

@@ -36,15 +36,15 @@ def register_heif() -> bool:
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "SCREENING_MAX_PHOTO_BYTES", 15 * 1024 * 1024))
+    return int(settings.SCREENING_MAX_PHOTO_BYTES)
 
 
 def max_pixels() -> int:
-    return int(getattr(settings, "SCREENING_MAX_PHOTO_PIXELS", 50_000_000))
+    return int(settings.SCREENING_MAX_PHOTO_PIXELS)
 
 
 def max_side() -> int:
-    return int(getattr(settings, "SCREENING_MAX_PHOTO_SIDE", 10_000))
+    return int(settings.SCREENING_MAX_PHOTO_SIDE)
 
 
 def sniff(data: bytes) -> str | None:
@@ -72,7 +72,7 @@ class CleanPhoto:
         """What is stored: a JPEG encoded from the pixels alone (encoded once, on first use)."""
         if self._jpeg is None:
             out = io.BytesIO()
-            self.image.save(out, format="JPEG", quality=int(getattr(settings, "SCREENING_PHOTO_JPEG_QUALITY", 90)), optimize=False)
+            self.image.save(out, format="JPEG", quality=int(settings.SCREENING_PHOTO_JPEG_QUALITY), optimize=False)
             self._jpeg = out.getvalue()
         return self._jpeg
 

@@ -220,7 +220,7 @@ def risk_level(top_label: str, probabilities: dict[str, float] | list[float], bu
     The mass in force is the lower of SCREENING_HIGH_RISK_MASS and ``bundle_mass`` (the model's own
     operating point, manifest ``high_risk.mass``): a bundle can only make the rule more cautious.
     ``top_label`` must be the probabilities' argmax (the rule computes it; a mismatch is a bug)."""
-    setting = getattr(settings, "SCREENING_HIGH_RISK_MASS", contract_risk.DEFAULT_HIGH_RISK_MASS)
+    setting = settings.SCREENING_HIGH_RISK_MASS
     mass = contract_risk.effective_high_risk_mass(setting, bundle_mass)
     vector = contract_risk.as_vector(probabilities)
     if LABELS[int(np.argmax(vector))] != top_label:

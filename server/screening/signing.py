@@ -57,13 +57,12 @@ def _decode_seed(text: str, origin: str) -> SigningKey:
 
 
 def key_file() -> Path:
-    default = Path(getattr(settings, "VAR_DIR", Path("var"))) / "model_signing_ed25519.key"
-    return Path(getattr(settings, "MODEL_SIGNING_KEY_FILE", default))
+    return Path(settings.MODEL_SIGNING_KEY_FILE)
 
 
 def load_key() -> KeyPair:
     """MODEL_SIGNING_KEY (base64 seed) wins over MODEL_SIGNING_KEY_FILE; no key is a clear 503."""
-    from_env = os.environ.get("MODEL_SIGNING_KEY") or getattr(settings, "MODEL_SIGNING_KEY", "")
+    from_env = settings.MODEL_SIGNING_KEY
     if from_env:
         return KeyPair(_decode_seed(str(from_env), "MODEL_SIGNING_KEY"))
     path = key_file()

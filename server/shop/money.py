@@ -13,7 +13,7 @@ DEFAULT_TAX_RATE_PERCENT = Decimal("19")
 
 def tax_rate_percent() -> Decimal:
     """SHOP_TAX_RATE_PERCENT (default 19, German VAT); prices are net and tax is added on top."""
-    raw = getattr(settings, "SHOP_TAX_RATE_PERCENT", DEFAULT_TAX_RATE_PERCENT)
+    raw = settings.SHOP_TAX_RATE_PERCENT
     rate = Decimal(str(raw))
     if rate < 0 or rate >= 100:
         raise ValueError(f"SHOP_TAX_RATE_PERCENT must be in [0, 100), got {raw!r}")

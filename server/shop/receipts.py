@@ -28,9 +28,9 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 def clinic_details() -> tuple[str, str, str]:
     return (
-        str(getattr(settings, "CLINIC_NAME", DEFAULT_CLINIC_NAME)),
-        str(getattr(settings, "CLINIC_ADDRESS", DEFAULT_CLINIC_ADDRESS)),
-        str(getattr(settings, "CLINIC_VAT_ID", DEFAULT_CLINIC_VAT_ID)),
+        str(settings.CLINIC_NAME),
+        str(settings.CLINIC_ADDRESS),
+        str(settings.CLINIC_VAT_ID),
     )
 
 

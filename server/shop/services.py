@@ -230,7 +230,7 @@ def order_send_receipt(*, order_id: int) -> bool:
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None or order.receipt_sent_at is not None or not order.customer_email:
         return False
-    clinic = getattr(settings, "CLINIC_NAME", "SkinScreen Clinic")
+    clinic = settings.CLINIC_NAME
     body = (
         f"Hello {order.customer_name},\n\n"
         f"thank you for your order {order.number} at {clinic}.\n"

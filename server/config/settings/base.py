@@ -1,17 +1,10 @@
-"""Base settings: every value comes from the environment, with embedded-default fallbacks."""
+"""Base settings: Django, database, auth, queue; every value comes from the environment (.env.example
+lists them), with embedded-default fallbacks. Each integration has its own module, included at the end."""
 
 from datetime import timedelta
 from pathlib import Path
 
-import environ
-
-SERVER_DIR = Path(__file__).resolve().parent.parent.parent
-REPO_DIR = SERVER_DIR.parent
-VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(REPO_DIR / "var")))
-
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-env = environ.Env()
-env.read_env(str(REPO_DIR / ".env"), overwrite=False)
+from config.settings.environment import REPO_DIR, SERVER_DIR, VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", default=False)
 EMBEDDED = env.bool("EMBEDDED", default=False)
@@ -39,11 +32,12 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "core",
     "accounts",
+    "appointments",
+    "notifications",
+    "shop",
+    "blog",
+    "screening",
 ]
-# Feature apps join here when present (each is a self-contained Django app under server/).
-for _app in ("appointments", "notifications", "shop", "blog", "screening"):
-    if (SERVER_DIR / _app / "apps.py").exists():
-        INSTALLED_APPS.append(_app)
 
 MIDDLEWARE = [
     "core.middleware.RequestSizeLimitMiddleware",
@@ -183,19 +177,6 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@skinscreen.local")
-
-# Expo push: the real service only when configured; tests point it at a local fake.
-EXPO_PUSH_HOST = env.str("EXPO_PUSH_HOST", default="")
-EXPO_ACCESS_TOKEN = env.str("EXPO_ACCESS_TOKEN", default="")
-
-# Model bundles (see docs/bundle.md).
-MODEL_ARTIFACTS_DIR = Path(env.str("MODEL_ARTIFACTS_DIR", default=str(REPO_DIR / "tflite_artifacts")))
-# A clinician sees a patient's screenings while an appointment is upcoming and this many days after it.
-SCREENING_CLINICIAN_ACCESS_DAYS = env.int("SCREENING_CLINICIAN_ACCESS_DAYS", default=30)
-MODEL_SIGNING_KEY_FILE = Path(env.str("MODEL_SIGNING_KEY_FILE", default=str(VAR_DIR / "model_signing_ed25519.key")))
-
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not EMBEDDED)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -209,25 +190,8 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
-# Appointments and reminders (docs/appointments.md).
-REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=60.0)
-APPOINTMENT_REMINDER_OFFSETS = [int(s) for s in env.list("APPOINTMENT_REMINDER_OFFSETS", default=["86400", "3600"])]
-APPOINTMENT_CHANGE_CUTOFF_HOURS = env.int("APPOINTMENT_CHANGE_CUTOFF_HOURS", default=24)
-APPOINTMENT_MIN_LEAD_MINUTES = env.int("APPOINTMENT_MIN_LEAD_MINUTES", default=0)
-APPOINTMENT_BOOKING_HORIZON_DAYS = env.int("APPOINTMENT_BOOKING_HORIZON_DAYS", default=180)
-NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
-NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
-NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
-NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
-NOTIFICATION_SENDING_LEASE_SECONDS = env.int("NOTIFICATION_SENDING_LEASE_SECONDS", default=300)
-NOTIFICATION_RECEIPT_DELAY_SECONDS = env.int("NOTIFICATION_RECEIPT_DELAY_SECONDS", default=900)
-EXPO_CONNECT_TIMEOUT_SECONDS = env.int("EXPO_CONNECT_TIMEOUT_SECONDS", default=5)
-EXPO_READ_TIMEOUT_SECONDS = env.int("EXPO_READ_TIMEOUT_SECONDS", default=30)
-if env.str("EXPO_PUSH_ENABLED", default=""):
-    EXPO_PUSH_ENABLED = env.bool("EXPO_PUSH_ENABLED")
-
-# Shop receipts (docs/shop_blog.md): prices are net, tax added on top.
-SHOP_TAX_RATE_PERCENT = env.int("SHOP_TAX_RATE_PERCENT", default=19)
-CLINIC_NAME = env.str("CLINIC_NAME", default="SkinScreen Clinic")
-CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="Musterstrasse 1, 10115 Berlin, Germany")
-CLINIC_VAT_ID = env.str("CLINIC_VAT_ID", default="DE000000000")
+# One module per integration (each reads its own variables; .env.example lists them all).
+from config.settings.email import *  # noqa: E402, F403
+from config.settings.notifications import *  # noqa: E402, F403
+from config.settings.screening import *  # noqa: E402, F403
+from config.settings.shop import *  # noqa: E402, F403

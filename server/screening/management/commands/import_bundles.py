@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--skip-golden", action="store_true", help="Skip running the .h5 on the golden vectors (faster; sha256s are still checked).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        root = Path(options["dir"] or getattr(settings, "MODEL_ARTIFACTS_DIR", "tflite_artifacts")).resolve()
+        root = Path(options["dir"] or settings.MODEL_ARTIFACTS_DIR).resolve()
         if not root.is_dir():
             raise CommandError(f"{root} is not a directory.")
         # Hidden directories are the pipeline's staging areas (a bundle being written): never import those.
