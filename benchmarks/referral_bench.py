@@ -1,10 +1,10 @@
 """How many melanomas does a bundle send to a clinician under the product's high-risk rule? (not a timed test)
 
-    python benchmarks/referral_bench.py <bundle or run dir> [more ...] [--data ../shared/data/ham10000] [--mass 0.35 0.25 0.2]
+    python benchmarks/referral_bench.py <bundle or run dir> [more ...] [--data ../shared/data/ham10000] [--mass 0.3 0.25 0.2]
 
 The product (``lesion_contract.risk``, used by the server and the app) calls a screening ``high`` risk when the top label is a
 high-risk class (mel, bcc, akiec) or those classes together hold at least a mass of the probability:
-the lower of ``SCREENING_HIGH_RISK_MASS`` (0.35) and the bundle's own ``manifest.high_risk.mass``. This
+the lower of ``SCREENING_HIGH_RISK_MASS`` (default ``DEFAULT_HIGH_RISK_MASS``) and the bundle's own ``manifest.high_risk.mass``. This
 prints, for each bundle's int8 model on its lesion-level validation split, at each ``--mass`` and at the
 bundle's recorded mass: the share of melanomas and of all malignant lesions flagged high risk, and the
 share of benign lesions flagged (the referral burden), on the whole split and on the 224x224 centre
@@ -19,12 +19,16 @@ from pathlib import Path
 
 from _model_bench import DEFAULT_DATA
 
+from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bundles", type=Path, nargs="+")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dataset root (HAM10000 layout)")
-    parser.add_argument("--mass", type=float, nargs="+", default=[0.35], help="high-risk mass thresholds (server default 0.35)")
+    parser.add_argument(
+        "--mass", type=float, nargs="+", default=[DEFAULT_HIGH_RISK_MASS], help=f"high-risk mass thresholds (server default {DEFAULT_HIGH_RISK_MASS})"
+    )
     args = parser.parse_args()
 
     import json
@@ -32,7 +36,7 @@ def main() -> int:
     import numpy as np
 
     from lesion_contract.labels import HIGH_RISK_INDICES, LABELS
-    from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS, effective_high_risk_mass, high_risk_flags
+    from lesion_contract.risk import effective_high_risk_mass, high_risk_flags
     from model_pipeline.data.cache import load_images
     from model_pipeline.data.ham10000 import read_ham10000
     from model_pipeline.data.split import read_split

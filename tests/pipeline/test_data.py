@@ -1,4 +1,4 @@
-"""Dataset reading, lesion-level splitting and preprocessing."""
+"""Dataset reading and lesion-level splitting (preprocessing is the contract's: tests/contract/test_preprocess.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from lesion_contract.labels import LABELS
-from lesion_contract.preprocess import preprocess_image, tensor_sha256
+from lesion_contract.preprocess import preprocess_image
 from model_pipeline.data.cache import load_images
 from model_pipeline.data.ham10000 import read_ham10000, read_isic2018_groundtruth
 from model_pipeline.data.split import lesion_split, read_split, write_split
@@ -144,27 +142,6 @@ def test_isic2018_groundtruth_reader(synthetic_dir, tmp_path):
     (tmp_path / "gt.csv").write_text("\n".join(text) + "\n")
     with pytest.raises(DatasetError, match="gt.csv:3: .* is not one-hot"):
         read_isic2018_groundtruth(tmp_path / "gt.csv", images)
-
-
-def test_preprocess_applies_exif_orientation_crops_centre_and_drops_alpha(tmp_path):
-    # Given an upright non-square image and the same pixels stored rotated with EXIF orientation 6
-    rng = np.random.default_rng(0)
-    upright = Image.fromarray(rng.integers(0, 256, (60, 90, 3), dtype=np.uint8))
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "rot.png", exif=exif.tobytes())
-    upright.save(tmp_path / "up.png")
-    # then both preprocess to the same tensor: the centre 60x60 square, resized
-    a = preprocess_image(tmp_path / "up.png", 30)
-    b = preprocess_image(tmp_path / "rot.png", 30)
-    assert a.dtype == np.uint8 and a.shape == (30, 30, 3)
-    assert tensor_sha256(a) == tensor_sha256(b)
-    expected = np.asarray(upright.crop((15, 0, 75, 60)).resize((30, 30), Image.Resampling.BILINEAR, reducing_gap=None))
-    assert np.array_equal(a, expected)
-    # RGBA is composited on white; bytes input works like a path
-    rgba = Image.new("RGBA", (10, 10), (255, 0, 0, 0))
-    assert preprocess_image(rgba, 4)[0, 0].tolist() == [255, 255, 255]
-    assert np.array_equal(preprocess_image((tmp_path / "up.png").read_bytes(), 30), a)
 
 
 @pytest.mark.skipif(not SHARED_HAM.is_dir(), reason="../shared HAM10000 images not present (user clone)")
