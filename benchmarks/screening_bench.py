@@ -155,8 +155,7 @@ def run_concurrent(base: str, token: str, photo: bytes, concurrency: int, total:
 
 def bare_forward_ms(bundle_dir: Path, runs: int) -> tuple[float, float]:
     """Median and p95 of one-image forward passes with the server's own loader (tf.function graph)."""
-    sys.path.insert(0, str(REPO / "server"))
-    sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(REPO / "server"))  # the server's own modules; the bundle contract is installed (lesion_contract)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("EMBEDDED", "1")

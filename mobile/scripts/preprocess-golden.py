@@ -1,4 +1,4 @@
-"""Golden vectors for the TypeScript preprocessing reference, made by the pipeline's own code.
+"""Golden vectors for the TypeScript preprocessing reference, made by the contract's reference (lesion_contract).
 
 Run from the repository root: .venv/bin/python mobile/scripts/preprocess-golden.py
 Writes mobile/src/features/screening/preprocess.golden.json. Pixels come from a 32-bit LCG that
@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from lesion_contract.preprocess import PREPROCESSING_SPEC, preprocess_image
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-from model_pipeline.data.preprocess import PREPROCESSING_SPEC, preprocess_image  # noqa: E402
 
 OUT = REPO / "mobile/src/features/screening/preprocess.golden.json"
 
