@@ -6,10 +6,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 import * as ed from '@noble/ed25519';
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
 
 import { hex } from './integrity';
 import { ModelManager, type BootstrapSource } from './modelManager';
 import { MemoryModelStore } from './modelStore.memory';
+import type { ModelStore } from './modelStore.types';
+import { IndexedDbModelStore } from './modelStore.web';
 
 const BASE = 'http://server.test';
 
@@ -104,7 +108,7 @@ function shipped(b: Bundle | null): BootstrapSource {
   return { load: async () => (b ? { manifestText: JSON.stringify(b.manifest), bytes: b.model.slice(), uri: null } : null) };
 }
 
-function manager(store: MemoryModelStore, server: { fetch: typeof fetch }, boot: Bundle | null = null, keys = [serverPublic]) {
+function manager(store: ModelStore, server: { fetch: typeof fetch }, boot: Bundle | null = null, keys = [serverPublic]) {
   return new ModelManager({ store, bootstrap: shipped(boot), baseUrl: BASE, publicKeys: keys, fetch: server.fetch, chunkBytes: 1000, retries: 2, sleep: async () => undefined });
 }
 
@@ -112,13 +116,27 @@ const r19 = bundle('2026.12.02-ham10000-r19', '2026-12-02T06:01:28Z');
 const r20 = bundle('2026.12.04-ham10000-r20', '2026-12-04T12:00:00Z');
 const r21 = bundle('2026.12.05-ham10000-r21', '2026-12-05T12:00:00Z');
 
-describe('model manager', () => {
+/** Flip one byte of an installed file through the store's own API (staging + promote). */
+async function corrupt(store: ModelStore, version: string, name: string) {
+  const bytes = (await store.readFile(version, name))!;
+  bytes[0] = bytes[0]! ^ 1;
+  await store.discardStaged(version);
+  await store.appendStaged(version, name, bytes);
+  await store.promote(version, (await store.readRecord(version))!, [name]);
+}
+
+const stores: [string, () => ModelStore][] = [
+  ['memory', () => new MemoryModelStore()],
+  ['IndexedDB (web)', () => new IndexedDbModelStore(new IDBFactory())],
+];
+
+describe.each(stores)('model manager on %s storage', (_name, newStore) => {
   beforeEach(() => {
     jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   });
 
   it('installs a good signed bundle in 1 KiB Range chunks and uses it', async () => {
-    const store = new MemoryModelStore();
+    const store = newStore();
     const server = fakeServer(r20);
     const mm = manager(store, server, r19);
     expect((await mm.current())?.manifest.version).toBe(r19.version);
@@ -136,7 +154,7 @@ describe('model manager', () => {
   });
 
   it('refuses a manifest signed with another key and keeps the current model', async () => {
-    const store = new MemoryModelStore();
+    const store = newStore();
     const server = fakeServer(r20, { signWith: otherKey });
     const mm = manager(store, server, r19);
 
@@ -149,14 +167,14 @@ describe('model manager', () => {
   });
 
   it('refuses updates when the build pins no key', async () => {
-    const mm = manager(new MemoryModelStore(), fakeServer(r20), r19, []);
+    const mm = manager(newStore(), fakeServer(r20), r19, []);
     await expect(mm.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'no_pinned_key' });
     // The server's newer model is still known, so screenings ask the server.
     expect(mm.serverModel?.version).toBe(r20.version);
   });
 
   it('discards a download whose sha256 differs from the signed manifest and never loads it', async () => {
-    const store = new MemoryModelStore();
+    const store = newStore();
     const tampered = r20.model.slice();
     tampered[1234] = tampered[1234]! ^ 0xff;
     const mm = manager(store, fakeServer(r20, { serveBytes: tampered }), r19);
@@ -170,7 +188,7 @@ describe('model manager', () => {
   });
 
   it('resumes a truncated download with Range from the bytes it already has', async () => {
-    const store = new MemoryModelStore();
+    const store = newStore();
     // First attempt: a short body on the second request, then the network drops for good.
     const first = fakeServer(r20, { truncate: { request: 1, bytes: 300 }, dropAfterRequests: 3 });
     const mm1 = manager(store, first, r19);
@@ -189,7 +207,7 @@ describe('model manager', () => {
   });
 
   it('refuses a manifest older than the model it has', async () => {
-    const store = new MemoryModelStore();
+    const store = newStore();
     const mm = manager(store, fakeServer(r20), r19);
     await mm.checkForUpdate();
 
@@ -202,7 +220,7 @@ describe('model manager', () => {
   });
 
   it('starts offline on the cached model', async () => {
-    const store = new MemoryModelStore();
+    const store = newStore();
     await manager(store, fakeServer(r20), null).checkForUpdate();
 
     const offline = manager(store, fakeServer(r20, { offline: true }), null);
@@ -214,14 +232,13 @@ describe('model manager', () => {
   });
 
   it('keeps the previous model for rollback, and falls back to it when the active file is damaged', async () => {
-    const store = new MemoryModelStore();
+    const store = newStore();
     await manager(store, fakeServer(r20), null).checkForUpdate();
     await manager(store, fakeServer(r21), null).checkForUpdate();
     expect(await store.readPointer()).toEqual({ active: r21.version, previous: r20.version });
 
     // The active file changes on disk: it fails verification and is never loaded.
-    const active = store.files.get(`${r21.version}/model_int8.tflite`)!;
-    active[0] = active[0]! ^ 1;
+    await corrupt(store, r21.version, 'model_int8.tflite');
     const restarted = manager(store, fakeServer(r21, { offline: true }), r19);
     expect((await restarted.current())?.manifest.version).toBe(r20.version);
 
@@ -232,7 +249,7 @@ describe('model manager', () => {
 
   it('uses the bootstrap model until a download arrives, and none when the shipped file is damaged', async () => {
     const bad = { ...r19, model: r19.model.slice(0, 100) };
-    const mm = manager(new MemoryModelStore(), fakeServer(r20, { offline: true }), bad);
+    const mm = manager(newStore(), fakeServer(r20, { offline: true }), bad);
     expect(await mm.current()).toBeNull();
     expect(mm.state).toMatchObject({ state: 'error' });
   });
@@ -240,7 +257,7 @@ describe('model manager', () => {
   it('refuses a manifest whose labels differ from the contract', async () => {
     const odd = bundle('2026.12.09-x', '2026-12-09T00:00:00Z');
     odd.manifest.labels = ['nv', 'mel'];
-    const mm = manager(new MemoryModelStore(), fakeServer(odd), r19);
+    const mm = manager(newStore(), fakeServer(odd), r19);
     await expect(mm.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'bad_manifest' });
   });
 });
