@@ -8,7 +8,6 @@ from django.conf import settings
 
 # ISO 4217 currencies without a minor unit; everything else here has two decimals.
 _ZERO_DECIMAL = {"JPY", "KRW", "ISK", "CLP", "VND"}
-DEFAULT_TAX_RATE_PERCENT = Decimal("19")
 
 
 def tax_rate_percent() -> Decimal:

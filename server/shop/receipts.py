@@ -16,10 +16,6 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from shop.models import Order
 from shop.money import format_minor
 
-DEFAULT_CLINIC_NAME = "SkinScreen Clinic"
-DEFAULT_CLINIC_ADDRESS = "Musterstrasse 1, 10115 Berlin, Germany"
-DEFAULT_CLINIC_VAT_ID = "DE000000000"
-
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph of plain text: reportlab parses mini-markup, so names like '<font size=80>' are escaped."""

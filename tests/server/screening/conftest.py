@@ -35,7 +35,7 @@ def signing_key_file(tmp_path_factory: Any) -> Path:
 
 @pytest.fixture(autouse=True)
 def screening_settings(settings: Any, bundle_root: Path, signing_key_file: Path, monkeypatch: Any, tmp_path: Path) -> Any:
-    monkeypatch.delenv("MODEL_SIGNING_KEY", raising=False)
+    settings.MODEL_SIGNING_KEY = ""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MODEL_ARTIFACTS_DIR = bundle_root
     settings.MODEL_SIGNING_KEY_FILE = signing_key_file

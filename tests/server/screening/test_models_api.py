@@ -140,9 +140,10 @@ def test_latest_is_signed_and_verifies_with_the_public_key(registry: Any, api: A
     assert {f["name"] for f in body["files"]} == {f["name"] for f in registry["a"].manifest["files"]}
 
 
-def test_signing_key_from_environment_wins(registry: Any, api: Any, monkeypatch: Any) -> None:
+def test_signing_key_from_environment_wins(registry: Any, api: Any, settings: Any) -> None:
+    # MODEL_SIGNING_KEY (the environment variable, read into the setting) wins over the key file
     seed = bytes(range(32))
-    monkeypatch.setenv("MODEL_SIGNING_KEY", base64.b64encode(seed).decode())
+    settings.MODEL_SIGNING_KEY = base64.b64encode(seed).decode()
     from nacl.signing import SigningKey
 
     expected = base64.b64encode(bytes(SigningKey(seed).verify_key)).decode()
