@@ -1,5 +1,5 @@
 /**
- * Pure TypeScript reference of the model bundle's preprocessing spec (model_pipeline/data/preprocess.py):
+ * Pure TypeScript reference of the model bundle's preprocessing spec (lesion_contract.preprocess, contract/):
  * EXIF orientation -> RGB -> centre square crop -> bilinear antialiased resize -> uint8 HxWx3.
  * It is bit-exact with Pillow's `Image.resize(resample=BILINEAR, reducing_gap=None)` (same 22-bit
  * fixed-point coefficients, horizontal pass then vertical pass), so golden vectors made by the
