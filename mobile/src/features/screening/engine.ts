@@ -40,9 +40,44 @@ const SYNTHETIC_NOTE = 'SYNTHETIC model - not for clinical use: this result come
 const FALLBACK_DISCLAIMER = 'Screening aid only, not a diagnosis. Any concerning, changing or bleeding lesion must be examined by a clinician.';
 
 let manager: ModelManager | null = null;
+/** The manager's state, except that "ready" waits until the classifier for that model has started. */
+let engineState: ModelState = { state: 'loading' };
+const stateListeners = new Set<() => void>();
+
+function publish(state: ModelState) {
+  engineState = state;
+  stateListeners.forEach((l) => l());
+}
+
+/**
+ * Follow the manager: when a model is ready, start its classifier (on the web this fetches LiteRT.js
+ * and its WASM and compiles the model) before saying "ready", so a screening that follows - even
+ * after the network drops - runs on the device.
+ */
+function followManager(mm: ModelManager) {
+  const state = mm.state;
+  if (state.state !== 'ready') {
+    publish(state);
+    return;
+  }
+  publish({ state: 'loading' });
+  void mm.current().then(async (model) => {
+    if (!model || model.manifest.version !== state.manifest.version) return;
+    try {
+      await classifierFor(model);
+      if (mm.state === state) publish(state);
+    } catch (error) {
+      publish({ state: 'error', error: `The on-device model could not start (${error instanceof Error ? error.message : String(error)}); screenings go to the server.` });
+    }
+  });
+}
 
 export function modelManager(): ModelManager {
-  if (!manager) manager = new ModelManager({ store: createModelStore(), bootstrap: bootstrapSource, baseUrl: apiBaseUrl(), publicKeys: pinnedPublicKeys() });
+  if (!manager) {
+    const mm = new ModelManager({ store: createModelStore(), bootstrap: bootstrapSource, baseUrl: apiBaseUrl(), publicKeys: pinnedPublicKeys() });
+    mm.subscribe(() => followManager(mm));
+    manager = mm;
+  }
   return manager;
 }
 
@@ -60,12 +95,15 @@ function startModel(): void {
   });
 }
 
+/** The on-device model's state for the screens; loads it (and starts its classifier) on first use. */
 export function useModel(): ModelState {
-  const mm = modelManager();
   const state = useSyncExternalStore(
-    (notify) => mm.subscribe(notify),
-    () => mm.state,
-    () => mm.state,
+    (notify) => {
+      stateListeners.add(notify);
+      return () => stateListeners.delete(notify);
+    },
+    () => engineState,
+    () => engineState,
   );
   useEffect(() => {
     startModel();
