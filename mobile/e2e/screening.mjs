@@ -164,9 +164,10 @@ export async function screeningSteps(ctx) {
   const deviceVersion = await loc('answer-device-version').innerText();
   if (!deviceVersion.includes(bundle.version)) throw new Error(`device answer shows "${deviceVersion}"`);
   const serverTop = await loc('answer-server-top').innerText();
+  const columns = `device: ${(await loc('answer-device').innerText()).replace(/\s+/g, ' ')}; server: ${(await loc('answer-server').innerText()).replace(/\s+/g, ' ')}`;
   const disagree = (await page.locator(tid('answers-disagree')).count()) > 0;
   await shot('22-screening-result-online');
-  log(`online: device output == golden int8 for ${bundle.golden[0].file} (codes ${check0.got.join(',')}); server says ${serverTop}${disagree ? ' (disagreement flagged)' : ''}; ${metrics.firstScreeningMs} ms from choosing the photo, ${metrics.firstScreeningColdMs} ms from a cold screening tab`);
+  log(`online: device output == golden int8 for ${bundle.golden[0].file} (codes ${check0.got.join(',')}); server says ${serverTop}${disagree ? ' (disagreement flagged)' : ''}; ${metrics.firstScreeningMs} ms from choosing the photo, ${metrics.firstScreeningColdMs} ms from a cold screening tab (${columns})`);
 
   setStep('screening: every golden image, browser decode -> tensor sha256 and int8 output exact (the app’s own code)');
   await page.goto(`${base}/screening?bench=1`, { waitUntil: 'commit' });
@@ -233,6 +234,7 @@ export async function screeningSteps(ctx) {
   await visible('offline-banner');
   await page.locator(tid('capture-file-input')).setInputFiles(goldenFile(1));
   await visible('quality-ok', 60_000);
+  await click('ask-server'); // whatever the fallback policy says, a second opinion is wanted: it must wait in the queue
   await click('screening-submit');
   await visible('result-queued', 60_000);
   const clientUuid = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());

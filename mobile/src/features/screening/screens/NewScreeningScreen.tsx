@@ -17,7 +17,7 @@ import { colors, font, space } from '@/ui/theme';
 import { exposeBenchHook } from '../components/benchHook';
 import { PhotoPicker } from '../components/PhotoPicker';
 import { QualityVerdict } from '../components/QualityVerdict';
-import { preparePhoto, useModel, useOutbox } from '../engine';
+import { getClassifier, preparePhoto, useModel, useOutbox } from '../engine';
 import type { ModelState, Photo, QualityReport } from '../engine.types';
 import { checkQuality, QUALITY_INPUT_SIZE } from '../quality';
 import { useScreenMutation } from '../queries';
@@ -26,18 +26,47 @@ export const BODY_SITES = ['Face', 'Scalp', 'Neck', 'Chest', 'Back', 'Abdomen', 
 
 type Check = { state: 'idle' } | { state: 'checking' } | { state: 'done'; report: QualityReport } | { state: 'error'; message: string };
 
-function ModelStatus({ model, online }: { model: ModelState; online: boolean }) {
+type Runtime = { state: 'idle' | 'starting' | 'ready' } | { state: 'error'; error: string };
+
+/**
+ * Start the classifier (LiteRT's WASM on the web, fast-tflite on phones) as soon as the screen opens
+ * with a model, so it is loaded while the person takes the photo, and still there if the network
+ * drops before they press "screen".
+ */
+function useRuntime(model: ModelState): Runtime {
+  const [started, setStarted] = useState<{ version: string; error: string | null } | null>(null);
+  const version = model.state === 'ready' ? model.manifest.version : null;
+  useEffect(() => {
+    if (!version) return undefined;
+    let live = true;
+    getClassifier().then(
+      () => live && setStarted({ version, error: null }),
+      (error: unknown) => live && setStarted({ version, error: error instanceof Error ? error.message : String(error) }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [version]);
+  if (!version) return { state: 'idle' };
+  if (started?.version !== version) return { state: 'starting' };
+  return started.error === null ? { state: 'ready' } : { state: 'error', error: started.error };
+}
+
+function ModelStatus({ model, runtime, online }: { model: ModelState; runtime: Runtime; online: boolean }) {
   let text: string;
+  const unavailable = (why: string) =>
+    online
+      ? `The on-device model is not available (${why}). The clinic’s server will screen your photo instead.`
+      : `The on-device model is not available (${why}). Your photo will be kept and screened when you are back online.`;
   if (model.state === 'loading') text = 'Getting the screening model ready…';
-  else if (model.state === 'ready') {
+  else if (model.state === 'error') text = unavailable(model.error);
+  else if (runtime.state === 'error') text = unavailable(runtime.error);
+  else if (runtime.state !== 'ready') text = `Starting model ${model.manifest.version} on this device…`;
+  else {
     text = `Model ${model.manifest.version} is ready on this device${model.source === 'bootstrap' ? ' (the one built into the app)' : ''}. Screening works offline.`;
-  } else {
-    text = online
-      ? `The on-device model is not available (${model.error}). The clinic’s server will screen your photo instead.`
-      : `The on-device model is not available (${model.error}). Your photo will be kept and screened when you are back online.`;
   }
   return (
-    <Text style={[styles.status, model.state === 'error' && styles.statusError]} testID="model-status">
+    <Text style={[styles.status, (model.state === 'error' || runtime.state === 'error') && styles.statusError]} testID="model-status">
       {text}
     </Text>
   );
@@ -45,6 +74,7 @@ function ModelStatus({ model, online }: { model: ModelState; online: boolean }) 
 
 export function NewScreeningScreen() {
   const model = useModel();
+  const runtime = useRuntime(model);
   const online = useOnline();
   const outbox = useOutbox();
   const screen = useScreenMutation();
@@ -106,7 +136,7 @@ export function NewScreeningScreen() {
       <Text style={styles.intro}>
         Photograph one lesion from about 10 cm, in good light, with the lesion in the middle. The result is a screening aid, not a diagnosis.
       </Text>
-      <ModelStatus model={model} online={online} />
+      <ModelStatus model={model} runtime={runtime} online={online} />
       <View style={styles.links}>
         <Button variant="secondary" title="My screenings" testID="goto-history" onPress={() => router.push('/screening/history')} />
         {waiting > 0 ? (

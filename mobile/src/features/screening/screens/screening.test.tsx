@@ -4,7 +4,7 @@ import { router, useLocalSearchParams } from 'expo-router';
 
 import { LABELS, type Label, type RiskLevel } from '@/contract';
 import { fakeServer, page, renderApp, signedIn, user } from '@/test/utils';
-import { preparePhoto, retryOutboxItem, screenPhoto, useModel, useOutbox } from '../engine';
+import { getClassifier, preparePhoto, retryOutboxItem, screenPhoto, useModel, useOutbox } from '../engine';
 import type { ModelAnswer, OutboxItem, ScreeningOutcome } from '../engine.types';
 import { rememberRun, type ScreeningRun } from '../queries';
 import { DetailScreen } from './DetailScreen';
@@ -17,6 +17,7 @@ import { myClinicians, ShareScreen } from './ShareScreen';
 // The engine (LiteRT / fast-tflite, SQLite outbox, model downloads) is mocked at its public surface:
 // these tests are about what the screens show and send.
 jest.mock('../engine', () => ({
+  getClassifier: jest.fn(),
   preparePhoto: jest.fn(),
   screenPhoto: jest.fn(),
   useModel: jest.fn(),
@@ -110,6 +111,7 @@ beforeEach(async () => {
   await signedIn();
   jest.mocked(useModel).mockReturnValue({ state: 'ready', manifest: manifest as never, source: 'bootstrap' });
   jest.mocked(useOutbox).mockReturnValue({ items: [], flush });
+  jest.mocked(getClassifier).mockResolvedValue({ modelVersion: manifest.version, inputSize: SIZE, classify: jest.fn(), dispose: jest.fn() });
 });
 
 function baseServer() {
@@ -144,7 +146,8 @@ describe('NewScreeningScreen', () => {
     jest.mocked(screenPhoto).mockResolvedValue(outcome);
     renderApp(<NewScreeningScreen />);
 
-    expect(screen.getByTestId('model-status')).toHaveTextContent(/2026\.12\.04-ham10000-r20 is ready on this device/);
+    expect(await screen.findByTestId('model-status')).toHaveTextContent(/2026\.12\.04-ham10000-r20 is ready on this device/);
+    expect(getClassifier).toHaveBeenCalledTimes(1); // started when the screen opened, before any photo
     fireEvent.press(screen.getByTestId('capture-camera'));
     expect(await screen.findByTestId('quality-ok')).toHaveTextContent(/looks usable/);
     expect(preparePhoto).toHaveBeenCalledWith(expect.objectContaining({ uri: 'file:///camera/1.jpg' }), 176);
@@ -171,6 +174,13 @@ describe('NewScreeningScreen', () => {
 
     fireEvent.press(screen.getByTestId('quality-override'));
     expect(screen.getByTestId('screening-submit')).toBeEnabled();
+  });
+
+  it('says the server will screen when the on-device runtime cannot start', async () => {
+    baseServer();
+    jest.mocked(getClassifier).mockRejectedValue(new Error('LiteRT WASM could not be loaded'));
+    renderApp(<NewScreeningScreen />);
+    await waitFor(() => expect(screen.getByTestId('model-status')).toHaveTextContent(/not available \(LiteRT WASM could not be loaded\).*server will screen/));
   });
 
   it('explains where to turn the camera back on when access was refused for good', async () => {
