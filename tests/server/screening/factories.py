@@ -5,11 +5,10 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
+from lesion_contract.labels import LABELS
+from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS, risk_level
 from screening.models import Screening
 from tests.server.factories import UserFactory
-
-LABELS = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]
-RISK = {"akiec": "high", "bcc": "high", "mel": "high", "bkl": "medium", "df": "medium", "nv": "low", "vasc": "low"}
 
 
 def probs_for(label: str, confidence: float = 0.7) -> list[float]:
@@ -32,5 +31,5 @@ class ScreeningFactory(factory.django.DjangoModelFactory):
     captured_at = factory.LazyFunction(timezone.now)
     probabilities = factory.LazyAttribute(lambda o: probs_for(o.label))
     top_label = factory.LazyAttribute(lambda o: o.label)
-    risk = factory.LazyAttribute(lambda o: RISK[o.label])
+    risk = factory.LazyAttribute(lambda o: risk_level(probs_for(o.label), high_risk_mass=DEFAULT_HIGH_RISK_MASS))
     server_latency_ms = 5.0
