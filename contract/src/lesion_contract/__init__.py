@@ -1,5 +1,1 @@
 """The model bundle contract shared by model_pipeline, the server and (as generated TypeScript) the app."""
-
-from __future__ import annotations
-
-CONTRACT_VERSION = "1"
