@@ -102,7 +102,15 @@ export function compareGolden(bundle, probabilities, expected) {
  */
 export async function screeningSteps(ctx) {
   const { page, base, bundle, photos, log, setStep, metrics } = ctx;
-  const shot = (name) => page.screenshot({ path: join(ctx.artifacts, `${name}.png`), fullPage: true });
+  // The app scrolls inside its own view, so a "full page" shot is one viewport: make it tall enough
+  // to show a whole screening screen (disclaimer and actions included), then put it back.
+  const shot = async (name) => {
+    const viewport = page.viewportSize();
+    await page.setViewportSize({ width: viewport.width, height: 1900 });
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(ctx.artifacts, `${name}.png`) });
+    await page.setViewportSize(viewport);
+  };
   const loc = (id) => page.locator(tid(id)).first();
   const visible = (id, timeout) => loc(id).waitFor({ state: 'visible', timeout });
   const click = (id) => loc(id).click();

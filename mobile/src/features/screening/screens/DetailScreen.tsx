@@ -83,7 +83,9 @@ function Detail({ s }: { s: Screening }) {
           Demonstration model trained on synthetic images: not for clinical use.
         </Text>
       ) : null}
-      {top ? <RiskBanner risk={s.risk} topLabel={top} confidence={s.probabilities[top] ?? 0} action={s.recommended_action} testID="detail-banner" /> : null}
+      {top ? (
+        <RiskBanner risk={s.risk} topLabel={top} confidence={s.probabilities[top] ?? 0} probabilities={probabilities} action={s.recommended_action} testID="detail-banner" />
+      ) : null}
       {s.risk === 'high' ? <Button title="Book an appointment" testID="detail-book" onPress={() => router.push('/appointments/book')} /> : null}
       <Section title="How closely the photo resembles each lesion type">
         <ProbabilityBars probabilities={probabilities} testID="detail-bars" />

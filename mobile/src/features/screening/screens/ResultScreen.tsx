@@ -30,7 +30,7 @@ export function syncStatusText(item: OutboxItem | undefined, timeZone: string): 
   switch (item.status) {
     case 'queued':
       return item.nextAttemptAt
-        ? `Waiting to send (next try ${formatDateTime(item.nextAttemptAt, timeZone)}${item.attempts ? `, ${item.attempts} tried` : ''}).`
+        ? `Waiting to send (next try ${formatDateTime(item.nextAttemptAt, timeZone)}${item.attempts ? `; ${item.attempts === 1 ? 'tried once' : `tried ${item.attempts} times`}` : ''}).`
         : 'Waiting to send: it will go as soon as you are back online.';
     case 'sending':
       return 'Sending to the clinic’s server…';
@@ -105,6 +105,7 @@ function RunResult({ run, item }: { run: ScreeningRun; item: OutboxItem | undefi
           risk={record.risk}
           topLabel={record.topLabel}
           confidence={record.confidence}
+          probabilities={record.probabilities}
           action={outcome.kind === 'done' && (outcome.server || !server) ? outcome.recommendedAction : undefined}
           testID="result-banner"
         />

@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor } from '@testing-library/react-native';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react-native';
 import * as ImagePicker from 'expo-image-picker';
 import { router, useLocalSearchParams } from 'expo-router';
 
@@ -6,6 +6,7 @@ import { LABELS, type Label, type RiskLevel } from '@/contract';
 import { fakeServer, page, renderApp, signedIn, user } from '@/test/utils';
 import { getClassifier, preparePhoto, retryOutboxItem, screenPhoto, useModel, useOutbox } from '../engine';
 import type { ModelAnswer, OutboxItem, ScreeningOutcome } from '../engine.types';
+import { RiskBanner } from '../components/RiskBanner';
 import { rememberRun, type ScreeningRun } from '../queries';
 import { DetailScreen } from './DetailScreen';
 import { HistoryScreen } from './HistoryScreen';
@@ -331,6 +332,21 @@ describe('ResultScreen', () => {
     renderApp(<ResultScreen />);
     fireEvent.press(await screen.findByTestId('result-open-detail'));
     expect(router.replace).toHaveBeenCalledWith({ pathname: '/screening/detail/[id]', params: { id: 'bbbbbbbb-0000-4000-8000-000000000001' } });
+  });
+});
+
+describe('RiskBanner', () => {
+  it('explains a higher risk whose most similar type is benign by the malignant types adding up', () => {
+    const probabilities = LABELS.map((l) => ({ akiec: 0.02, bcc: 0.015, bkl: 0.04, df: 0.02, mel: 0.345, nv: 0.446, vasc: 0.114 })[l]);
+    render(<RiskBanner risk="high" topLabel="nv" confidence={0.446} probabilities={probabilities} testID="banner" />);
+    expect(screen.getByTestId('banner-top')).toHaveTextContent('Most similar to: Melanocytic nevus (44.6 %)');
+    expect(screen.getByTestId('banner-mass')).toHaveTextContent(/can be malignant .* together reach 38\.0 %/);
+  });
+
+  it('adds no such note when the most similar type is itself high-risk', () => {
+    const probabilities = LABELS.map((l) => (l === 'mel' ? 0.7 : 0.05));
+    render(<RiskBanner risk="high" topLabel="mel" confidence={0.7} probabilities={probabilities} testID="banner" />);
+    expect(screen.queryByTestId('banner-mass')).toBeNull();
   });
 });
 
