@@ -1,39 +1,39 @@
 """Routes: /screenings (create, sync, read, share, delete) and /models (delivery, activation, agreement)."""
 
-from __future__ import annotations
-
-import json
 import uuid
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
-from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from ninja import File, Form, Header, Query, Router, Status, UploadedFile
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 from pydantic import ValidationError
 
 from accounts.auth import jwt_auth
 from accounts.models import User
 from core import idempotency
 from core.errors import ApplicationError
+from core.pagination import Pages
 from core.permissions import require_admin, require_role
 from core.schemas import ErrorOut
-from lesion_contract.labels import Label, RiskLevel
 from screening import delivery, photos, presenters, selectors, services, signing
 from screening.error_codes import ScreeningError
+from screening.models import Screening, ScreeningShare
 from screening.schemas import (
     AgreementOut,
     DeviceResultIn,
     ModelVersionOut,
     PublicKeyOut,
-    ScreeningListOut,
+    ScreeningFilters,
     ScreeningOut,
     ShareIn,
     ShareOut,
     SignedManifestOut,
+    SyncBatchIn,
     SyncItemIn,
     SyncOut,
 )
@@ -124,125 +124,79 @@ def create_screening(
     return services.screening_create(owner=_user(request), item=item).response()
 
 
-def _sync_items(request: HttpRequest, raw_items: str) -> list[services.ScreeningInput | ApplicationError]:
+def _sync_item(request: HttpRequest, raw: dict[str, Any], used: set[str]) -> services.ScreeningInput | ApplicationError:
+    """One item of a sync batch, checked on its own: a bad item becomes that item's error, not the batch's."""
     try:
-        decoded = json.loads(raw_items)
-    except json.JSONDecodeError as exc:
-        raise ApplicationError("items must be a JSON list.", code=ScreeningError.SYNC_BATCH_INVALID, status=422) from exc
-    if not isinstance(decoded, list) or not decoded:
-        raise ApplicationError("items must be a non-empty JSON list.", code=ScreeningError.SYNC_BATCH_INVALID, status=422)
-    limit = int(settings.SCREENING_SYNC_MAX_ITEMS)
-    if len(decoded) > limit:
-        raise ApplicationError(f"At most {limit} items per sync request.", code=ScreeningError.SYNC_BATCH_INVALID, status=422)
-    used: set[str] = set()
-    out: list[services.ScreeningInput | ApplicationError] = []
-    for raw in decoded:
-        try:
-            item = SyncItemIn.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            out.append(ApplicationError(f"Invalid item: {where}: {first.get('msg')}", code="validation_error", status=422))
-            continue
-        try:
-            upload = request.FILES.get(item.photo)
-            if upload is None or item.photo in used:
-                raise ApplicationError(
-                    f"No file field {item.photo!r} in the request (each item needs its own photo part).",
-                    code=ScreeningError.PHOTO_MISSING,
-                    status=422,
-                )
-            used.add(item.photo)
-            dev = item.device_result
-            out.append(
-                services.ScreeningInput(
-                    photo=_read_upload(upload),
-                    client_uuid=item.client_uuid,
-                    captured_at=item.captured_at,
-                    body_site=item.body_site.strip(),
-                    note=item.note.strip(),
-                    device=services.device_result_from(model_version=dev.model_version, probabilities=dev.probabilities, latency_ms=dev.latency_ms)
-                    if dev
-                    else None,
-                    source="sync",
-                )
+        item = SyncItemIn.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return ApplicationError(f"Invalid item: {where}: {first.get('msg')}", code="validation_error", status=422)
+    try:
+        upload = request.FILES.get(item.photo)
+        if upload is None or item.photo in used:
+            raise ApplicationError(
+                f"No file field {item.photo!r} in the request (each item needs its own photo part).", code=ScreeningError.PHOTO_MISSING, status=422
             )
-        except ApplicationError as exc:
-            exc.extra = {**exc.extra, "client_uuid": str(item.client_uuid)}
-            out.append(exc)
-    return out
+        used.add(item.photo)
+        dev = item.device_result
+        return services.ScreeningInput(
+            photo=_read_upload(upload),
+            client_uuid=item.client_uuid,
+            captured_at=item.captured_at,
+            body_site=item.body_site.strip(),
+            note=item.note.strip(),
+            device=services.device_result_from(model_version=dev.model_version, probabilities=dev.probabilities, latency_ms=dev.latency_ms) if dev else None,
+            source="sync",
+        )
+    except ApplicationError as exc:
+        exc.extra = {**exc.extra, "client_uuid": str(item.client_uuid)}
+        return exc
 
 
 @screenings_router.post("/screenings/sync", response={200: SyncOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut, 503: ErrorOut})
-def sync_screenings(request: HttpRequest, items: Form[str]) -> HttpResponse:
-    """Multipart: `items` is a JSON list of `{client_uuid, captured_at, photo, body_site?, note?,
-    device_result?}` where `photo` names the file part with that item's image. Each item's `client_uuid`
-    is its idempotency key (shared with `POST /screenings`): an item already applied comes back as
-    `duplicate` with the stored screening, one with the same key but other content as an item error
-    422 `idempotency_key_reused`; when every item is a replay the response carries
+def sync_screenings(request: HttpRequest, batch: Form[SyncBatchIn]) -> HttpResponse:
+    """Multipart: `items` is a JSON list (at most SCREENING_SYNC_MAX_ITEMS) of `{client_uuid, captured_at,
+    photo, body_site?, note?, device_result?}` where `photo` names the file part with that item's image.
+    Each item's `client_uuid` is its idempotency key (shared with `POST /screenings`): an item already
+    applied comes back as `duplicate` with the stored screening, one with the same key but other content
+    as an item error 422 `idempotency_key_reused`; when every item is a replay the response carries
     `Idempotent-Replayed: true`. Every item gets its own result, so one bad photo does not sink the batch."""
-    parsed = _sync_items(request, items)
-    outcomes = services.screenings_sync(owner=_user(request), items=parsed)
-    results = []
-    for o in outcomes:
-        error = None
-        client_uuid = o.client_uuid
-        if o.error is not None:
-            error = {"detail": o.error.message, "code": o.error.code, "status": o.error.status_code}
-            client_uuid = client_uuid or o.error.extra.get("client_uuid")
-        results.append(
-            {
-                "index": o.index,
-                "client_uuid": str(client_uuid) if client_uuid else None,
-                "status": o.status,
-                "screening": o.answer.body if o.answer is not None else None,
-                "error": error,
-            }
-        )
-    body = {
-        "created": sum(1 for o in outcomes if o.status == "created"),
-        "duplicates": sum(1 for o in outcomes if o.status == "duplicate"),
-        "errors": sum(1 for o in outcomes if o.status == "error"),
-        "results": results,
-    }
-    # The stored answers are already JSON; the whole batch is a replay when every item is one.
-    return idempotency.json_response(body, status=200, replayed=bool(outcomes) and all(o.status == "duplicate" for o in outcomes))
+    used: set[str] = set()
+    items = [_sync_item(request, raw, used) for raw in batch.items]
+    outcomes = services.screenings_sync(owner=_user(request), items=items)
+    # The stored answers are JSON already: the body goes out as it is.
+    return idempotency.json_response(presenters.sync_body(outcomes), status=200, replayed=all(o.status == "duplicate" for o in outcomes))
 
 
-@screenings_router.get("/screenings", response={200: ScreeningListOut, 401: ErrorOut, 422: ErrorOut})
-def list_screenings(
-    request: HttpRequest,
-    page: Query[int] = 1,
-    page_size: Query[int] = 20,
-    date_from: Query[date | None] = None,
-    date_to: Query[date | None] = None,
-    risk: Query[RiskLevel | None] = None,
-    label: Query[Label | None] = None,
-    owner_id: Query[int | None] = None,
-    model_version: Query[str | None] = None,
-    source: Query[Literal["online", "sync"] | None] = None,
-) -> dict[str, Any]:
+class ScreeningPages(Pages):
+    """The API's one pagination; the page shown is written to the access trail (screenings of others)."""
+
+    def paginate_queryset(self, queryset: QuerySet[Screening], pagination: Any, request: HttpRequest, **params: Any) -> Any:
+        page = super().paginate_queryset(queryset, pagination=pagination, request=request, **params)
+        page["items"] = list(page["items"])
+        services.screenings_list_access_record(actor=_user(request), screenings=page["items"])
+        return page
+
+
+@screenings_router.get("/screenings", response={200: list[ScreeningOut], 401: ErrorOut, 422: ErrorOut})
+@paginate(ScreeningPages)
+def list_screenings(request: HttpRequest, filters: Query[ScreeningFilters]) -> QuerySet[Screening]:
     """Screenings you may see, newest first: your own; as a clinician also those shared with you or of
-    patients with an appointment with you; as an admin all. `page_size` is at most 100."""
-    if page < 1 or not 1 <= page_size <= 100:
-        raise ApplicationError("page must be >= 1 and page_size between 1 and 100.", code="validation_error", status=422)
-    filters = selectors.ScreeningFilters(
-        date_from=date_from, date_to=date_to, risk=risk, label=label, owner_id=owner_id, model_version=model_version, source=source
-    )
-    items, count = selectors.screening_list(user=_user(request), filters=filters, page=page, page_size=page_size)
-    return {"items": [presenters.screening_out(s) for s in items], "count": count}
+    patients with an appointment with you (upcoming, or within SCREENING_CLINICIAN_ACCESS_DAYS after it);
+    as an admin all. `page_size` is capped at 100."""
+    return selectors.screening_list(user=_user(request), **filters.model_dump())
 
 
 @screenings_router.get("/screenings/{screening_id}", response={200: ScreeningOut, **E4})
-def get_screening(request: HttpRequest, screening_id: uuid.UUID) -> dict[str, Any]:
-    screening = selectors.screening_get_for(user=_user(request), screening_id=screening_id, action="read")
-    return presenters.screening_out(screening)
+def get_screening(request: HttpRequest, screening_id: uuid.UUID) -> Screening:
+    return services.screening_open(user=_user(request), screening_id=screening_id, action="read")
 
 
 @screenings_router.get("/screenings/{screening_id}/photo", response={200: None, **E4})
 def get_screening_photo(request: HttpRequest, screening_id: uuid.UUID) -> HttpResponseBase:
     """The stored photo: re-encoded JPEG with no metadata."""
-    screening = selectors.screening_get_for(user=_user(request), screening_id=screening_id, action="photo")
+    screening = services.screening_open(user=_user(request), screening_id=screening_id, action="photo")
     try:
         fh = default_storage.open(screening.photo, "rb")
     except OSError as exc:
@@ -256,37 +210,28 @@ def get_screening_photo(request: HttpRequest, screening_id: uuid.UUID) -> HttpRe
 @screenings_router.delete("/screenings/{screening_id}", response={204: None, **E4})
 def delete_screening(request: HttpRequest, screening_id: uuid.UUID) -> HttpResponse:
     """Owner only: removes the screening and its photo."""
-    screening = selectors.screening_get_owned(user=_user(request), screening_id=screening_id, action="delete")
+    screening = services.screening_open_owned(user=_user(request), screening_id=screening_id, action="delete")
     services.screening_delete(screening=screening)
     return HttpResponse(status=204)
 
 
-def _share_out(share: Any) -> dict[str, Any]:
-    return {
-        "screening_id": share.screening_id,
-        "clinician_id": share.clinician_id,
-        "clinician_name": share.clinician.full_name or share.clinician.email,
-        "created_at": share.created_at,
-    }
-
-
 @screenings_router.get("/screenings/{screening_id}/shares", response={200: list[ShareOut], **E4})
-def list_screening_shares(request: HttpRequest, screening_id: uuid.UUID) -> list[dict[str, Any]]:
-    screening = selectors.screening_get_owned(user=_user(request), screening_id=screening_id, action="list_shares")
-    return [_share_out(s) for s in selectors.shares_of(screening)]
+def list_screening_shares(request: HttpRequest, screening_id: uuid.UUID) -> list[ScreeningShare]:
+    screening = services.screening_open_owned(user=_user(request), screening_id=screening_id, action="list_shares")
+    return selectors.shares_of(screening)
 
 
 @screenings_router.post("/screenings/{screening_id}/shares", response={200: ShareOut, 201: ShareOut, 422: ErrorOut, **E4})
-def share_screening(request: HttpRequest, screening_id: uuid.UUID, payload: ShareIn) -> Status[dict[str, Any]]:
+def share_screening(request: HttpRequest, screening_id: uuid.UUID, payload: ShareIn) -> Status[ScreeningShare]:
     """Owner only: let one clinician see this screening (repeating it is harmless)."""
-    screening = selectors.screening_get_owned(user=_user(request), screening_id=screening_id, action="share")
+    screening = services.screening_open_owned(user=_user(request), screening_id=screening_id, action="share")
     share, created = services.screening_share(screening=screening, clinician_id=payload.clinician_id)
-    return Status(201 if created else 200, _share_out(share))
+    return Status(201 if created else 200, share)
 
 
 @screenings_router.delete("/screenings/{screening_id}/shares/{clinician_id}", response={204: None, **E4})
 def unshare_screening(request: HttpRequest, screening_id: uuid.UUID, clinician_id: int) -> HttpResponse:
-    screening = selectors.screening_get_owned(user=_user(request), screening_id=screening_id, action="unshare")
+    screening = services.screening_open_owned(user=_user(request), screening_id=screening_id, action="unshare")
     services.screening_unshare(screening=screening, clinician_id=clinician_id)
     return HttpResponse(status=204)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from screening.models import ModelVersion
+from screening.selectors import model_version_active
 
 
 def seed() -> list[str]:
     """Idempotent: creates nothing (bundles come from `manage.py import_bundles`); reports the registry."""
-    active = ModelVersion.objects.filter(active_marker=True).first()
+    active = model_version_active()
     if active is None:
         return ["  screening: no active model (run: manage.py import_bundles --activate latest)"]
     flag = " [SYNTHETIC - not for clinical use]" if active.synthetic else ""

@@ -150,9 +150,9 @@ class InferenceEngine:
         now = time.monotonic()
         if model is not None and now - self._checked_at < self.check_interval():
             return model
-        from screening.models import ModelVersion
+        from screening.selectors import model_version_active
 
-        active = ModelVersion.objects.filter(active_marker=True).first()
+        active = model_version_active()
         self._checked_at = now
         if active is None:
             if model is not None:

@@ -11,7 +11,6 @@ from core.schemas import DISCLAIMER
 from lesion_contract.labels import LABELS
 from screening import signing
 from screening.models import ModelVersion, Screening
-from screening.schemas import ScreeningOut
 
 RECOMMENDED_ACTION = {
     "high": (
@@ -30,7 +29,7 @@ RECOMMENDED_ACTION = {
 SYNTHETIC_NOTE = "SYNTHETIC model - not for clinical use: this result comes from a demonstration model trained on synthetic images. "
 
 
-def _display_name(mv: ModelVersion, label: str) -> str:
+def display_name(mv: ModelVersion, label: str) -> str:
     info = (mv.manifest.get("label_info") or {}).get(label) or {}
     return str(info.get("display_name") or label)
 
@@ -60,40 +59,36 @@ def device_comparison(screening: Screening) -> dict[str, Any] | None:
     }
 
 
-def screening_out(screening: Screening) -> dict[str, Any]:
-    mv = screening.model_version
+def recommended_action(screening: Screening) -> str:
     action = RECOMMENDED_ACTION[screening.risk]
-    if mv.synthetic:
-        action = SYNTHETIC_NOTE + action
-    return {
-        "id": screening.pk,
-        "client_uuid": screening.client_uuid,
-        "owner_id": screening.owner_id,
-        "source": screening.source,
-        "captured_at": screening.captured_at,
-        "created_at": screening.created_at,
-        "body_site": screening.body_site,
-        "note": screening.note,
-        "photo_url": photo_url(screening),
-        "photo_width": screening.photo_width,
-        "photo_height": screening.photo_height,
-        "model_version": mv.version,
-        "model_synthetic": mv.synthetic,
-        "labels": list(LABELS),
-        "probabilities": dict(zip(LABELS, (float(p) for p in screening.probabilities), strict=True)),
-        "top_label": screening.top_label,
-        "top_label_display": _display_name(mv, screening.top_label),
-        "risk": screening.risk,
-        "recommended_action": action,
-        "disclaimer": disclaimer(mv),
-        "server_latency_ms": screening.server_latency_ms,
-        "device": device_comparison(screening),
-    }
+    return SYNTHETIC_NOTE + action if screening.model_version.synthetic else action
 
 
 def screening_body(screening: Screening) -> dict[str, Any]:
     """The JSON body of a screening as the API answers it (also what an idempotency key stores)."""
-    return ScreeningOut.model_validate(screening_out(screening)).model_dump(mode="json")
+    from screening.schemas import ScreeningOut  # the schema's resolvers use this module
+
+    return ScreeningOut.from_orm(screening).model_dump(mode="json")
+
+
+def sync_body(outcomes: list[Any]) -> dict[str, Any]:
+    """The answer of POST /screenings/sync (SyncOut) from the per-item outcomes, whose screenings are
+    the stored JSON answers (the same body a replay of the item gets)."""
+    results = []
+    for o in outcomes:
+        error = None
+        client_uuid = o.client_uuid
+        if o.error is not None:
+            error = {"detail": o.error.message, "code": o.error.code, "status": o.error.status_code}
+            client_uuid = client_uuid or o.error.extra.get("client_uuid")
+        screening = o.answer.body if o.answer is not None else None
+        results.append({"index": o.index, "client_uuid": str(client_uuid) if client_uuid else None, "status": o.status, "screening": screening, "error": error})
+    return {
+        "created": sum(1 for o in outcomes if o.status == "created"),
+        "duplicates": sum(1 for o in outcomes if o.status == "duplicate"),
+        "errors": sum(1 for o in outcomes if o.status == "error"),
+        "results": results,
+    }
 
 
 def model_version_out(mv: ModelVersion) -> dict[str, Any]:

@@ -9,10 +9,10 @@ def readiness() -> tuple[bool, str]:
     """(ok, message). Cheap: never loads TensorFlow; checks the active bundle's .h5 is on disk."""
     from screening.bundles import BundleInvalid, h5_path
     from screening.inference import ENGINE
-    from screening.models import ModelVersion
+    from screening.selectors import model_version_active
 
     try:
-        active = ModelVersion.objects.filter(active_marker=True).first()
+        active = model_version_active()
     except Exception as exc:  # database down: /readyz reports that separately
         return False, f"error: registry unavailable ({exc.__class__.__name__})"
     if active is None:

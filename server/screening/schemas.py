@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from ninja import Field, Schema
+from pydantic import WithJsonSchema, field_validator
 
 from core.schemas import StrictSchema
-from lesion_contract.labels import RiskLevel
+from lesion_contract.labels import LABELS, Label, RiskLevel
+from screening import presenters
+from screening.models import Screening, ScreeningShare
 
 
 class DeviceResultIn(StrictSchema):
@@ -27,6 +32,48 @@ class SyncItemIn(StrictSchema):
     device_result: DeviceResultIn | None = None
 
 
+class SyncBatchIn(Schema):
+    """The `items` form field of POST /screenings/sync: a JSON list of items (each checked on its own)."""
+
+    # On the wire it is one text field holding JSON; the schema says so (the validator below decodes it).
+    items: Annotated[
+        list[dict[str, Any]],
+        WithJsonSchema({"type": "string", "contentMediaType": "application/json", "title": "Items"}),
+    ] = Field(..., description="JSON list of {client_uuid, captured_at, photo, body_site?, note?, device_result?}.")
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _decode(cls, raw: Any) -> Any:
+        # A form field arrives as the list of its values; the batch is one text value.
+        if isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], str):
+            raw = raw[0]
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError:
+                raise ValueError("items is not a readable list (expected a list of item objects)") from None
+        if not isinstance(raw, list) or not raw:
+            raise ValueError("items must be a non-empty list of item objects")
+        limit = int(settings.SCREENING_SYNC_MAX_ITEMS)
+        if len(raw) > limit:
+            raise ValueError(f"at most {limit} items per sync request")
+        if not all(isinstance(item, dict) for item in raw):
+            raise ValueError("every item must be an object")
+        return raw
+
+
+class ScreeningFilters(Schema):
+    """Query filters of GET /screenings (the page comes from the API's one pagination)."""
+
+    date_from: date | None = Field(None, description="On captured_at, inclusive.")
+    date_to: date | None = Field(None, description="On captured_at, inclusive.")
+    risk: RiskLevel | None = None
+    label: Label | None = None
+    owner_id: int | None = None
+    model_version: str | None = Field(None, max_length=100)
+    source: Literal["online", "sync"] | None = None
+
+
 class DeviceComparisonOut(Schema):
     model_version: str
     same_model_version: bool
@@ -39,6 +86,9 @@ class DeviceComparisonOut(Schema):
 
 
 class ScreeningOut(Schema):
+    """One screening as the API answers it, built from the stored row (the server's answer, the phone's
+    answer beside it, and the texts a patient reads)."""
+
     id: uuid.UUID
     client_uuid: uuid.UUID | None
     owner_id: int
@@ -62,10 +112,41 @@ class ScreeningOut(Schema):
     server_latency_ms: float
     device: DeviceComparisonOut | None
 
+    @staticmethod
+    def resolve_photo_url(obj: Screening) -> str:
+        return presenters.photo_url(obj)
 
-class ScreeningListOut(Schema):
-    items: list[ScreeningOut]
-    count: int
+    @staticmethod
+    def resolve_model_version(obj: Screening) -> str:
+        return obj.model_version.version
+
+    @staticmethod
+    def resolve_model_synthetic(obj: Screening) -> bool:
+        return obj.model_version.synthetic
+
+    @staticmethod
+    def resolve_labels(obj: Screening) -> list[str]:
+        return list(LABELS)
+
+    @staticmethod
+    def resolve_probabilities(obj: Screening) -> dict[str, float]:
+        return dict(zip(LABELS, (float(p) for p in obj.probabilities), strict=True))
+
+    @staticmethod
+    def resolve_top_label_display(obj: Screening) -> str:
+        return presenters.display_name(obj.model_version, obj.top_label)
+
+    @staticmethod
+    def resolve_recommended_action(obj: Screening) -> str:
+        return presenters.recommended_action(obj)
+
+    @staticmethod
+    def resolve_disclaimer(obj: Screening) -> str:
+        return presenters.disclaimer(obj.model_version)
+
+    @staticmethod
+    def resolve_device(obj: Screening) -> dict[str, Any] | None:
+        return presenters.device_comparison(obj)
 
 
 class SyncErrorOut(Schema):
@@ -98,6 +179,10 @@ class ShareOut(Schema):
     clinician_id: int
     clinician_name: str
     created_at: datetime
+
+    @staticmethod
+    def resolve_clinician_name(obj: ScreeningShare) -> str:
+        return obj.clinician.full_name or obj.clinician.email
 
 
 class ModelVersionOut(Schema):

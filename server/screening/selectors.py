@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -16,7 +15,6 @@ from appointments import selectors as appointment_selectors
 from core.errors import NotFound
 from core.permissions import is_admin, is_clinician
 from lesion_contract.labels import LABELS
-from screening import audit
 from screening.error_codes import ScreeningError
 from screening.models import ModelVersion, Screening, ScreeningShare
 
@@ -55,70 +53,39 @@ def access_reason(user: User, screening: Screening) -> str | None:
     return None
 
 
-def _not_found() -> NotFound:
-    return NotFound("Screening not found.", code=ScreeningError.NOT_FOUND)
+def screening_find(screening_id: uuid.UUID) -> Screening | None:
+    """The screening with this id whoever owns it (access is decided by the caller), or None."""
+    return Screening.objects.select_related("model_version").filter(pk=screening_id).first()
 
 
-def screening_get_for(*, user: User, screening_id: uuid.UUID, action: str = "read") -> Screening:
-    """The screening if `user` may see it (audited for non-owners); otherwise it does not exist (404)."""
-    screening = Screening.objects.select_related("model_version").filter(pk=screening_id).first()
-    if screening is None:
-        raise _not_found()
-    reason = access_reason(user, screening)
-    audit.record_access(actor=user, screening=screening, action=action, granted=reason is not None, reason=reason or "")
-    if reason is None:
-        raise _not_found()
-    return screening
-
-
-def screening_get_owned(*, user: User, screening_id: uuid.UUID, action: str) -> Screening:
-    """Owner-only operations (share, delete): anyone else gets the same 404 as for a missing id."""
-    screening = Screening.objects.select_related("model_version").filter(pk=screening_id).first()
-    if screening is None:
-        raise _not_found()
-    if screening.owner_id != user.pk:
-        audit.record_access(actor=user, screening=screening, action=action, granted=False, reason="not_owner")
-        raise _not_found()
-    return screening
-
-
-@dataclass(frozen=True)
-class ScreeningFilters:
-    date_from: date | None = None
-    date_to: date | None = None
-    risk: str | None = None
-    label: str | None = None
-    owner_id: int | None = None
-    model_version: str | None = None
-    source: str | None = None
-
-
-def screening_list(*, user: User, filters: ScreeningFilters, page: int, page_size: int) -> tuple[list[Screening], int]:
-    """One page of the screenings `user` may see, newest first; non-owner rows are audited."""
+def screening_list(
+    *,
+    user: User,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    risk: str | None = None,
+    label: str | None = None,
+    owner_id: int | None = None,
+    model_version: str | None = None,
+    source: str | None = None,
+) -> QuerySet[Screening]:
+    """The screenings `user` may see, newest first, filtered (the API paginates and audits the page)."""
     qs = screenings_visible_to(user)
-    if filters.date_from:
-        qs = qs.filter(captured_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=UTC))
-    if filters.date_to:
-        qs = qs.filter(captured_at__lte=datetime.combine(filters.date_to, time.max, tzinfo=UTC))
-    if filters.risk:
-        qs = qs.filter(risk=filters.risk)
-    if filters.label:
-        qs = qs.filter(top_label=filters.label)
-    if filters.owner_id is not None:
-        qs = qs.filter(owner_id=filters.owner_id)
-    if filters.model_version:
-        qs = qs.filter(model_version__version=filters.model_version)
-    if filters.source:
-        qs = qs.filter(source=filters.source)
-    qs = qs.order_by("-captured_at", "-created_at", "pk")
-    count = qs.count()
-    start = (page - 1) * page_size
-    items = list(qs[start : start + page_size])
-    foreign = [s for s in items if s.owner_id != user.pk]
-    if foreign:
-        reasons = {s.pk: (access_reason(user, s) or "") for s in foreign} if not is_admin(user) else {s.pk: "admin" for s in foreign}
-        audit.record_list_access(actor=user, screenings=foreign, reasons=reasons)
-    return items, count
+    if date_from:
+        qs = qs.filter(captured_at__gte=datetime.combine(date_from, time.min, tzinfo=UTC))
+    if date_to:
+        qs = qs.filter(captured_at__lte=datetime.combine(date_to, time.max, tzinfo=UTC))
+    if risk:
+        qs = qs.filter(risk=risk)
+    if label:
+        qs = qs.filter(top_label=label)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    if model_version:
+        qs = qs.filter(model_version__version=model_version)
+    if source:
+        qs = qs.filter(source=source)
+    return qs.order_by("-captured_at", "-created_at", "pk")
 
 
 def shares_of(screening: Screening) -> list[ScreeningShare]:
@@ -136,6 +103,7 @@ def model_version_get(version: str) -> ModelVersion:
 
 
 def model_version_active() -> ModelVersion | None:
+    """The one active model version (the registry holds at most one), or None: the only "active model" query."""
     return ModelVersion.objects.filter(active_marker=True).first()
 
 

@@ -24,10 +24,10 @@ from core.errors import ApplicationError, Conflict, NotFound
 from core.tasks import run_after_commit
 from lesion_contract import risk as contract_risk
 from lesion_contract.labels import LABELS, RiskLevel
-from screening import bundles, photos, presenters
+from screening import bundles, photos, presenters, selectors
 from screening.error_codes import ScreeningError
 from screening.inference import ENGINE, LoadedModel, Prediction
-from screening.models import ModelVersion, Screening, ScreeningShare
+from screening.models import AccessOutcome, ModelVersion, Screening, ScreeningAccessLog, ScreeningShare
 from screening.preprocess import preprocess_pil
 
 logger = logging.getLogger(__name__)
@@ -317,6 +317,68 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
             index=index, client_uuid=prepared.item.client_uuid, status="duplicate" if answer.replayed else "created", answer=answer
         )
     return [o for o in outcomes if o is not None]
+
+
+# -- access: opening a screening, and the access trail (every read by someone other than the owner) --
+
+
+def _not_found() -> NotFound:
+    return NotFound("Screening not found.", code=ScreeningError.NOT_FOUND)
+
+
+def _access_row(*, actor: User, screening: Screening, action: str, outcome: str, reason: str) -> ScreeningAccessLog:
+    return ScreeningAccessLog(
+        actor_id=actor.pk if actor.is_authenticated else None,
+        actor_email=actor.email or "",
+        actor_role=actor.role or "",
+        screening_id=screening.pk,
+        owner_id=screening.owner_id,
+        action=action,
+        outcome=outcome,
+        reason=reason,
+    )
+
+
+def screening_access_record(*, actor: User, screening: Screening, action: str, granted: bool, reason: str = "") -> None:
+    """Write one access-trail row, unless it is the owner reading their own screening."""
+    if granted and screening.owner_id == actor.pk:
+        return
+    outcome = AccessOutcome.GRANTED if granted else AccessOutcome.DENIED
+    _access_row(actor=actor, screening=screening, action=action, outcome=outcome, reason=reason).save()
+
+
+def screenings_list_access_record(*, actor: User, screenings: list[Screening]) -> None:
+    """One "list" row per screening of someone else on the page `actor` was shown, with why they may see it."""
+    rows = [
+        _access_row(actor=actor, screening=s, action="list", outcome=AccessOutcome.GRANTED, reason=selectors.access_reason(actor, s) or "")
+        for s in screenings
+        if s.owner_id != actor.pk
+    ]
+    if rows:
+        ScreeningAccessLog.objects.bulk_create(rows)
+
+
+def screening_open(*, user: User, screening_id: uuid.UUID, action: str = "read") -> Screening:
+    """The screening if `user` may see it; otherwise it does not exist (404). Both are on the access trail."""
+    screening = selectors.screening_find(screening_id)
+    if screening is None:
+        raise _not_found()
+    reason = selectors.access_reason(user, screening)
+    screening_access_record(actor=user, screening=screening, action=action, granted=reason is not None, reason=reason or "")
+    if reason is None:
+        raise _not_found()
+    return screening
+
+
+def screening_open_owned(*, user: User, screening_id: uuid.UUID, action: str) -> Screening:
+    """Owner-only operations (share, delete): anyone else gets the same 404 as for a missing id (and a trail row)."""
+    screening = selectors.screening_find(screening_id)
+    if screening is None:
+        raise _not_found()
+    if screening.owner_id != user.pk:
+        screening_access_record(actor=user, screening=screening, action=action, granted=False, reason="not_owner")
+        raise _not_found()
+    return screening
 
 
 @transaction.atomic

@@ -15,7 +15,10 @@ export interface paths {
         /** List Appointments */
         get: operations["list_appointments"];
         put?: never;
-        /** Create Appointment */
+        /**
+         * Create Appointment
+         * @description Book a slot. Send an `Idempotency-Key` header (a UUID): repeating the same key with the same body answers the first booking again with the same status and body and the header `Idempotent-Replayed: true`; the same key with a different body is a 422 `idempotency_key_reused`.
+         */
         post: operations["create_appointment"];
         delete?: never;
         options?: never;
@@ -567,7 +570,7 @@ export interface paths {
         put?: never;
         /**
          * Create Order
-         * @description Place an order from a cart. Prices come from the server. Send an `Idempotency-Key` header: repeating the same key with the same cart returns the first order (header `Idempotent-Replayed: true`); the same key with a different cart is a 422. An out-of-stock line is a 409 naming the product and what is left.
+         * @description Place an order from a cart. Prices come from the server. Send an `Idempotency-Key` header (a UUID): repeating the same key with the same cart answers the first order again with the same status and body and the header `Idempotent-Replayed: true`; the same key with a different cart is a 422 `idempotency_key_reused`. An out-of-stock line is a 409 naming the product and what is left.
          */
         post: operations["create_order"];
         delete?: never;
@@ -759,16 +762,18 @@ export interface paths {
         /**
          * List Screenings
          * @description Screenings you may see, newest first: your own; as a clinician also those shared with you or of
-         *     patients with an appointment with you; as an admin all. `page_size` is at most 100.
+         *     patients with an appointment with you (upcoming, or within SCREENING_CLINICIAN_ACCESS_DAYS after it);
+         *     as an admin all. `page_size` is capped at 100.
          */
         get: operations["list_screenings"];
         put?: never;
         /**
          * Screen one lesion photo with the authoritative server model
          * @description Multipart: `photo` (JPEG, PNG or HEIC; checked by content), optional `device_result` (JSON
-         *     `{model_version, probabilities, latency_ms}`), optional `client_uuid` (idempotency key: a repeat
-         *     with the same content returns the stored screening with 200; the `Idempotency-Key` header works
-         *     too), `captured_at`, `body_site`, `note`.
+         *     `{model_version, probabilities, latency_ms}`), optional `client_uuid`, `captured_at`, `body_site`, `note`.
+         *     Idempotent with `client_uuid` or an `Idempotency-Key` header (the same key space as `/screenings/sync`):
+         *     the same request again answers the first 201 and body with `Idempotent-Replayed: true`; the same key
+         *     with a different photo or fields is a 422 `idempotency_key_reused`.
          */
         post: operations["create_screening"];
         delete?: never;
@@ -867,9 +872,12 @@ export interface paths {
         put?: never;
         /**
          * Sync Screenings
-         * @description Multipart: `items` is a JSON list of `{client_uuid, captured_at, photo, body_site?, note?,
-         *     device_result?}` where `photo` names the file part with that item's image. Idempotent per
-         *     (owner, client_uuid); every item gets its own result, so one bad photo does not sink the batch.
+         * @description Multipart: `items` is a JSON list (at most SCREENING_SYNC_MAX_ITEMS) of `{client_uuid, captured_at,
+         *     photo, body_site?, note?, device_result?}` where `photo` names the file part with that item's image.
+         *     Each item's `client_uuid` is its idempotency key (shared with `POST /screenings`): an item already
+         *     applied comes back as `duplicate` with the stored screening, one with the same key but other content
+         *     as an item error 422 `idempotency_key_reused`; when every item is a replay the response carries
+         *     `Idempotent-Replayed: true`. Every item gets its own result, so one bad photo does not sink the batch.
          */
         post: operations["sync_screenings"];
         delete?: never;
@@ -1377,6 +1385,13 @@ export interface components {
             /** Items */
             items: components["schemas"]["ProductOut"][];
         };
+        /** PagedScreeningOut */
+        PagedScreeningOut: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["ScreeningOut"][];
+        };
         /** PersonOut */
         PersonOut: {
             /** Full Name */
@@ -1602,14 +1617,37 @@ export interface components {
              */
             start: string;
         };
-        /** ScreeningListOut */
-        ScreeningListOut: {
-            /** Count */
-            count: number;
-            /** Items */
-            items: components["schemas"]["ScreeningOut"][];
+        /**
+         * ScreeningFilters
+         * @description Query filters of GET /screenings (the page comes from the API's one pagination).
+         */
+        ScreeningFilters: {
+            /**
+             * Date From
+             * @description On captured_at, inclusive.
+             */
+            date_from?: string | null;
+            /**
+             * Date To
+             * @description On captured_at, inclusive.
+             */
+            date_to?: string | null;
+            /** Label */
+            label?: ("akiec" | "bcc" | "bkl" | "df" | "mel" | "nv" | "vasc") | null;
+            /** Model Version */
+            model_version?: string | null;
+            /** Owner Id */
+            owner_id?: number | null;
+            /** Risk */
+            risk?: ("high" | "medium" | "low") | null;
+            /** Source */
+            source?: ("online" | "sync") | null;
         };
-        /** ScreeningOut */
+        /**
+         * ScreeningOut
+         * @description One screening as the API answers it, built from the stored row (the server's answer, the phone's
+         *     answer beside it, and the texts a patient reads).
+         */
         ScreeningOut: {
             /** Body Site */
             body_site: string;
@@ -1747,6 +1785,17 @@ export interface components {
              * @description done or no_show
              */
             status: string;
+        };
+        /**
+         * SyncBatchIn
+         * @description The `items` form field of POST /screenings/sync: a JSON list of items (each checked on its own).
+         */
+        SyncBatchIn: {
+            /**
+             * Items
+             * @description JSON list of {client_uuid, captured_at, photo, body_site?, note?, device_result?}.
+             */
+            items: string;
         };
         /** SyncErrorOut */
         SyncErrorOut: {
@@ -1966,6 +2015,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4156,13 +4214,15 @@ export interface operations {
     list_screenings: {
         parameters: {
             query?: {
+                /** @description On captured_at, inclusive. */
                 date_from?: string | null;
+                /** @description On captured_at, inclusive. */
                 date_to?: string | null;
                 label?: ("akiec" | "bcc" | "bkl" | "df" | "mel" | "nv" | "vasc") | null;
                 model_version?: string | null;
                 owner_id?: number | null;
                 page?: number;
-                page_size?: number;
+                page_size?: number | null;
                 risk?: ("high" | "medium" | "low") | null;
                 source?: ("online" | "sync") | null;
             };
@@ -4178,7 +4238,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ScreeningListOut"];
+                    "application/json": components["schemas"]["PagedScreeningOut"];
                 };
             };
             /** @description Unauthorized */
@@ -4204,7 +4264,9 @@ export interface operations {
     create_screening: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4236,15 +4298,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScreeningOut"];
-                };
-            };
             /** @description Created */
             201: {
                 headers: {
@@ -4256,6 +4309,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4568,7 +4630,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/x-www-form-urlencoded": {
-                    /** Items */
+                    /**
+                     * Items
+                     * @description JSON list of {client_uuid, captured_at, photo, body_site?, note?, device_result?}.
+                     */
                     items: string;
                 };
             };

@@ -66,9 +66,9 @@ def test_risk_level_and_action_follow_the_top_label(registry: Any) -> None:
 
     for label, risk in (("mel", "high"), ("bcc", "high"), ("akiec", "high"), ("bkl", "medium"), ("df", "medium"), ("nv", "low"), ("vasc", "low")):
         s = ScreeningFactory(label=label, model_version=registry["a"])
-        from screening.presenters import screening_out
+        from screening.presenters import screening_body
 
-        out = screening_out(s)
+        out = screening_body(s)
         assert out["risk"] == risk
         assert RECOMMENDED_ACTION[risk] in out["recommended_action"]
 

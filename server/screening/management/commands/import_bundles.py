@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import ApplicationError
-from screening import services
+from screening import selectors, services
 from screening.bundles import MANIFEST
 from screening.models import ModelVersion
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
 
         target = options["activate"]
         if target:
-            active = ModelVersion.objects.filter(active_marker=True).first()
+            active = selectors.model_version_active()
             if options["if_none_active"] and active is not None:
                 self.stdout.write(f"active: {active.version} (unchanged)")
             else:
