@@ -162,14 +162,31 @@ async function refreshItems(): Promise<void> {
   itemListeners.forEach((l) => l());
 }
 
-export async function flushOutbox(): Promise<void> {
+let nextFlush: ReturnType<typeof setTimeout> | null = null;
+
+/** While the app runs, flush again when the earliest backed-off item falls due. */
+async function scheduleNextFlush(ob: Outbox): Promise<void> {
+  if (nextFlush) clearTimeout(nextFlush);
+  nextFlush = null;
+  const at = await ob.nextAttemptAt();
+  if (at === null) return;
+  nextFlush = setTimeout(() => void flushOutbox(), Math.min(Math.max(at - Date.now(), 1000), 60 * 60_000));
+  (nextFlush as { unref?: () => void }).unref?.(); // Node (tests): do not keep the process alive
+}
+
+/** Sync the queue; `now: true` (reconnect, the user's "try again") ignores the backoff. */
+export async function flushOutbox(opts: { now?: boolean } = {}): Promise<void> {
   const ob = await getOutbox();
-  if (ob) await ob.flush();
+  if (!ob) return;
+  await ob.flush(opts);
+  await scheduleNextFlush(ob);
 }
 
 export async function retryOutboxItem(clientUuid: string): Promise<void> {
   const ob = await getOutbox();
-  if (ob) await ob.retry(clientUuid);
+  if (!ob) return;
+  await ob.retry(clientUuid);
+  await scheduleNextFlush(ob);
 }
 
 /** Sign-out: queued screenings belong to the user who took them; the next one must not sync them. */
@@ -187,7 +204,7 @@ export function startScreeningSync(): void {
   let wasOnline = true;
   NetInfo.addEventListener((state) => {
     const online = state.isConnected !== false;
-    if (online && !wasOnline) void flushOutbox();
+    if (online && !wasOnline) void flushOutbox({ now: true });
     wasOnline = online;
   });
   AppState.addEventListener('change', (next) => {
@@ -210,7 +227,7 @@ export function useOutbox(): { items: OutboxItem[]; flush(): Promise<void> } {
     startScreeningSync();
     void refreshItems();
   }, []);
-  return { items: snapshot, flush: flushOutbox };
+  return { items: snapshot, flush: () => flushOutbox({ now: true }) };
 }
 
 // -- screening --
@@ -274,7 +291,7 @@ export async function screenPhoto(photo: Photo, opts: { askServer?: boolean; bod
     : null;
 
   if (!fallback.askServer) {
-    if (ob && saved) void ob.flush();
+    if (ob && saved) void flushOutbox();
     return { kind: 'done', clientUuid, device, server: null, screeningId: null, disagreement: false, fallback, recommendedAction: device ? DEVICE_ACTION[device.risk] : '', disclaimer };
   }
 
@@ -295,7 +312,10 @@ export async function screenPhoto(photo: Photo, opts: { askServer?: boolean; bod
       disclaimer: sent.screening.disclaimer,
     };
   }
-  if (sent.kind === 'queued' && saved) return { kind: 'queued', clientUuid, device, fallback, disclaimer };
+  if (sent.kind === 'queued' && saved) {
+    if (ob) void scheduleNextFlush(ob);
+    return { kind: 'queued', clientUuid, device, fallback, disclaimer };
+  }
   if (device) {
     // The server refused it (or nothing could be saved): show the device answer, say why there is no second opinion.
     return { kind: 'done', clientUuid, device, server: null, screeningId: null, disagreement: false, fallback, recommendedAction: DEVICE_ACTION[device.risk], disclaimer, serverError: sent.reason };

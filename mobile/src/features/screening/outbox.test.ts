@@ -205,6 +205,7 @@ describe('offline outbox', () => {
 
     await outbox.flush(); // not due yet: nothing is sent
     expect(server.requests).toHaveLength(1);
+    expect(await outbox.nextAttemptAt()).toBe(clock.t + 750);
 
     clock.t += 1000;
     await outbox.flush();
@@ -212,6 +213,13 @@ describe('offline outbox', () => {
     expect(item?.attempts).toBe(2);
     expect(Date.parse(item!.nextAttemptAt!) - clock.t).toBe(1500); // doubled
     expect(outbox.backoffMs(30)).toBeLessThanOrEqual(60 * 60_000);
+
+    // The network comes back: everything queued goes now, backoff or not, once per run.
+    server.setOffline(false);
+    await outbox.flush({ now: true });
+    expect(server.requests).toHaveLength(3);
+    expect((await outbox.list())[0]?.status).toBe('synced');
+    expect(await outbox.nextAttemptAt()).toBeNull();
   });
 
   it('marks an item the server refuses (4xx) as failed with the server reason; retry sends it again', async () => {

@@ -203,10 +203,13 @@ export class Outbox {
     }
   }
 
-  /** Sync every due item, batch by batch; concurrent calls share one run. */
-  flush(): Promise<FlushReport> {
+  /**
+   * Sync every due item, batch by batch; concurrent calls share one run. `now: true` (the network just
+   * came back, or the user asked) sends queued items without waiting for their backoff.
+   */
+  flush(opts: { now?: boolean } = {}): Promise<FlushReport> {
     if (!this.flushing) {
-      this.flushing = this.runFlush()
+      this.flushing = this.runFlush(!!opts.now)
         .catch((error: unknown) => {
           console.warn('[outbox] flush failed', error);
           return { sent: 0, synced: 0, failed: 0, requeued: 0 };
@@ -240,15 +243,28 @@ export class Outbox {
     } catch (error) {
       console.warn('[outbox] retry failed', error);
     }
-    await this.flush();
+    await this.flush({ now: true });
   }
 
-  private async runFlush(): Promise<FlushReport> {
+  /** When the next queued item is due (ms since the epoch), or null when nothing waits. */
+  async nextAttemptAt(): Promise<number | null> {
+    try {
+      const next = await this.store.nextAttemptAt();
+      return next ? Date.parse(next) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async runFlush(ignoreBackoff: boolean): Promise<FlushReport> {
     await this.recover();
     const report: FlushReport = { sent: 0, synced: 0, failed: 0, requeued: 0 };
     let batchSize = this.batchSize;
+    // Each item is tried at most once per run, even when the backoff is ignored.
+    const tried = new Set<string>();
     for (;;) {
-      const rows = await this.store.due(this.iso(), batchSize);
+      const rows = (await this.store.due(this.iso(), batchSize + tried.size, ignoreBackoff)).filter((r) => !tried.has(r.clientUuid)).slice(0, batchSize);
+      rows.forEach((r) => tried.add(r.clientUuid));
       if (rows.length === 0) return report;
       const batch: { row: OutboxRow; item: SendItem; attempts: number }[] = [];
       for (const row of rows) {
@@ -270,7 +286,10 @@ export class Outbox {
         const reason = failureMessage(result);
         // A batch the server refuses as a whole: send the items one by one to find the bad one.
         if (isPermanent(result) && batch.length > 1) {
-          for (const b of batch) await this.store.update(b.row.clientUuid, { status: 'queued', attempts: b.attempts - 1, nextAttemptAt: this.iso() });
+          for (const b of batch) {
+            await this.store.update(b.row.clientUuid, { status: 'queued', attempts: b.attempts - 1, nextAttemptAt: this.iso() });
+            tried.delete(b.row.clientUuid);
+          }
           batchSize = 1;
           continue;
         }

@@ -169,15 +169,22 @@ export class SqlOutboxStore {
     return (await this.db.getAllAsync<Row>('SELECT * FROM outbox ORDER BY captured_at DESC, created_at DESC', [])).map(fromRow);
   }
 
-  /** Queued items whose next attempt time has come, oldest capture first. */
-  async due(nowIso: string, limit: number): Promise<OutboxRow[]> {
+  /** Queued items whose next attempt time has come (every queued one when `ignoreBackoff`), oldest capture first. */
+  async due(nowIso: string, limit: number, ignoreBackoff = false): Promise<OutboxRow[]> {
     await this.init();
     const rows = await this.db.getAllAsync<Row>(
-      `SELECT * FROM outbox WHERE status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+      `SELECT * FROM outbox WHERE status = 'queued' AND (? = 1 OR next_attempt_at IS NULL OR next_attempt_at <= ?)
        ORDER BY captured_at ASC, created_at ASC LIMIT ?`,
-      [nowIso, limit],
+      [ignoreBackoff ? 1 : 0, nowIso, limit],
     );
     return rows.map(fromRow);
+  }
+
+  /** The earliest next attempt time of the queued items (ISO), or null when nothing waits. */
+  async nextAttemptAt(): Promise<string | null> {
+    await this.init();
+    const rows = await this.db.getAllAsync<{ next: string | null }>(`SELECT MIN(next_attempt_at) AS next FROM outbox WHERE status = 'queued'`, []);
+    return rows[0]?.next ?? null;
   }
 
   async update(clientUuid: string, patch: OutboxPatch): Promise<void> {
