@@ -37,7 +37,7 @@ export function createModelStore(): ModelStore {
       ensure(root());
       const tmp = new File(root(), 'pointer.json.tmp');
       tmp.write(JSON.stringify(pointer));
-      tmp.move(new File(root(), 'pointer.json'), { overwrite: true });
+      await tmp.move(new File(root(), 'pointer.json'), { overwrite: true });
     },
     async readRecord(version) {
       return readJson<InstalledRecord>(new File(versionDir(version), 'record.json'));
@@ -72,10 +72,10 @@ export function createModelStore(): ModelStore {
     async promote(version, record, names) {
       const dir = versionDir(version);
       ensure(dir);
-      for (const name of names) fileIn(stagingDir(version), name).move(fileIn(dir, name), { overwrite: true });
+      for (const name of names) await fileIn(stagingDir(version), name).move(fileIn(dir, name), { overwrite: true });
       const tmp = new File(dir, 'record.json.tmp');
       tmp.write(JSON.stringify(record));
-      tmp.move(new File(dir, 'record.json'), { overwrite: true });
+      await tmp.move(new File(dir, 'record.json'), { overwrite: true });
       const staging = stagingDir(version);
       if (staging.exists) staging.delete();
     },

@@ -15,7 +15,7 @@ export const filePhotoVault: PhotoVault = {
     const dir = photoDir();
     if (!dir.exists) dir.create({ intermediates: true, idempotent: true });
     const target = new File(dir, `${clientUuid}.${extension(mimeType)}`);
-    new File(sourceUri).copy(target, { overwrite: true });
+    await new File(sourceUri).copy(target, { overwrite: true });
     return target.uri;
   },
   async part(clientUuid, durableUri, mimeType): Promise<PhotoPart | null> {
