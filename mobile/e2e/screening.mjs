@@ -177,64 +177,10 @@ export async function screeningSteps(ctx) {
   await shot('22-screening-result-online');
   log(`online: device output == golden int8 for ${bundle.golden[0].file} (codes ${check0.got.join(',')}); server says ${serverTop}${disagree ? ' (disagreement flagged)' : ''}; ${metrics.firstScreeningMs} ms from choosing the photo, ${metrics.firstScreeningColdMs} ms from a cold screening tab (${columns})`);
 
-  setStep('screening: every golden image, browser decode -> tensor sha256 and int8 output exact (the app’s own code)');
-  await page.goto(`${base}/screening?bench=1`, { waitUntil: 'commit' });
-  await page.waitForFunction(() => Boolean(window.__skinscreenBench), null, { timeout: 60_000 });
-  const goldens = bundle.golden.map((g, i) => ({ name: g.file, b64: readFileSync(goldenFile(i)).toString('base64'), mime: g.file.endsWith('.png') ? 'image/png' : 'image/jpeg' }));
-  const perGolden = await page.evaluate(async (items) => {
-    const bench = window.__skinscreenBench;
-    const classifier = await bench.getClassifier();
-    const out = [];
-    for (const item of items) {
-      const bytes = Uint8Array.from(atob(item.b64), (c) => c.charCodeAt(0));
-      const uri = URL.createObjectURL(new Blob([bytes], { type: item.mime }));
-      const prepared = await bench.preparePhoto({ uri, mimeType: item.mime }, classifier.inputSize);
-      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', prepared.tensor));
-      const answer = await classifier.classify(prepared.tensor);
-      URL.revokeObjectURL(uri);
-      out.push({ name: item.name, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), probabilities: answer.probabilities, version: classifier.modelVersion });
-    }
-    return out;
-  }, goldens);
-  perGolden.forEach((r, i) => {
-    const g = bundle.golden[i];
-    if (r.sha256 !== g.tensor_sha256) throw new Error(`${g.file}: browser tensor sha256 ${r.sha256} != golden ${g.tensor_sha256}`);
-    const c = compareGolden(bundle, r.probabilities, g.expected.int8);
-    if (!c.ok) throw new Error(`${g.file}: on-device ${JSON.stringify(c.rounded)} != golden int8 ${JSON.stringify(g.expected.int8)}`);
-  });
-  log(`all ${perGolden.length} golden images: browser-decoded tensors bit-identical (sha256) and int8 outputs exact`);
-
-  setStep('screening: numbers, decode + preprocess + inference per photo (median of 20)');
-  const runs = Number(process.env.E2E_BENCH_RUNS ?? 20);
-  for (const [key, file] of [['mp12', photos.mp12], ['mp1', photos.mp1]]) {
-    const b64 = readFileSync(file).toString('base64');
-    const times = await page.evaluate(
-      async ({ b64, runs }) => {
-        const bench = window.__skinscreenBench;
-        const classifier = await bench.getClassifier();
-        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-        const uri = URL.createObjectURL(new Blob([bytes], { type: 'image/jpeg' }));
-        const out = [];
-        for (let i = 0; i < runs; i += 1) {
-          const started = performance.now();
-          const prepared = await bench.preparePhoto({ uri, mimeType: 'image/jpeg' }, classifier.inputSize);
-          const answer = await classifier.classify(prepared.tensor);
-          out.push({ total: performance.now() - started, prepare: prepared.preprocessMs, inference: answer.latencyMs });
-        }
-        URL.revokeObjectURL(uri);
-        return out;
-      },
-      { b64, runs },
-    );
-    metrics[`${key}TotalMs`] = Math.round(median(times.map((t) => t.total)));
-    metrics[`${key}PrepareMs`] = Math.round(median(times.map((t) => t.prepare)));
-    metrics[`${key}InferenceMs`] = Math.round(median(times.map((t) => t.inference)) * 10) / 10;
-    metrics[`${key}JpegBytes`] = readFileSync(file).length;
-    log(`${key === 'mp12' ? '12-megapixel (4000x3000)' : '1-megapixel (1152x864)'} JPEG: ${metrics[`${key}TotalMs`]} ms median of ${runs} (decode + crop/resize ${metrics[`${key}PrepareMs`]} ms, inference ${metrics[`${key}InferenceMs`]} ms)`);
-  }
-
   setStep('screening: offline -> result shown and queued');
-  await page.goto(`${base}/screening`, { waitUntil: 'commit' });
+  // Same page, no reload: the model, LiteRT and the outbox's database stay open as in a person's session.
+  await click('result-new');
+  await visible('screen-screening-new');
   await page.locator(tid('model-status'), { hasText: /ready on this device/ }).first().waitFor({ timeout: 120_000 });
   const before = await apiGet(base, admin, `/api/v1/models/${bundle.version}/agreement`);
   if (before.status !== 200) throw new Error(`agreement report: HTTP ${before.status}`);
@@ -242,7 +188,8 @@ export async function screeningSteps(ctx) {
   await visible('offline-banner');
   await page.locator(tid('capture-file-input')).setInputFiles(goldenFile(1));
   await visible('quality-ok', 60_000);
-  await click('ask-server'); // whatever the fallback policy says, a second opinion is wanted: it must wait in the queue
+  // Whatever the fallback policy says, a second opinion is wanted: it must wait in the queue.
+  if ((await loc('ask-server').getAttribute('aria-selected')) !== 'true') await click('ask-server');
   await click('screening-submit');
   await visible('result-queued', 60_000);
   const clientUuid = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
@@ -312,6 +259,62 @@ export async function screeningSteps(ctx) {
   const gone = await apiGet(base, patient, `/api/v1/screenings/${screeningId}`);
   if (gone.status !== 404) throw new Error(`deleted screening answers HTTP ${gone.status}`);
   await shot('30-screening-history-after-delete');
+
+  setStep('screening: every golden image, browser decode -> tensor sha256 and int8 output exact (the app’s own code)');
+  await page.goto(`${base}/screening?bench=1`, { waitUntil: 'commit' });
+  await page.waitForFunction(() => Boolean(window.__skinscreenBench), null, { timeout: 60_000 });
+  const goldens = bundle.golden.map((g, i) => ({ name: g.file, b64: readFileSync(goldenFile(i)).toString('base64'), mime: g.file.endsWith('.png') ? 'image/png' : 'image/jpeg' }));
+  const perGolden = await page.evaluate(async (items) => {
+    const bench = window.__skinscreenBench;
+    const classifier = await bench.getClassifier();
+    const out = [];
+    for (const item of items) {
+      const bytes = Uint8Array.from(atob(item.b64), (c) => c.charCodeAt(0));
+      const uri = URL.createObjectURL(new Blob([bytes], { type: item.mime }));
+      const prepared = await bench.preparePhoto({ uri, mimeType: item.mime }, classifier.inputSize);
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', prepared.tensor));
+      const answer = await classifier.classify(prepared.tensor);
+      URL.revokeObjectURL(uri);
+      out.push({ name: item.name, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), probabilities: answer.probabilities, version: classifier.modelVersion });
+    }
+    return out;
+  }, goldens);
+  perGolden.forEach((r, i) => {
+    const g = bundle.golden[i];
+    if (r.sha256 !== g.tensor_sha256) throw new Error(`${g.file}: browser tensor sha256 ${r.sha256} != golden ${g.tensor_sha256}`);
+    const c = compareGolden(bundle, r.probabilities, g.expected.int8);
+    if (!c.ok) throw new Error(`${g.file}: on-device ${JSON.stringify(c.rounded)} != golden int8 ${JSON.stringify(g.expected.int8)}`);
+  });
+  log(`all ${perGolden.length} golden images: browser-decoded tensors bit-identical (sha256) and int8 outputs exact`);
+
+  setStep('screening: numbers, decode + preprocess + inference per photo (median of 20)');
+  const runs = Number(process.env.E2E_BENCH_RUNS ?? 20);
+  for (const [key, file] of [['mp12', photos.mp12], ['mp1', photos.mp1]]) {
+    const b64 = readFileSync(file).toString('base64');
+    const times = await page.evaluate(
+      async ({ b64, runs }) => {
+        const bench = window.__skinscreenBench;
+        const classifier = await bench.getClassifier();
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const uri = URL.createObjectURL(new Blob([bytes], { type: 'image/jpeg' }));
+        const out = [];
+        for (let i = 0; i < runs; i += 1) {
+          const started = performance.now();
+          const prepared = await bench.preparePhoto({ uri, mimeType: 'image/jpeg' }, classifier.inputSize);
+          const answer = await classifier.classify(prepared.tensor);
+          out.push({ total: performance.now() - started, prepare: prepared.preprocessMs, inference: answer.latencyMs });
+        }
+        URL.revokeObjectURL(uri);
+        return out;
+      },
+      { b64, runs },
+    );
+    metrics[`${key}TotalMs`] = Math.round(median(times.map((t) => t.total)));
+    metrics[`${key}PrepareMs`] = Math.round(median(times.map((t) => t.prepare)));
+    metrics[`${key}InferenceMs`] = Math.round(median(times.map((t) => t.inference)) * 10) / 10;
+    metrics[`${key}JpegBytes`] = readFileSync(file).length;
+    log(`${key === 'mp12' ? '12-megapixel (4000x3000)' : '1-megapixel (1152x864)'} JPEG: ${metrics[`${key}TotalMs`]} ms median of ${runs} (decode + crop/resize ${metrics[`${key}PrepareMs`]} ms, inference ${metrics[`${key}InferenceMs`]} ms)`);
+  }
 
   const modelBytes = downloads.filter((d) => /\.tflite|\/files\//.test(d.url)).reduce((n, d) => n + d.bytes, 0);
   const wasmBytes = downloads.filter((d) => /\.wasm/.test(d.url)).reduce((n, d) => n + d.bytes, 0);

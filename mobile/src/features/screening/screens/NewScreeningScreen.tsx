@@ -120,6 +120,14 @@ export function NewScreeningScreen() {
       qualityOverridden: !check.report.ok,
     });
     if (outcome.kind === 'done' || outcome.kind === 'queued') {
+      // The result has its own screen; coming back here starts a new screening from a clean form.
+      latest.current += 1;
+      setPhoto(null);
+      setCheck({ state: 'idle' });
+      setOverride(false);
+      setBodySite('');
+      setNote('');
+      setAskServer(false);
       router.push({ pathname: '/screening/result/[clientUuid]', params: { clientUuid: outcome.clientUuid } });
     } else if (outcome.kind === 'quality') {
       setCheck({ state: 'done', report: outcome.report });

@@ -161,6 +161,9 @@ describe('NewScreeningScreen', () => {
       expect(router.push).toHaveBeenCalledWith({ pathname: '/screening/result/[clientUuid]', params: { clientUuid: outcome.clientUuid } }),
     );
     expect(screenPhoto).toHaveBeenCalledWith(expect.objectContaining({ uri: 'file:///camera/1.jpg' }), { askServer: false, bodySite: 'Back', note: 'grew this summer' });
+    // Back on this screen, the next screening starts from a clean form.
+    expect(screen.queryByTestId('capture-preview')).toBeNull();
+    expect(screen.queryByTestId('screening-submit')).toBeNull();
   });
 
   it('asks for a retake when the photo is blurry, and only screens it when the person insists', async () => {
