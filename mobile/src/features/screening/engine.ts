@@ -81,14 +81,15 @@ export function modelManager(): ModelManager {
   return manager;
 }
 
-let updateChecked = false;
+let lastUpdateCheck = 0;
+const UPDATE_CHECK_EVERY_MS = 6 * 60 * 60_000;
 
-/** Load the verified model, then check the server for a newer one (once per app session). */
+/** Load the verified model, then check the server for a newer one (at start, then at most every 6 h). */
 function startModel(): void {
   const mm = modelManager();
   void mm.current().then(() => {
-    if (updateChecked) return;
-    updateChecked = true;
+    if (lastUpdateCheck && Date.now() - lastUpdateCheck < UPDATE_CHECK_EVERY_MS) return;
+    lastUpdateCheck = Date.now();
     void mm.checkForUpdate().then((result) => {
       if (result.kind === 'refused' || result.kind === 'failed') console.warn(`[models] update ${result.kind}: ${'detail' in result ? result.detail : ''}`);
     });
@@ -208,7 +209,9 @@ export function startScreeningSync(): void {
     wasOnline = online;
   });
   AppState.addEventListener('change', (next) => {
-    if (next === 'active') void flushOutbox();
+    if (next !== 'active') return;
+    void flushOutbox();
+    startModel();
   });
   void flushOutbox();
 }
