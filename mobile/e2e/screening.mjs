@@ -111,7 +111,11 @@ export async function screeningSteps(ctx) {
     await page.screenshot({ path: join(ctx.artifacts, `${name}.png`) });
     await page.setViewportSize(viewport);
   };
-  const loc = (id) => page.locator(tid(id)).first();
+  // Screens a stack has left stay in the DOM, hidden: always act on the visible one.
+  const loc = (id) => page.locator(tid(id)).filter({ visible: true }).first();
+  const fileInput = () => page.locator(tid('screen-screening-new')).filter({ visible: true }).first().locator(tid('capture-file-input'));
+  const resultScreen = () => page.locator(tid('screen-screening-result')).filter({ visible: true }).first();
+  const rawProbabilities = async () => JSON.parse(await resultScreen().locator(tid('result-device-probabilities')).first().textContent());
   const visible = (id, timeout) => loc(id).waitFor({ state: 'visible', timeout });
   const click = (id) => loc(id).click();
   const goldenFile = (i) => join(bundle.dir, bundle.golden[i].file);
@@ -143,12 +147,12 @@ export async function screeningSteps(ctx) {
   const t0 = Date.now();
   await click('tab-screening');
   await visible('screen-screening-new');
-  await page.locator(tid('model-status'), { hasText: /ready on this device/ }).first().waitFor({ timeout: 180_000 });
+  await page.locator(tid('model-status'), { hasText: /ready on this device/ }).filter({ visible: true }).first().waitFor({ timeout: 180_000 });
   metrics.modelReadyColdMs = Date.now() - t0;
   const modelStatus = (await loc('model-status').innerText()).trim();
   log(`model: ${modelStatus} (${metrics.modelReadyColdMs} ms from opening the screening tab)`);
   if (!modelStatus.includes(bundle.version)) throw new Error(`the app's model is not ${bundle.version}: "${modelStatus}"`);
-  await page.locator(tid('capture-file-input')).setInputFiles(photos.dark);
+  await fileInput().setInputFiles(photos.dark);
   await visible('quality-issues', 60_000);
   await visible('quality-issue-too_dark');
   if (!(await loc('screening-submit').isDisabled())) throw new Error('a too-dark photo can be screened without the override');
@@ -156,7 +160,7 @@ export async function screeningSteps(ctx) {
 
   setStep('screening: a golden image on the device, online (both answers)');
   const t1 = Date.now();
-  await page.locator(tid('capture-file-input')).setInputFiles(goldenFile(0));
+  await fileInput().setInputFiles(goldenFile(0));
   await visible('quality-ok', 60_000);
   await shot('21-screening-new');
   await click('ask-server');
@@ -166,14 +170,14 @@ export async function screeningSteps(ctx) {
   metrics.firstScreeningColdMs = Date.now() - t0;
   await visible('answer-device-top');
   await visible('answer-server-top');
-  const online = JSON.parse(await loc('result-device-probabilities').textContent());
+  const online = await rawProbabilities();
   const check0 = compareGolden(bundle, online, bundle.golden[0].expected.int8);
   if (!check0.ok) throw new Error(`on-device output for ${bundle.golden[0].file} is ${JSON.stringify(check0.rounded)} (codes ${check0.got}); golden int8 is ${JSON.stringify(bundle.golden[0].expected.int8)} (codes ${check0.want})`);
   const deviceVersion = await loc('answer-device-version').innerText();
   if (!deviceVersion.includes(bundle.version)) throw new Error(`device answer shows "${deviceVersion}"`);
   const serverTop = await loc('answer-server-top').innerText();
   const columns = `device: ${(await loc('answer-device').innerText()).replace(/\s+/g, ' ')}; server: ${(await loc('answer-server').innerText()).replace(/\s+/g, ' ')}`;
-  const disagree = (await page.locator(tid('answers-disagree')).count()) > 0;
+  const disagree = (await page.locator(tid('answers-disagree')).filter({ visible: true }).count()) > 0;
   await shot('22-screening-result-online');
   log(`online: device output == golden int8 for ${bundle.golden[0].file} (codes ${check0.got.join(',')}); server says ${serverTop}${disagree ? ' (disagreement flagged)' : ''}; ${metrics.firstScreeningMs} ms from choosing the photo, ${metrics.firstScreeningColdMs} ms from a cold screening tab (${columns})`);
 
@@ -181,19 +185,19 @@ export async function screeningSteps(ctx) {
   // Same page, no reload: the model, LiteRT and the outbox's database stay open as in a person's session.
   await click('result-new');
   await visible('screen-screening-new');
-  await page.locator(tid('model-status'), { hasText: /ready on this device/ }).first().waitFor({ timeout: 120_000 });
+  await page.locator(tid('model-status'), { hasText: /ready on this device/ }).filter({ visible: true }).first().waitFor({ timeout: 120_000 });
   const before = await apiGet(base, admin, `/api/v1/models/${bundle.version}/agreement`);
   if (before.status !== 200) throw new Error(`agreement report: HTTP ${before.status}`);
   await page.context().setOffline(true);
   await visible('offline-banner');
-  await page.locator(tid('capture-file-input')).setInputFiles(goldenFile(1));
+  await fileInput().setInputFiles(goldenFile(1));
   await visible('quality-ok', 60_000);
   // Whatever the fallback policy says, a second opinion is wanted: it must wait in the queue.
   if ((await loc('ask-server').getAttribute('aria-selected')) !== 'true') await click('ask-server');
   await click('screening-submit');
   await visible('result-queued', 60_000);
   const clientUuid = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
-  const offline = JSON.parse(await loc('result-device-probabilities').textContent());
+  const offline = await rawProbabilities();
   const check1 = compareGolden(bundle, offline, bundle.golden[1].expected.int8);
   if (!check1.ok) throw new Error(`offline on-device output for ${bundle.golden[1].file} != golden int8`);
   await shot('23-screening-result-queued');
@@ -206,7 +210,7 @@ export async function screeningSteps(ctx) {
   const syncsBefore = syncRequests.length;
   await page.context().setOffline(false);
   for (let i = ctx.consoleErrors.length - 1; i >= 0; i -= 1) if (/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(ctx.consoleErrors[i])) ctx.consoleErrors.splice(i, 1);
-  const synced = page.locator(tid(`queue-state-${clientUuid}`), { hasText: 'Synced' }).first();
+  const synced = page.locator(tid(`queue-state-${clientUuid}`), { hasText: 'Synced' }).filter({ visible: true }).first();
   try {
     await synced.waitFor({ timeout: 30_000 });
   } catch {
@@ -235,11 +239,11 @@ export async function screeningSteps(ctx) {
   await shot('26-screening-detail');
   await click('detail-share');
   await visible('share-list');
-  const toggle = page.locator('[data-testid^="share-toggle-"]').first();
+  const toggle = page.locator('[data-testid^="share-toggle-"]').filter({ visible: true }).first();
   const clinicianId = Number((await toggle.getAttribute('data-testid')).replace('share-toggle-', ''));
   await toggle.click();
-  await page.locator(tid('share-message'), { hasText: 'Shared with' }).first().waitFor();
-  await page.locator(tid(`share-state-${clinicianId}`), { hasText: 'Can see this screening' }).first().waitFor();
+  await page.locator(tid('share-message'), { hasText: 'Shared with' }).filter({ visible: true }).first().waitFor();
+  await page.locator(tid(`share-state-${clinicianId}`), { hasText: 'Can see this screening' }).filter({ visible: true }).first().waitFor();
   const shares = await apiGet(base, patient, `/api/v1/screenings/${screeningId}/shares`);
   if (!shares.body.some((s) => s.clinician_id === clinicianId)) throw new Error('the share did not reach the server');
   await shot('27-screening-share');
