@@ -85,7 +85,7 @@ export function HistoryScreen() {
             <ListItem
               key={s.id}
               testID={`history-${s.id}`}
-              title={`${RISK_SHORT[s.risk]} · ${s.top_label_display || displayName(s.top_label)}`}
+              title={`${RISK_SHORT[s.risk]} · most like ${s.top_label_display || displayName(s.top_label)}`}
               subtitle={`${formatDateTime(s.captured_at, tz)} · ${s.source === 'sync' ? 'synced later' : 'screened online'}${s.body_site ? ` · ${s.body_site}` : ''}`}
               detail={`Model ${s.model_version}`}
               onPress={() => router.push({ pathname: '/screening/detail/[id]', params: { id: s.id } })}
@@ -120,7 +120,7 @@ export function HistoryScreen() {
             <ListItem
               key={i.clientUuid}
               testID={`history-waiting-${i.clientUuid}`}
-              title={i.device ? `${RISK_SHORT[i.device.risk]} · ${DISPLAY_NAMES[i.device.topLabel]} (this device)` : 'Not screened yet'}
+              title={i.device ? `${RISK_SHORT[i.device.risk]} · most like ${DISPLAY_NAMES[i.device.topLabel]} (this device)` : 'Not screened yet'}
               subtitle={`${formatDateTime(i.capturedAt, tz)} · ${STATUS_SHORT[i.status]}`}
               detail={i.status === 'failed' && i.lastError ? i.lastError : undefined}
               onPress={() => router.push('/screening/queue')}

@@ -74,7 +74,10 @@ export function QueueScreen() {
     setBusy(true);
     setMessage(null);
     try {
-      await flush();
+      // Now means now: each waiting item's back-off is reset, then the queue is flushed.
+      const waiting = items.filter((i) => i.status === 'queued');
+      for (const item of waiting) await retryOutboxItem(item.clientUuid);
+      if (!waiting.length) await flush();
     } catch (error) {
       setMessage(error instanceof Error ? error.message : String(error));
     } finally {

@@ -365,8 +365,8 @@ describe('HistoryScreen', () => {
     renderApp(<HistoryScreen />);
 
     const row = await screen.findByTestId('history-aaaaaaaa-0000-4000-8000-000000000001');
-    expect(row).toHaveTextContent(/Higher risk · Melanoma/);
-    expect(screen.getByTestId(`history-waiting-${outboxItem().clientUuid}`)).toHaveTextContent(/Lower risk · Melanocytic nevus \(this device\).*waiting to sync/);
+    expect(row).toHaveTextContent(/Higher risk · most like Melanoma/);
+    expect(screen.getByTestId(`history-waiting-${outboxItem().clientUuid}`)).toHaveTextContent(/Lower risk · most like Melanocytic nevus \(this device\).*waiting to sync/);
 
     fireEvent.press(screen.getByTestId('history-risk-low'));
     await waitFor(() => expect(queries.some((q) => q.includes('risk=low'))).toBe(true));
@@ -513,7 +513,10 @@ describe('QueueScreen', () => {
     expect(screen.getByTestId(`queue-item-${waiting.clientUuid}`)).toHaveTextContent(/Tried 2 times.*Next try/);
 
     fireEvent.press(screen.getByTestId('queue-retry'));
-    await waitFor(() => expect(flush).toHaveBeenCalledTimes(1));
+    // "Try again now" means now: the waiting item's back-off is reset (retry), not just a flush of what is due.
+    await waitFor(() => expect(retryOutboxItem).toHaveBeenCalledWith(waiting.clientUuid));
+    expect(retryOutboxItem).toHaveBeenCalledTimes(1);
+    jest.mocked(retryOutboxItem).mockClear();
     fireEvent.press(screen.getByTestId(`queue-retry-${failed.clientUuid}`));
     expect(retryOutboxItem).toHaveBeenCalledWith(failed.clientUuid);
     expect(screen.queryByTestId(`queue-retry-${synced.clientUuid}`)).toBeNull();
