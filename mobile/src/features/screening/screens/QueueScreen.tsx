@@ -92,7 +92,7 @@ export function QueueScreen() {
       </Text>
       {!online ? <Text style={styles.muted}>You are offline: nothing can be sent right now.</Text> : null}
       <FormMessage text={message} testID="queue-message" />
-      {pending ? <Button title="Try again now" testID="queue-retry" busy={busy} onPress={() => void retry()} /> : null}
+      {pending ? <Button title="Try again now" testID="queue-retry" busy={busy} disabled={!online} onPress={() => void retry()} /> : null}
       {sorted.length === 0 ? (
         <EmptyState title="Nothing is waiting" body="Everything you screened has reached the clinic’s server." />
       ) : (
