@@ -31,6 +31,12 @@ export const FALLBACK_REASON_TEXT = {
   user_request: 'you asked for it',
 } as const;
 
+/** "a", "a and b", "a, b and c": the fallback reasons as one sentence. */
+export function joinReasons(parts: readonly string[]): string {
+  if (parts.length <= 1) return parts.join('');
+  return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
 export function percent(p: number): string {
   return `${(p * 100).toFixed(1)} %`;
 }

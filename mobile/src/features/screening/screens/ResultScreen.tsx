@@ -16,7 +16,7 @@ import { colors, font, space } from '@/ui/theme';
 import { AnswerCompare } from '../components/AnswerCompare';
 import { ProbabilityBars } from '../components/ProbabilityBars';
 import { RiskBanner } from '../components/RiskBanner';
-import { FALLBACK_REASON_TEXT } from '../components/riskText';
+import { FALLBACK_REASON_TEXT, joinReasons } from '../components/riskText';
 import { disagree, useOutbox } from '../engine';
 import type { ModelAnswer, OutboxItem } from '../engine.types';
 import { RETAKE_ADVICE } from '../quality';
@@ -143,7 +143,8 @@ function RunResult({ run, item }: { run: ScreeningRun; item: OutboxItem | undefi
         ) : null}
         {outcome.fallback.askServer && outcome.fallback.reasons.length ? (
           <Text style={styles.meta} testID="result-fallback">
-            Asked the clinic’s server because {outcome.fallback.reasons.map((r) => FALLBACK_REASON_TEXT[r]).join(', ')}.
+            {queued ? 'The clinic’s server will check it' : 'Asked the clinic’s server'} because{' '}
+            {joinReasons(outcome.fallback.reasons.map((r) => FALLBACK_REASON_TEXT[r]))}.
           </Text>
         ) : null}
       </Section>
