@@ -14,7 +14,11 @@ manage() { (cd "$root/server" && "$py" manage.py "$@"); }
 
 echo ">> database: migrate (SQLite at var/db.sqlite3)"
 manage migrate --noinput -v 0
-manage generate_signing_key --if-missing
+key_info=$(manage generate_signing_key --if-missing)
+echo "$key_info"
+# The web app pins this installation's model-signing key, so it verifies (and accepts) model updates
+# from this server only. A new key changes the build hash below, so the app is rebuilt with it.
+export EXPO_PUBLIC_MODEL_PUBLIC_KEY=$(printf '%s\n' "$key_info" | sed -n 's/^public_key (base64): //p')
 echo ">> model bundles: validate (every sha256) and register; activate the newest unless one is active"
 manage import_bundles --activate latest --if-none-active
 echo ">> demo data (users for each role):"
@@ -24,11 +28,11 @@ manage seed_demo
 if [ -f mobile/package.json ] && [ -z "${SKIP_WEB:-}" ]; then
   if command -v npm >/dev/null; then
     # the app's sources, its build scripts and the bundles it may ship as its bootstrap model
-    src_hash=$( (cd mobile && find src scripts native-modules app.json package.json package-lock.json -type f 2>/dev/null | sort | xargs cat 2>/dev/null; ls tflite_artifacts 2>/dev/null; ls ../tflite_artifacts) | sha256sum | cut -c1-16)
+    src_hash=$( (cd mobile && find src scripts native-modules app.json package.json package-lock.json -type f 2>/dev/null | sort | xargs cat 2>/dev/null; ls tflite_artifacts 2>/dev/null; ls ../tflite_artifacts; echo "$EXPO_PUBLIC_MODEL_PUBLIC_KEY") | sha256sum | cut -c1-16)
     if [ ! -f mobile/dist/index.html ] || [ "$(cat mobile/dist/.build-hash 2>/dev/null)" != "$src_hash" ]; then
       echo ">> building the web app (first time: a few minutes)"
       (cd mobile && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } \
-        && npm run build:web >"$root/var/web-build.log" 2>&1) \
+        && npm run build:web -- --clear >"$root/var/web-build.log" 2>&1) \
         && echo "$src_hash" > mobile/dist/.build-hash \
         || echo "!! web build failed (see var/web-build.log); the API still runs"
     fi
