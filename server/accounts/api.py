@@ -19,16 +19,11 @@ from accounts.schemas import (
     TokenPairOut,
     UserOut,
 )
+from core.auth import request_user
 from core.schemas import ErrorOut
 from core.throttling import throttle
 
 router = Router(tags=["auth"])
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
 
 
 @router.post("/register", response={201: UserOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut})
@@ -52,28 +47,28 @@ def refresh_token(request: HttpRequest, payload: RefreshIn) -> services.TokenPai
 
 @router.post("/logout", auth=jwt_auth, response={204: None, 401: ErrorOut})
 def logout_user(request: HttpRequest, payload: RefreshIn) -> HttpResponse:
-    services.session_logout(user=_user(request), refresh=payload.refresh)
+    services.session_logout(user=request_user(request), refresh=payload.refresh)
     return HttpResponse(status=204)
 
 
 @router.get("/me", auth=jwt_auth, response={200: UserOut, 401: ErrorOut})
 def get_me(request: HttpRequest) -> User:
-    return _user(request)
+    return request_user(request)
 
 
 @router.patch("/me", auth=jwt_auth, response={200: UserOut, 401: ErrorOut, 422: ErrorOut})
 def update_me(request: HttpRequest, payload: MePatch) -> User:
-    return services.user_update_profile(user=_user(request), data=payload.dict(exclude_unset=True))
+    return services.user_update_profile(user=request_user(request), data=payload.dict(exclude_unset=True))
 
 
 @router.post("/change-password", auth=jwt_auth, response={200: TokenPairOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut})
 def change_password(request: HttpRequest, payload: ChangePasswordIn) -> services.TokenPair:
     return services.user_change_password(
-        user=_user(request), current_password=payload.current_password, new_password=payload.new_password
+        user=request_user(request), current_password=payload.current_password, new_password=payload.new_password
     )
 
 
 @router.post("/delete-account", auth=jwt_auth, response={204: None, 401: ErrorOut, 403: ErrorOut})
 def delete_account(request: HttpRequest, payload: DeleteAccountIn) -> HttpResponse:
-    services.user_delete(user=_user(request), password=payload.password)
+    services.user_delete(user=request_user(request), password=payload.password)
     return HttpResponse(status=204)

@@ -7,7 +7,6 @@ from ninja import Header, Query, Router, Status
 from ninja.pagination import paginate
 
 from accounts.auth import jwt_auth
-from accounts.models import User
 from appointments import selectors, services
 from appointments.models import Appointment, ClinicianProfile
 from appointments.schemas import (
@@ -24,15 +23,10 @@ from appointments.schemas import (
     StatusIn,
 )
 from core import idempotency
+from core.auth import request_user
 from core.schemas import ErrorOut
 
 router = Router(auth=jwt_auth, tags=["appointments"])
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
 
 
 @router.get("/clinicians", response={200: list[ClinicianOut], 401: ErrorOut})
@@ -50,21 +44,21 @@ def get_clinician(request: HttpRequest, clinician_id: int) -> ClinicianProfile:
 def list_slots(
     request: HttpRequest, clinician_id: int, start: date, end: date, tz: str | None = Query(None, max_length=64)  # type: ignore[type-arg]
 ) -> dict[str, object]:
-    slots, zone = selectors.slot_list(clinician_id=clinician_id, first=start, last=end, tz_name=tz or _user(request).time_zone or "UTC")
+    slots, zone = selectors.slot_list(clinician_id=clinician_id, first=start, last=end, tz_name=tz or request_user(request).time_zone or "UTC")
     return {"items": [{"start": s.start.astimezone(zone), "end": s.end.astimezone(zone)} for s in slots], "time_zone": zone.key}
 
 
 @router.get("/clinicians/{int:clinician_id}/availability", response={200: AvailabilityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def get_availability(request: HttpRequest, clinician_id: int) -> dict[str, object]:
     profile = selectors.clinician_get(clinician_id=clinician_id)
-    services.require_schedule_manager(actor=_user(request), profile=profile)
+    services.require_schedule_manager(actor=request_user(request), profile=profile)
     return selectors.availability_get(profile=profile)
 
 
 @router.put("/clinicians/{int:clinician_id}/availability", response={200: AvailabilityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def set_availability(request: HttpRequest, clinician_id: int, payload: AvailabilityIn) -> dict[str, object]:
     profile = selectors.clinician_get(clinician_id=clinician_id)
-    services.require_schedule_manager(actor=_user(request), profile=profile)
+    services.require_schedule_manager(actor=request_user(request), profile=profile)
     services.availability_set_weekly(profile=profile, windows=[(w.weekday, w.start, w.end) for w in payload.windows])
     return selectors.availability_get(profile=profile)
 
@@ -73,7 +67,7 @@ def set_availability(request: HttpRequest, clinician_id: int, payload: Availabil
 def create_exception(request: HttpRequest, clinician_id: int, payload: ExceptionIn) -> Status[dict[str, object]]:
     profile = selectors.clinician_get(clinician_id=clinician_id)
     exception, affected = services.availability_exception_add(
-        actor=_user(request), profile=profile, day=payload.date, start_time=payload.start_time, end_time=payload.end_time, reason=payload.reason
+        actor=request_user(request), profile=profile, day=payload.date, start_time=payload.start_time, end_time=payload.end_time, reason=payload.reason
     )
     body = {"id": exception.pk, "date": exception.date, "start_time": exception.start_time, "end_time": exception.end_time, "reason": exception.reason}
     return Status(201, {**body, "affected_appointment_ids": affected})
@@ -82,7 +76,7 @@ def create_exception(request: HttpRequest, clinician_id: int, payload: Exception
 @router.delete("/clinicians/{int:clinician_id}/exceptions/{int:exception_id}", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def delete_exception(request: HttpRequest, clinician_id: int, exception_id: int) -> HttpResponse:
     profile = selectors.clinician_get(clinician_id=clinician_id)
-    services.availability_exception_remove(actor=_user(request), profile=profile, exception_id=exception_id)
+    services.availability_exception_remove(actor=request_user(request), profile=profile, exception_id=exception_id)
     return HttpResponse(status=204)
 
 
@@ -100,7 +94,7 @@ def create_appointment(
     payload: AppointmentIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # type: ignore[type-arg]
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     keyed = idempotency.IdempotentRequest.build(user=user, endpoint=services.CREATE_APPOINTMENT, key=idempotency_key, body=payload.model_dump())
     answer = idempotency.respond_once(
         keyed,
@@ -122,29 +116,29 @@ def create_appointment(
 def list_appointments(
     request: HttpRequest, status: str | None = None, start_after: datetime | None = None, start_before: datetime | None = None
 ) -> list[Appointment]:
-    return selectors.appointment_list(user=_user(request), status=status, start_after=start_after, start_before=start_before)  # type: ignore[return-value]
+    return selectors.appointment_list(user=request_user(request), status=status, start_after=start_after, start_before=start_before)  # type: ignore[return-value]
 
 
 @router.get("/appointments/{int:appointment_id}", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut})
 def get_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
-    return selectors.appointment_get(user=_user(request), appointment_id=appointment_id)
+    return selectors.appointment_get(user=request_user(request), appointment_id=appointment_id)
 
 
 @router.post("/appointments/{int:appointment_id}/reschedule", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def reschedule_appointment(request: HttpRequest, appointment_id: int, payload: RescheduleIn) -> Appointment:
-    services.appointment_reschedule(actor=_user(request), appointment_id=appointment_id, start=payload.start)
-    return selectors.appointment_get(user=_user(request), appointment_id=appointment_id)
+    services.appointment_reschedule(actor=request_user(request), appointment_id=appointment_id, start=payload.start)
+    return selectors.appointment_get(user=request_user(request), appointment_id=appointment_id)
 
 
 @router.post("/appointments/{int:appointment_id}/cancel", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def cancel_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
-    services.appointment_cancel(actor=_user(request), appointment_id=appointment_id)
-    return selectors.appointment_get(user=_user(request), appointment_id=appointment_id)
+    services.appointment_cancel(actor=request_user(request), appointment_id=appointment_id)
+    return selectors.appointment_get(user=request_user(request), appointment_id=appointment_id)
 
 
 @router.post(
     "/appointments/{int:appointment_id}/status", response={200: AppointmentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 )
 def set_appointment_status(request: HttpRequest, appointment_id: int, payload: StatusIn) -> Appointment:
-    services.appointment_set_status(actor=_user(request), appointment_id=appointment_id, status=payload.status)
-    return selectors.appointment_get(user=_user(request), appointment_id=appointment_id)
+    services.appointment_set_status(actor=request_user(request), appointment_id=appointment_id, status=payload.status)
+    return selectors.appointment_get(user=request_user(request), appointment_id=appointment_id)

@@ -5,7 +5,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from accounts.auth import jwt_auth
-from accounts.models import User
+from core.auth import request_user
 from core.schemas import ErrorOut
 from notifications import selectors, services
 from notifications.models import Device, Notification
@@ -14,41 +14,35 @@ from notifications.schemas import DeviceIn, DeviceOut, NotificationOut
 router = Router(auth=jwt_auth, tags=["notifications"])
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
-
-
 @router.post("/notifications/devices", response={201: DeviceOut, 401: ErrorOut, 422: ErrorOut})
 def register_device(request: HttpRequest, payload: DeviceIn) -> Status[Device]:
-    return Status(201, services.device_register(user=_user(request), token=payload.token, platform=payload.platform))
+    return Status(201, services.device_register(user=request_user(request), token=payload.token, platform=payload.platform))
 
 
 @router.get("/notifications/devices", response={200: list[DeviceOut], 401: ErrorOut})
 def list_devices(request: HttpRequest) -> list[Device]:
-    return list(selectors.device_list(user=_user(request)))
+    return list(selectors.device_list(user=request_user(request)))
 
 
 @router.delete("/notifications/devices/{token}", response={204: None, 401: ErrorOut})
 def delete_device(request: HttpRequest, token: str) -> HttpResponse:
-    services.device_remove(user=_user(request), token=token)
+    services.device_remove(user=request_user(request), token=token)
     return HttpResponse(status=204)
 
 
 @router.get("/notifications", response={200: list[NotificationOut], 401: ErrorOut})
 @paginate
 def list_notifications(request: HttpRequest, unread: bool = False) -> list[Notification]:
-    return selectors.notification_list(user=_user(request), unread_only=unread)  # type: ignore[return-value]
+    return selectors.notification_list(user=request_user(request), unread_only=unread)  # type: ignore[return-value]
 
 
 @router.post("/notifications/read-all", response={204: None, 401: ErrorOut})
 def read_all_notifications(request: HttpRequest) -> HttpResponse:
-    services.notifications_mark_all_read(user=_user(request))
+    services.notifications_mark_all_read(user=request_user(request))
     return HttpResponse(status=204)
 
 
 @router.post("/notifications/{int:notification_id}/read", response={204: None, 401: ErrorOut, 404: ErrorOut})
 def read_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
-    services.notification_mark_read(user=_user(request), notification_id=notification_id)
+    services.notification_mark_read(user=request_user(request), notification_id=notification_id)
     return HttpResponse(status=204)

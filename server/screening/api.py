@@ -14,8 +14,8 @@ from ninja.pagination import paginate
 from pydantic import ValidationError
 
 from accounts.auth import jwt_auth
-from accounts.models import User
 from core import idempotency
+from core.auth import request_user
 from core.errors import ApplicationError
 from core.pagination import Pages
 from core.permissions import require_admin, require_role
@@ -42,12 +42,6 @@ screenings_router = Router(auth=jwt_auth, tags=["screenings"])
 models_router = Router(tags=["models"])
 
 E4 = {401: ErrorOut, 404: ErrorOut}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
 
 
 def _read_upload(upload: Any) -> bytes:
@@ -121,7 +115,7 @@ def create_screening(
         device=_device(device_result),
         source="online",
     )
-    return services.screening_create(owner=_user(request), item=item).response()
+    return services.screening_create(owner=request_user(request), item=item).response()
 
 
 def _sync_item(request: HttpRequest, raw: dict[str, Any], used: set[str]) -> services.ScreeningInput | ApplicationError:
@@ -164,7 +158,7 @@ def sync_screenings(request: HttpRequest, batch: Form[SyncBatchIn]) -> HttpRespo
     `Idempotent-Replayed: true`. Every item gets its own result, so one bad photo does not sink the batch."""
     used: set[str] = set()
     items = [_sync_item(request, raw, used) for raw in batch.items]
-    outcomes = services.screenings_sync(owner=_user(request), items=items)
+    outcomes = services.screenings_sync(owner=request_user(request), items=items)
     # The stored answers are JSON already: the body goes out as it is.
     return idempotency.json_response(presenters.sync_body(outcomes), status=200, replayed=all(o.status == "duplicate" for o in outcomes))
 
@@ -175,7 +169,7 @@ class ScreeningPages(Pages):
     def paginate_queryset(self, queryset: QuerySet[Screening], pagination: Any, request: HttpRequest, **params: Any) -> Any:
         page = super().paginate_queryset(queryset, pagination=pagination, request=request, **params)
         page["items"] = list(page["items"])
-        services.screenings_list_access_record(actor=_user(request), screenings=page["items"])
+        services.screenings_list_access_record(actor=request_user(request), screenings=page["items"])
         return page
 
 
@@ -185,18 +179,18 @@ def list_screenings(request: HttpRequest, filters: Query[ScreeningFilters]) -> Q
     """Screenings you may see, newest first: your own; as a clinician also those shared with you or of
     patients with an appointment with you (upcoming, or within SCREENING_CLINICIAN_ACCESS_DAYS after it);
     as an admin all. `page_size` is capped at 100."""
-    return selectors.screening_list(user=_user(request), **filters.model_dump())
+    return selectors.screening_list(user=request_user(request), **filters.model_dump())
 
 
 @screenings_router.get("/screenings/{screening_id}", response={200: ScreeningOut, **E4})
 def get_screening(request: HttpRequest, screening_id: uuid.UUID) -> Screening:
-    return services.screening_open(user=_user(request), screening_id=screening_id, action="read")
+    return services.screening_open(user=request_user(request), screening_id=screening_id, action="read")
 
 
 @screenings_router.get("/screenings/{screening_id}/photo", response={200: None, **E4})
 def get_screening_photo(request: HttpRequest, screening_id: uuid.UUID) -> HttpResponseBase:
     """The stored photo: re-encoded JPEG with no metadata."""
-    screening = services.screening_open(user=_user(request), screening_id=screening_id, action="photo")
+    screening = services.screening_open(user=request_user(request), screening_id=screening_id, action="photo")
     try:
         fh = default_storage.open(screening.photo, "rb")
     except OSError as exc:
@@ -210,28 +204,28 @@ def get_screening_photo(request: HttpRequest, screening_id: uuid.UUID) -> HttpRe
 @screenings_router.delete("/screenings/{screening_id}", response={204: None, **E4})
 def delete_screening(request: HttpRequest, screening_id: uuid.UUID) -> HttpResponse:
     """Owner only: removes the screening and its photo."""
-    screening = services.screening_open_owned(user=_user(request), screening_id=screening_id, action="delete")
+    screening = services.screening_open_owned(user=request_user(request), screening_id=screening_id, action="delete")
     services.screening_delete(screening=screening)
     return HttpResponse(status=204)
 
 
 @screenings_router.get("/screenings/{screening_id}/shares", response={200: list[ShareOut], **E4})
 def list_screening_shares(request: HttpRequest, screening_id: uuid.UUID) -> list[ScreeningShare]:
-    screening = services.screening_open_owned(user=_user(request), screening_id=screening_id, action="list_shares")
+    screening = services.screening_open_owned(user=request_user(request), screening_id=screening_id, action="list_shares")
     return selectors.shares_of(screening)
 
 
 @screenings_router.post("/screenings/{screening_id}/shares", response={200: ShareOut, 201: ShareOut, 422: ErrorOut, **E4})
 def share_screening(request: HttpRequest, screening_id: uuid.UUID, payload: ShareIn) -> Status[ScreeningShare]:
     """Owner only: let one clinician see this screening (repeating it is harmless)."""
-    screening = services.screening_open_owned(user=_user(request), screening_id=screening_id, action="share")
+    screening = services.screening_open_owned(user=request_user(request), screening_id=screening_id, action="share")
     share, created = services.screening_share(screening=screening, clinician_id=payload.clinician_id)
     return Status(201 if created else 200, share)
 
 
 @screenings_router.delete("/screenings/{screening_id}/shares/{clinician_id}", response={204: None, **E4})
 def unshare_screening(request: HttpRequest, screening_id: uuid.UUID, clinician_id: int) -> HttpResponse:
-    screening = services.screening_open_owned(user=_user(request), screening_id=screening_id, action="unshare")
+    screening = services.screening_open_owned(user=request_user(request), screening_id=screening_id, action="unshare")
     services.screening_unshare(screening=screening, clinician_id=clinician_id)
     return HttpResponse(status=204)
 
@@ -257,14 +251,14 @@ def get_model_public_key(request: HttpRequest) -> dict[str, Any]:
 
 @models_router.get("/models", auth=jwt_auth, response={200: list[ModelVersionOut], 401: ErrorOut, 403: ErrorOut})
 def list_model_versions(request: HttpRequest) -> list[dict[str, Any]]:
-    require_role(_user(request), "clinician")
+    require_role(request_user(request), "clinician")
     return [presenters.model_version_out(mv) for mv in selectors.model_version_list()]
 
 
 @models_router.post("/models/{version}/activate", auth=jwt_auth, response={200: ModelVersionOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def activate_model_version(request: HttpRequest, version: str) -> dict[str, Any]:
     """Admins: make this version the active one (also the way to roll back)."""
-    user = _user(request)
+    user = request_user(request)
     require_admin(user)
     mv = services.model_version_activate(model_version=selectors.model_version_get(version), by=user)
     return presenters.model_version_out(mv)
@@ -273,7 +267,7 @@ def activate_model_version(request: HttpRequest, version: str) -> dict[str, Any]
 @models_router.get("/models/{version}/agreement", auth=jwt_auth, response={200: AgreementOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def get_model_agreement(request: HttpRequest, version: str) -> dict[str, Any]:
     """Clinicians and admins: phone-vs-server top-1 agreement and confusion for this version."""
-    require_role(_user(request), "clinician")
+    require_role(request_user(request), "clinician")
     return selectors.agreement_report(model_version=selectors.model_version_get(version))
 
 

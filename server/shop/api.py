@@ -5,8 +5,8 @@ from ninja import Header, Query, Router
 from ninja.pagination import paginate
 
 from accounts.auth import jwt_auth
-from accounts.models import User
 from core import idempotency
+from core.auth import request_user
 from core.pagination import Pages
 from core.schemas import ErrorOut
 from shop import selectors, services
@@ -15,13 +15,6 @@ from shop.receipts import render_receipt_pdf
 from shop.schemas import CategoryOut, OrderIn, OrderListFilters, OrderOut, OrderStatusIn, ProductFilters, ProductOut
 
 router = Router(tags=["shop"])
-
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
 
 
 @router.get("/categories", response=list[CategoryOut])
@@ -56,7 +49,7 @@ def create_order(
     payload: OrderIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # type: ignore[type-arg]
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     keyed = idempotency.IdempotentRequest.build(user=user, endpoint=services.CREATE_ORDER, key=idempotency_key, body=payload.model_dump())
     answer = idempotency.respond_once(
         keyed,
@@ -72,18 +65,18 @@ def create_order(
 @router.get("/orders", auth=jwt_auth, response={200: list[OrderOut], 401: ErrorOut, 403: ErrorOut})
 @paginate(Pages)
 def list_orders(request: HttpRequest, filters: Query[OrderListFilters]) -> object:
-    return selectors.order_list(user=_user(request), scope=filters.scope, status=filters.status)
+    return selectors.order_list(user=request_user(request), scope=filters.scope, status=filters.status)
 
 
 @router.get("/orders/{order_id}", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut})
 def get_order(request: HttpRequest, order_id: int) -> Order:
-    return selectors.order_get(user=_user(request), order_id=order_id)
+    return selectors.order_get(user=request_user(request), order_id=order_id)
 
 
 @router.post("/orders/{order_id}/cancel", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def cancel_order(request: HttpRequest, order_id: int) -> Order:
-    order = services.order_cancel(user=_user(request), order_id=order_id)
-    return selectors.order_get(user=_user(request), order_id=order.pk)
+    order = services.order_cancel(user=request_user(request), order_id=order_id)
+    return selectors.order_get(user=request_user(request), order_id=order.pk)
 
 
 @router.post(
@@ -92,8 +85,8 @@ def cancel_order(request: HttpRequest, order_id: int) -> Order:
     response={200: OrderOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
 def set_order_status(request: HttpRequest, order_id: int, payload: OrderStatusIn) -> Order:
-    order = services.order_set_status(actor=_user(request), order_id=order_id, status=payload.status)
-    return selectors.order_get(user=_user(request), order_id=order.pk)
+    order = services.order_set_status(actor=request_user(request), order_id=order_id, status=payload.status)
+    return selectors.order_get(user=request_user(request), order_id=order.pk)
 
 
 @router.get(
@@ -107,7 +100,7 @@ def set_order_status(request: HttpRequest, order_id: int, payload: OrderStatusIn
     },
 )
 def download_order_receipt(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = selectors.order_get(user=_user(request), order_id=order_id, owner_only=True)
+    order = selectors.order_get(user=request_user(request), order_id=order_id, owner_only=True)
     pdf = render_receipt_pdf(order)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="receipt-{order.number}.pdf"'
