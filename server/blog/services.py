@@ -11,12 +11,13 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from blog.error_codes import BlogError
 from blog.models import Bookmark, Post, Tag
 from blog.rendering import make_excerpt, render_markdown
 from core.errors import Conflict, Forbidden, Unprocessable
+from core.images import reencode_jpeg
 from core.permissions import is_admin, require_role
 from core.tasks import run_after_commit
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 MAX_TAGS = 10
 MAX_COVER_PIXELS = 40_000_000
 COVER_MAX_SIDE = 2000
+COVER_JPEG_QUALITY = 85
 
 
 def _tags_from_names(names: Iterable[str]) -> list[Tag]:
@@ -130,18 +132,17 @@ def post_update(*, actor: User, post: Post, data: dict[str, Any]) -> Post:
 def post_set_cover(*, actor: User, post: Post, content: bytes) -> Post:
     """Re-encode an uploaded cover from its pixels (orientation applied, metadata dropped) as JPEG."""
     _require_editor(actor, post)
-    Image.MAX_IMAGE_PIXELS = MAX_COVER_PIXELS
+    invalid = Unprocessable("The cover must be a JPEG, PNG or WebP image.", code=BlogError.INVALID_IMAGE)
     try:
-        with Image.open(io.BytesIO(content)) as img:
-            img.load()
-            image = ImageOps.exif_transpose(img).convert("RGB")
+        with Image.open(io.BytesIO(content)) as img:  # header only: the pixel count is known before decoding
+            # Checked here rather than by changing Pillow's process-wide MAX_IMAGE_PIXELS, which screening shares.
+            if img.width * img.height > MAX_COVER_PIXELS:
+                raise invalid
+            jpeg = reencode_jpeg(img, quality=COVER_JPEG_QUALITY, max_side=COVER_MAX_SIDE, optimize=True)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise Unprocessable("The cover must be a JPEG, PNG or WebP image.", code=BlogError.INVALID_IMAGE) from exc
-    image.thumbnail((COVER_MAX_SIDE, COVER_MAX_SIDE))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85, optimize=True)
+        raise invalid from exc
     old = post.cover_image.name if post.cover_image else None
-    post.cover_image.save(f"{post.slug}.jpg", ContentFile(out.getvalue()), save=False)
+    post.cover_image.save(f"{post.slug}.jpg", ContentFile(jpeg), save=False)
     post.save(update_fields=["cover_image", "updated_at"])
     if old and old != post.cover_image.name:
         storage, name = post.cover_image.storage, old

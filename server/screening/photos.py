@@ -9,15 +9,15 @@ import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from core.errors import ApplicationError
+from core.images import encode_jpeg, upright_rgb
 from screening.error_codes import ScreeningError
 
 logger = logging.getLogger(__name__)
 
 _HEIF_REGISTERED = False
-EXIF_ORIENTATION = 0x0112
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 
@@ -71,9 +71,7 @@ class CleanPhoto:
     def jpeg(self) -> bytes:
         """What is stored: a JPEG encoded from the pixels alone (encoded once, on first use)."""
         if self._jpeg is None:
-            out = io.BytesIO()
-            self.image.save(out, format="JPEG", quality=int(settings.SCREENING_PHOTO_JPEG_QUALITY), optimize=False)
-            self._jpeg = out.getvalue()
+            self._jpeg = encode_jpeg(self.image, quality=int(settings.SCREENING_PHOTO_JPEG_QUALITY))
         return self._jpeg
 
     def release_pixels(self) -> None:
@@ -124,17 +122,11 @@ def open_checked(data: bytes) -> tuple[Image.Image, str]:
 
 
 def decode(image: Image.Image, kind: str) -> Image.Image:
-    """Decode the pixels, apply EXIF orientation, return RGB; corrupt or truncated data is a 422."""
-    from screening.preprocess import to_rgb
-
+    """Decode the pixels, apply EXIF orientation, return RGB without metadata; corrupt or truncated data is a 422."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()
-            # Transpose (a copy) only when the EXIF orientation asks for it; 1 means upright.
-            needs_turn = image.getexif().get(EXIF_ORIENTATION, 1) not in (0, 1)
-            oriented = ImageOps.exif_transpose(image) if needs_turn else image
-            rgb = to_rgb(oriented if oriented is not None else image)
+            rgb = upright_rgb(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _error("The photo declares too many pixels.", ScreeningError.PHOTO_TOO_MANY_PIXELS, 422) from exc
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
@@ -146,10 +138,6 @@ def clean_photo(data: bytes, *, sha256: str | None = None) -> CleanPhoto:
     """Validate and decode an upload; `.jpeg` re-encodes it from pixels: no EXIF, GPS, XMP, ICC or comments survive."""
     image, kind = open_checked(data)
     pixels = decode(image, kind)
-    # The image objects here are this request's own: drop every metadata block so nothing but pixels
-    # reaches the encoder (the tests check the stored bytes).
-    pixels.info = {}
-    pixels._exif = None  # type: ignore[attr-defined]
     return CleanPhoto(
         image=pixels,
         sha256=sha256 or hashlib.sha256(data).hexdigest(),

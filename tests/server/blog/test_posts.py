@@ -176,3 +176,22 @@ def test_cover_image_is_reencoded_and_bad_files_refused(as_user, clinician, api)
     bad = client.post_multipart(f"/api/v1/posts/{slug}/cover", {"image": junk})
     assert bad.status_code == 422
     assert bad.json()["code"] == "invalid_image"
+
+
+def test_cover_over_the_pixel_limit_is_refused_without_changing_pillows_global_limit(as_user, clinician, monkeypatch):
+    # Given a cover limit of 1,000 pixels and a 64x32 (2,048 pixel) image
+    monkeypatch.setattr("blog.services.MAX_COVER_PIXELS", 1000)
+    client = as_user(clinician)
+    slug = client.post("/api/v1/posts", {"title": "Too big", "body": "x"}).json()["slug"]
+    png = io.BytesIO()
+    Image.new("RGB", (64, 32), (200, 120, 90)).save(png, format="PNG")
+    png.seek(0)
+    png.name = "cover.png"
+    limit_before = Image.MAX_IMAGE_PIXELS
+    # When it is uploaded
+    response = client.post_multipart(f"/api/v1/posts/{slug}/cover", {"image": png})
+    # Then it is refused, nothing is stored, and the process-wide limit screening relies on is untouched
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_image"
+    assert not Post.objects.get(slug=slug).cover_image
+    assert Image.MAX_IMAGE_PIXELS == limit_before
