@@ -140,19 +140,53 @@ let outbox: Promise<Outbox | null> | null = null;
 let items: OutboxItem[] = [];
 const itemListeners = new Set<() => void>();
 
+/**
+ * Waits between attempts to open the storage. On the web, expo-sqlite's OPFS file can still be held by
+ * the page being replaced right after a quick reload ("cannot create file") for a moment.
+ */
+const OUTBOX_OPEN_RETRY_MS = [200, 500, 1000, 2000];
+/** The last open failed after all its retries: later calls try once rather than wait through the backoff again. */
+let openFailed = false;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function openStorageWithRetry(): ReturnType<typeof openOutboxStorage> {
+  const delays = openFailed ? [] : OUTBOX_OPEN_RETRY_MS;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const storage = await openOutboxStorage();
+      openFailed = false;
+      return storage;
+    } catch (error) {
+      const delay = delays[attempt];
+      if (delay === undefined) {
+        openFailed = true;
+        throw error;
+      }
+      await sleep(delay);
+    }
+  }
+}
+
+/**
+ * The outbox, opened on first use. Concurrent callers share one open; a failed open is not kept, so
+ * the next call (the next capture, the next flush) tries again. Null while the storage cannot be opened.
+ */
 function getOutbox(): Promise<Outbox | null> {
   if (!outbox) {
-    outbox = openOutboxStorage().then(
+    const opening: Promise<Outbox | null> = openStorageWithRetry().then(
       ({ store, vault }) => {
         const ob = new Outbox({ store, vault, transport: apiTransport });
         ob.subscribe(() => void refreshItems());
         return ob;
       },
       (error: unknown) => {
-        console.warn('[outbox] storage unavailable: screenings cannot be queued offline', error);
+        console.warn('[outbox] storage unavailable: this screening cannot be queued offline; the next one tries again', error);
+        if (outbox === opening) outbox = null;
         return null;
       },
     );
+    outbox = opening;
   }
   return outbox;
 }
@@ -188,6 +222,13 @@ export async function retryOutboxItem(clientUuid: string): Promise<void> {
   if (!ob) return;
   await ob.retry(clientUuid);
   await scheduleNextFlush(ob);
+}
+
+/** How many screenings on this device the server does not have yet (queued, being sent, or refused). */
+export async function countUnsentScreenings(): Promise<number> {
+  const ob = await getOutbox();
+  if (!ob) return 0;
+  return (await ob.list()).filter((item) => item.status !== 'synced').length;
 }
 
 /** Sign-out: queued screenings belong to the user who took them; the next one must not sync them. */

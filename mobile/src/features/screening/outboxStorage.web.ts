@@ -8,8 +8,15 @@ import { openDatabaseAsync } from 'expo-sqlite';
 import { SqlOutboxStore, SqlPhotoVault, type PhotoVault, type SqlDb } from './outboxStore';
 
 export async function openOutboxStorage(): Promise<{ store: SqlOutboxStore; vault: PhotoVault }> {
-  const db = (await openDatabaseAsync('screening-outbox.db')) as unknown as SqlDb;
+  const handle = await openDatabaseAsync('screening-outbox.db');
+  const db = handle as unknown as SqlDb;
   const store = new SqlOutboxStore(db);
-  await store.init();
+  try {
+    await store.init();
+  } catch (error) {
+    // Let go of the file, so the caller's next attempt can open it again.
+    await handle.closeAsync().catch(() => undefined);
+    throw error;
+  }
   return { store, vault: new SqlPhotoVault(db, store) };
 }
