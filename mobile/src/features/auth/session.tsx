@@ -28,6 +28,32 @@ export function addSignOutHook(hook: SignOutHook): () => void {
   return () => signOutHooks.delete(hook);
 }
 
+type SignOutWarning = () => Promise<string | null> | string | null;
+const signOutWarnings = new Set<SignOutWarning>();
+
+/**
+ * Features register what signing out would lose on this device (screenings not sent yet), worded for
+ * the user, or null when nothing; the sign-out button asks for a confirmation when there is any.
+ */
+export function addSignOutWarning(warning: SignOutWarning): () => void {
+  signOutWarnings.add(warning);
+  return () => signOutWarnings.delete(warning);
+}
+
+/** What signing out now would lose; a check that fails says nothing (it must not block signing out). */
+export async function checkSignOut(): Promise<string[]> {
+  const found = await Promise.all(
+    [...signOutWarnings].map(async (warning) => {
+      try {
+        return await warning();
+      } catch {
+        return null;
+      }
+    }),
+  );
+  return found.filter((text): text is string => !!text);
+}
+
 async function runSignOutHooks(): Promise<void> {
   await Promise.all([...signOutHooks].map(async (hook) => {
     try {

@@ -1,10 +1,13 @@
-/** The signed-in user's profile with links to edit it, change the password, notifications and sign-out. */
+/**
+ * The signed-in user's profile with links to edit it, change the password, notifications and sign-out
+ * (confirmed first when signing out would delete something on this device, e.g. screenings not sent yet).
+ */
 import { router } from 'expo-router';
 import { useState } from 'react';
 import { StyleSheet, Text, View } from 'react-native';
 
 import { useMeQuery } from '../queries';
-import { useSession } from '../session';
+import { checkSignOut, useSession } from '../session';
 import { Button } from '@/ui/Button';
 import { QueryView } from '@/ui/QueryView';
 import { Card, Screen } from '@/ui/Screen';
@@ -25,6 +28,25 @@ export function ProfileScreen() {
   const me = useMeQuery();
   const { signOut } = useSession();
   const [signingOut, setSigningOut] = useState(false);
+  /** What signing out would lose, while the user decides; null when not asking. */
+  const [warnings, setWarnings] = useState<string[] | null>(null);
+
+  async function requestSignOut() {
+    setSigningOut(true);
+    const found = await checkSignOut();
+    if (found.length > 0) {
+      setSigningOut(false);
+      setWarnings(found);
+      return;
+    }
+    await signOut();
+  }
+
+  function signOutAnyway() {
+    setWarnings(null);
+    setSigningOut(true);
+    void signOut();
+  }
 
   return (
     <Screen testID="screen-profile">
@@ -42,15 +64,19 @@ export function ProfileScreen() {
       <Button variant="secondary" title="Edit profile" testID="profile-edit" onPress={() => router.push('/profile/edit')} />
       <Button variant="secondary" title="Notifications" testID="profile-notifications" onPress={() => router.push('/profile/notifications')} />
       <Button variant="secondary" title="Change password" testID="profile-password" onPress={() => router.push('/profile/password')} />
-      <Button
-        title="Sign out"
-        testID="logout"
-        busy={signingOut}
-        onPress={() => {
-          setSigningOut(true);
-          void signOut();
-        }}
-      />
+      {warnings ? (
+        <Card testID="logout-confirm">
+          {warnings.map((text) => (
+            <Text key={text} style={styles.warning} testID="logout-confirm-message">
+              {text}
+            </Text>
+          ))}
+          <Button variant="danger" title="Sign out anyway" testID="logout-confirm-yes" onPress={signOutAnyway} />
+          <Button variant="secondary" title="Cancel" testID="logout-confirm-no" onPress={() => setWarnings(null)} />
+        </Card>
+      ) : (
+        <Button title="Sign out" testID="logout" busy={signingOut} onPress={() => void requestSignOut()} />
+      )}
       <Button variant="danger" title="Delete account" testID="profile-delete" onPress={() => router.push('/profile/delete')} />
     </Screen>
   );
@@ -60,4 +86,5 @@ const styles = StyleSheet.create({
   row: { flexDirection: 'row', justifyContent: 'space-between', paddingVertical: space.xs, gap: space.md },
   label: { color: colors.muted, fontSize: font.body },
   value: { color: colors.text, fontSize: font.body, flexShrink: 1, textAlign: 'right' },
+  warning: { color: colors.text, fontSize: font.body, marginBottom: space.sm },
 });
