@@ -43,8 +43,19 @@ export function page<T>(items: T[]) {
   return { status: 200, body: { items, count: items.length } };
 }
 
-export async function signedIn() {
-  await api.setTokens({ access: 'access-token', refresh: 'refresh-token' });
+/** A JWT-shaped token (unsigned) whose `user_id` claim the app reads to tell users apart. */
+export function fakeJwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}.signature`;
+}
+
+/** Tokens of `userId` (the fixture `user` by default), as the server would issue them. */
+export function tokensFor(userId: number = user.id) {
+  return { access: fakeJwt({ token_type: 'access', user_id: userId }), refresh: fakeJwt({ token_type: 'refresh', user_id: userId }) };
+}
+
+export async function signedIn(userId: number = user.id) {
+  await api.setTokens(tokensFor(userId));
 }
 
 export function renderApp(ui: ReactElement) {

@@ -28,19 +28,43 @@ export function addSignOutHook(hook: SignOutHook): () => void {
   return () => signOutHooks.delete(hook);
 }
 
+type SignInHook = () => Promise<void> | void;
+const signInHooks = new Set<SignInHook>();
+
+/**
+ * Features register work to start once someone signs in (send the screenings this user left waiting
+ * on the device). Run after the tokens are saved, without delaying the sign-in; failures are ignored.
+ */
+export function addSignInHook(hook: SignInHook): () => void {
+  signInHooks.add(hook);
+  return () => signInHooks.delete(hook);
+}
+
+function runSignInHooks(): void {
+  signInHooks.forEach((hook) => {
+    void Promise.resolve()
+      .then(hook)
+      .catch(() => undefined);
+  });
+}
+
+/** The signed-in user's id (the `user_id` of the session's tokens), or null when signed out. */
+export { currentUserId } from '@/api/identity';
+
 type SignOutWarning = () => Promise<string | null> | string | null;
 const signOutWarnings = new Set<SignOutWarning>();
 
 /**
- * Features register what signing out would lose on this device (screenings not sent yet), worded for
- * the user, or null when nothing; the sign-out button asks for a confirmation when there is any.
+ * Features register what the user should know before signing out (screenings not sent yet, which stay
+ * on this device until this account signs in again), worded for the user, or null when nothing; the
+ * sign-out button shows it and asks for a confirmation when there is any.
  */
 export function addSignOutWarning(warning: SignOutWarning): () => void {
   signOutWarnings.add(warning);
   return () => signOutWarnings.delete(warning);
 }
 
-/** What signing out now would lose; a check that fails says nothing (it must not block signing out). */
+/** What to tell the user before signing out now; a check that fails says nothing (it must not block signing out). */
 export async function checkSignOut(): Promise<string[]> {
   const found = await Promise.all(
     [...signOutWarnings].map(async (warning) => {
@@ -97,6 +121,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       queryClient.setQueryData(RQKEY_ME, login.user);
       setEndedReason(null);
       setStatus('signedIn');
+      runSignInHooks();
     },
     [queryClient],
   );

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 
 import type * as Api from '@/api';
-import { fakeServer } from '@/test/utils';
+import { fakeServer, tokensFor, user } from '@/test/utils';
 
 import type * as Engine from './engine';
 
@@ -64,7 +64,7 @@ async function offlineEngine(): Promise<typeof Engine> {
   server.on('GET', '/api/v1/models/latest', () => 'offline');
   server.on('POST', '/api/v1/screenings', () => 'offline');
   server.on('POST', '/api/v1/screenings/sync', () => 'offline');
-  await jest.requireActual<typeof Api>('@/api').api.setTokens({ access: 'access-token', refresh: 'refresh-token' });
+  await jest.requireActual<typeof Api>('@/api').api.setTokens(tokensFor(user.id));
   return engine;
 }
 

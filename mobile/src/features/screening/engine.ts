@@ -13,6 +13,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { AppState } from 'react-native';
 
 import { apiBaseUrl } from '@/api/config';
+import { currentUserId } from '@/api/identity';
 import { uuid4 } from '@/lib/id';
 
 import { bootstrapSource } from './bootstrapModel';
@@ -176,7 +177,7 @@ function getOutbox(): Promise<Outbox | null> {
   if (!outbox) {
     const opening: Promise<Outbox | null> = openStorageWithRetry().then(
       ({ store, vault }) => {
-        const ob = new Outbox({ store, vault, transport: apiTransport });
+        const ob = new Outbox({ store, vault, transport: apiTransport, owner: currentUserId });
         ob.subscribe(() => void refreshItems());
         return ob;
       },
@@ -224,17 +225,23 @@ export async function retryOutboxItem(clientUuid: string): Promise<void> {
   await scheduleNextFlush(ob);
 }
 
-/** How many screenings on this device the server does not have yet (queued, being sent, or refused). */
+/**
+ * How many of the signed-in user's screenings on this device the server does not have yet (queued,
+ * being sent, or refused). Other users' rows are not counted.
+ */
 export async function countUnsentScreenings(): Promise<number> {
   const ob = await getOutbox();
   if (!ob) return 0;
   return (await ob.list()).filter((item) => item.status !== 'synced').length;
 }
 
-/** Sign-out: queued screenings belong to the user who took them; the next one must not sync them. */
-export async function clearOutbox(): Promise<void> {
-  const ob = await getOutbox();
-  if (ob) await ob.clear();
+/**
+ * Someone signed in (or out): show that user's queue, and send what they left waiting on this device
+ * at once. Nothing is deleted on sign-out; each row syncs only under the session of the user who took it.
+ */
+export async function outboxSessionChanged(): Promise<void> {
+  await refreshItems();
+  await flushOutbox({ now: true });
 }
 
 let syncStarted = false;

@@ -122,11 +122,14 @@ function fakeServer() {
   };
 }
 
-function open(db: Database, transport: ScreeningTransport, clock: { t: number }) {
+/** The signed-in user as the outbox sees it (the `user_id` of the session's tokens); null: signed out. */
+const session = { userId: '7' as string | null };
+
+function open(db: Database, transport: ScreeningTransport, clock: { t: number }, owner: () => string | null = () => session.userId) {
   const sql = sqlDb(db);
   const store = new SqlOutboxStore(sql);
   const vault = new SqlPhotoVault(sql, store, async (uri) => new TextEncoder().encode(`jpeg bytes of ${uri}`));
-  return { store, outbox: new Outbox({ store, vault, transport, now: () => clock.t, random: () => 0.5, batchSize: 10, baseDelayMs: 1000 }) };
+  return { store, outbox: new Outbox({ store, vault, transport, owner, now: () => clock.t, random: () => 0.5, batchSize: 10, baseDelayMs: 1000 }) };
 }
 
 const uuid = (i: number) => `5f0c3b2a-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -149,6 +152,7 @@ async function queue(outbox: Outbox, n: number, clock: { t: number }) {
 describe('offline outbox', () => {
   beforeEach(() => {
     jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    session.userId = '7';
   });
 
   it('queues 100 offline, survives a restart, and syncs exactly 100 despite dropped responses', async () => {
@@ -265,10 +269,138 @@ describe('offline outbox', () => {
       getAllAsync: async () => Promise.reject(new Error('disk I/O error')),
     };
     const store = new SqlOutboxStore(broken);
-    const outbox = new Outbox({ store, vault: new SqlPhotoVault(broken, store, async () => new Uint8Array([1])), transport: fakeServer().transport });
+    const outbox = new Outbox({ store, vault: new SqlPhotoVault(broken, store, async () => new Uint8Array([1])), transport: fakeServer().transport, owner: () => '7' });
     await expect(outbox.enqueue({ clientUuid: uuid(1), capturedAt: '2026-12-04T10:00:00Z', photoUri: 'x', mimeType: 'image/jpeg', bodySite: '', note: '', device: null })).resolves.toBeNull();
     await expect(outbox.list()).resolves.toEqual([]);
     await expect(outbox.flush()).resolves.toMatchObject({ sent: 0 });
+  });
+
+  it("sends only the signed-in user's screenings: another user's session never syncs them, the owner's does", async () => {
+    const clock = { t: Date.parse('2026-12-04T10:00:00Z') };
+    const server = fakeServer();
+    server.setOffline(true);
+    const { outbox } = open(new SQL.Database(), server.transport, clock);
+
+    // User A (id 7) takes two screenings offline, then signs out
+    session.userId = '7';
+    await queue(outbox, 2, clock);
+    await outbox.flush();
+    session.userId = null;
+    server.setOffline(false);
+    await expect(outbox.flush({ now: true })).resolves.toMatchObject({ sent: 0 });
+    expect(await outbox.list()).toEqual([]);
+
+    // User B (id 8) signs in on the same device and syncs: none of A's screenings are sent or shown
+    const triedOffline = server.requests.length; // A's own attempt while offline
+    session.userId = '8';
+    await expect(outbox.flush({ now: true })).resolves.toMatchObject({ sent: 0 });
+    expect(server.requests).toHaveLength(triedOffline);
+    expect(server.byUuid.size).toBe(0);
+    expect(await outbox.list()).toEqual([]);
+    expect(await outbox.nextAttemptAt()).toBeNull();
+    await expect(outbox.sendNow(uuid(0))).resolves.toMatchObject({ kind: 'failed' });
+    await outbox.retry(uuid(1));
+    expect(server.requests).toHaveLength(triedOffline);
+    expect(server.byUuid.size).toBe(0);
+
+    // A screening B takes is B's own
+    await outbox.enqueue({ clientUuid: uuid(50), capturedAt: '2026-12-04T11:00:00Z', photoUri: 'blob:b', mimeType: 'image/jpeg', bodySite: '', note: '', device });
+    await outbox.flush({ now: true });
+    expect([...server.byUuid.keys()]).toEqual([uuid(50)]);
+
+    // A signs in again: exactly A's two are sent
+    session.userId = '7';
+    expect((await outbox.list()).map((i) => i.clientUuid).sort()).toEqual([uuid(0), uuid(1)]);
+    await expect(outbox.flush({ now: true })).resolves.toMatchObject({ sent: 2, synced: 2 });
+    expect(server.requests.slice(triedOffline).flat().map((i) => i.clientUuid)).toEqual([uuid(50), uuid(0), uuid(1)]);
+    expect([...server.byUuid.keys()]).toEqual([uuid(50), uuid(0), uuid(1)]);
+    expect((await outbox.list()).map((i) => i.status)).toEqual(['synced', 'synced']);
+  });
+
+  it('stops a sync when the user signs out (or another signs in) between two batches', async () => {
+    const clock = { t: Date.parse('2026-12-04T10:00:00Z') };
+    const server = fakeServer();
+    const owner = jest.fn(() => session.userId);
+    const sql = sqlDb(new SQL.Database());
+    const store = new SqlOutboxStore(sql);
+    const vault = new SqlPhotoVault(sql, store, async (uri) => new TextEncoder().encode(`jpeg bytes of ${uri}`));
+    const outbox = new Outbox({ store, vault, transport: server.transport, owner, now: () => clock.t, batchSize: 2 });
+    server.setOffline(true);
+    await queue(outbox, 4, clock);
+    server.setOffline(false);
+    const sync = server.transport.sync.bind(server.transport);
+    server.transport.sync = async (items) => {
+      const result = await sync(items);
+      session.userId = '8'; // someone else signed in while the first batch was on its way
+      return result;
+    };
+
+    await outbox.flush({ now: true });
+
+    expect(server.requests.flat()).toHaveLength(2);
+    session.userId = '7';
+    expect((await outbox.list()).filter((i) => i.status === 'queued')).toHaveLength(2);
+  });
+
+  it('migrates a database from before owners were recorded: its rows are deleted once, never synced', async () => {
+    // A schema-1 database (no owner_id column) with one unsent screening and its photo
+    const db = new SQL.Database();
+    db.exec(`
+      CREATE TABLE outbox (
+        client_uuid TEXT PRIMARY KEY NOT NULL, captured_at TEXT NOT NULL, photo_uri TEXT NOT NULL,
+        mime_type TEXT NOT NULL DEFAULT 'image/jpeg', body_site TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',
+        device_result TEXT, server_result TEXT,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'synced', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0), next_attempt_at TEXT, last_error TEXT,
+        screening_id TEXT, created_at TEXT NOT NULL
+      );
+      CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+      CREATE TABLE outbox_photo (client_uuid TEXT PRIMARY KEY NOT NULL, bytes BLOB NOT NULL);
+      PRAGMA user_version = 1;
+    `);
+    db.run(`INSERT INTO outbox (client_uuid, captured_at, photo_uri, status, next_attempt_at, created_at) VALUES (?, ?, ?, 'queued', ?, ?)`, [
+      uuid(90),
+      '2026-12-01T10:00:00Z',
+      `outbox-db:${uuid(90)}`,
+      '2026-12-01T10:00:10Z',
+      '2026-12-01T10:00:00Z',
+    ]);
+    db.run('INSERT INTO outbox_photo (client_uuid, bytes) VALUES (?, ?)', [uuid(90), new Uint8Array([0xff, 0xd8])]);
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const clock = { t: Date.parse('2026-12-04T10:00:00Z') };
+    const server = fakeServer();
+
+    const { store, outbox } = open(db, server.transport, clock);
+    await store.init();
+
+    // The column and its index exist, the version moved on, the old row has no owner
+    expect(db.exec('PRAGMA user_version')[0]?.values[0]?.[0]).toBe(2);
+    expect(db.exec('PRAGMA table_info(outbox)')[0]?.values.map((c) => c[1])).toContain('owner_id');
+    expect(db.exec(`SELECT name FROM sqlite_master WHERE name = 'outbox_owner_due'`)[0]?.values).toHaveLength(1);
+    expect(db.exec('SELECT owner_id FROM outbox')[0]?.values).toEqual([[null]]);
+
+    // The first flush deletes it with its photo (logged) and sends nothing; new screenings work as usual
+    await expect(outbox.flush({ now: true })).resolves.toMatchObject({ sent: 0 });
+    expect(server.requests).toHaveLength(0);
+    expect(db.exec('SELECT COUNT(*) FROM outbox')[0]?.values[0]?.[0]).toBe(0);
+    expect(db.exec('SELECT COUNT(*) FROM outbox_photo')[0]?.values[0]?.[0]).toBe(0);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('deleted 1 unsent screening(s) saved before their owner was recorded'));
+    await queue(outbox, 1, clock);
+    await expect(outbox.flush({ now: true })).resolves.toMatchObject({ sent: 1, synced: 1 });
+    expect(db.exec('SELECT owner_id FROM outbox')[0]?.values).toEqual([['7']]);
+
+    // Opening the migrated database again changes nothing
+    const again = new SqlOutboxStore(sqlDb(db));
+    await again.init();
+    expect(db.exec('PRAGMA user_version')[0]?.values[0]?.[0]).toBe(2);
+    expect(await again.list('7')).toHaveLength(1);
+  });
+
+  it('queues nothing while nobody is signed in', async () => {
+    session.userId = null;
+    const { outbox, store } = open(new SQL.Database(), fakeServer().transport, { t: Date.parse('2026-12-04T10:00:00Z') });
+    await expect(outbox.enqueue({ clientUuid: uuid(1), capturedAt: '2026-12-04T10:00:00Z', photoUri: 'x', mimeType: 'image/jpeg', bodySite: '', note: '', device: null })).resolves.toBeNull();
+    expect(await store.list('7')).toEqual([]);
   });
 
   it('builds the multipart bodies the server reads', async () => {

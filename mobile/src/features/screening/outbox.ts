@@ -5,6 +5,10 @@
  * other than 408/429 mark the item failed with the server's reason (the user can retry it); replays
  * never duplicate because the client UUID is the server's idempotency key. Public methods never throw:
  * storage trouble is logged and reported as "not saved", never crashes a screen.
+ *
+ * Every row records who took it (`owner`: the signed-in user's id). Listing, counting, sending and
+ * retrying only ever touch the current user's rows, so after a sign-out the rows stay on the device
+ * and sync when the same user signs in again, and another user's session never sends them.
  */
 import { failureMessage, type ApiFailure } from '@/api';
 
@@ -16,6 +20,8 @@ export type OutboxOptions = {
   store: SqlOutboxStore;
   vault: PhotoVault;
   transport: ScreeningTransport;
+  /** The signed-in user's id (null when signed out): the owner of new rows, and whose rows are sent. */
+  owner: () => Promise<string | null> | string | null;
   now?: () => number;
   random?: () => number;
   /** Items per sync request (the server accepts up to 50; photos are large, so fewer). */
@@ -66,6 +72,7 @@ export class Outbox {
   private readonly store: SqlOutboxStore;
   private readonly vault: PhotoVault;
   private readonly transport: ScreeningTransport;
+  private readonly owner: () => Promise<string | null> | string | null;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly batchSize: number;
@@ -79,6 +86,7 @@ export class Outbox {
     this.store = options.store;
     this.vault = options.vault;
     this.transport = options.transport;
+    this.owner = options.owner;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.batchSize = options.batchSize ?? 5;
@@ -105,9 +113,32 @@ export class Outbox {
     return Math.round(ceiling * (0.5 + this.random() / 2));
   }
 
-  /** Once per instance (app start): items a crash left "sending" are queued again. */
+  /** The current user's id; null when signed out or unknown (then nothing is queued, listed or sent). */
+  private async currentOwner(): Promise<string | null> {
+    try {
+      return (await this.owner()) || null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Once per instance (app start): items a crash left "sending" are queued again, and rows saved
+   * before owners were recorded are deleted (nobody can tell whose they are, so none may sync them).
+   */
   private recover(): Promise<void> {
-    if (!this.recovered) this.recovered = this.store.recoverSending(this.iso()).catch((e: unknown) => console.warn('[outbox] recover failed', e));
+    if (!this.recovered) {
+      this.recovered = (async () => {
+        await this.store.recoverSending(this.iso());
+        const ownerless = await this.store.ownerless();
+        if (ownerless.length === 0) return;
+        for (const row of ownerless) {
+          await this.vault.discard(row.clientUuid, row.photoUri).catch(() => undefined);
+          await this.store.remove(row.clientUuid);
+        }
+        console.warn(`[outbox] deleted ${ownerless.length} unsent screening(s) saved before their owner was recorded; they cannot be synced safely`);
+      })().catch((e: unknown) => console.warn('[outbox] recover failed', e));
+    }
     return this.recovered;
   }
 
@@ -115,9 +146,15 @@ export class Outbox {
   async enqueue(input: EnqueueInput): Promise<OutboxItem | null> {
     try {
       await this.recover();
+      const ownerId = await this.currentOwner();
+      if (!ownerId) {
+        console.warn('[outbox] nobody is signed in: the screening is not queued');
+        return null;
+      }
       const durableUri = await this.vault.keep(input.clientUuid, input.photoUri, input.mimeType);
       const row: OutboxRow = {
         clientUuid: input.clientUuid,
+        ownerId,
         capturedAt: input.capturedAt,
         photoUri: durableUri,
         mimeType: input.mimeType,
@@ -141,9 +178,11 @@ export class Outbox {
     }
   }
 
+  /** The signed-in user's items, newest first (nothing when signed out). */
   async list(): Promise<OutboxItem[]> {
     try {
-      return await this.store.list();
+      const ownerId = await this.currentOwner();
+      return ownerId ? await this.store.list(ownerId) : [];
     } catch (error) {
       console.warn('[outbox] could not read the queue', error);
       return [];
@@ -176,7 +215,8 @@ export class Outbox {
   async sendNow(clientUuid: string): Promise<SendNowResult> {
     try {
       const row = await this.store.get(clientUuid);
-      if (!row) return { kind: 'failed', reason: 'This screening was not saved on the device.' };
+      const ownerId = await this.currentOwner();
+      if (!row || !ownerId || row.ownerId !== ownerId) return { kind: 'failed', reason: 'This screening was not saved on the device.' };
       const item = await this.sendItem(row);
       if (!item) {
         await this.fail(row, row.attempts, 'The photo file is missing on this device.');
@@ -222,22 +262,12 @@ export class Outbox {
     return this.flushing;
   }
 
-  /** Forget every item and its photo (sign-out: the next user must not sync this user's screenings). */
-  async clear(): Promise<void> {
-    try {
-      for (const row of await this.store.list()) {
-        await this.vault.discard(row.clientUuid, row.photoUri).catch(() => undefined);
-        await this.store.remove(row.clientUuid);
-      }
-      this.changed();
-    } catch (error) {
-      console.warn('[outbox] clear failed', error);
-    }
-  }
-
-  /** Put a failed (or waiting) item back in the queue, due now, and flush. */
+  /** Put one of the current user's failed (or waiting) items back in the queue, due now, and flush. */
   async retry(clientUuid: string): Promise<void> {
     try {
+      const row = await this.store.get(clientUuid);
+      const ownerId = await this.currentOwner();
+      if (!row || !ownerId || row.ownerId !== ownerId) return;
       await this.store.update(clientUuid, { status: 'queued', nextAttemptAt: this.iso() });
       this.changed();
     } catch (error) {
@@ -246,10 +276,12 @@ export class Outbox {
     await this.flush({ now: true });
   }
 
-  /** When the next queued item is due (ms since the epoch), or null when nothing waits. */
+  /** When the current user's next queued item is due (ms since the epoch), or null when nothing waits. */
   async nextAttemptAt(): Promise<number | null> {
     try {
-      const next = await this.store.nextAttemptAt();
+      const ownerId = await this.currentOwner();
+      if (!ownerId) return null;
+      const next = await this.store.nextAttemptAt(ownerId);
       return next ? Date.parse(next) : null;
     } catch {
       return null;
@@ -259,11 +291,16 @@ export class Outbox {
   private async runFlush(ignoreBackoff: boolean): Promise<FlushReport> {
     await this.recover();
     const report: FlushReport = { sent: 0, synced: 0, failed: 0, requeued: 0 };
+    // Only the signed-in user's rows, and only while that same user is signed in: a sign-out (or
+    // another user signing in) between two batches ends the run.
+    const ownerId = await this.currentOwner();
+    if (!ownerId) return report;
     let batchSize = this.batchSize;
     // Each item is tried at most once per run, even when the backoff is ignored.
     const tried = new Set<string>();
     for (;;) {
-      const rows = (await this.store.due(this.iso(), batchSize + tried.size, ignoreBackoff)).filter((r) => !tried.has(r.clientUuid)).slice(0, batchSize);
+      if ((await this.currentOwner()) !== ownerId) return report;
+      const rows = (await this.store.due(ownerId, this.iso(), batchSize + tried.size, ignoreBackoff)).filter((r) => !tried.has(r.clientUuid)).slice(0, batchSize);
       rows.forEach((r) => tried.add(r.clientUuid));
       if (rows.length === 0) return report;
       const batch: { row: OutboxRow; item: SendItem; attempts: number }[] = [];
@@ -277,6 +314,7 @@ export class Outbox {
         batch.push({ row, item, attempts: row.attempts + 1 });
       }
       if (batch.length === 0) continue;
+      if ((await this.currentOwner()) !== ownerId) return report;
       for (const b of batch) await this.store.update(b.row.clientUuid, { status: 'sending', attempts: b.attempts });
       this.changed();
       report.sent += batch.length;

@@ -18,13 +18,15 @@ export interface SqlDb {
 
 /** Everything kept for one screening until the server has it. */
 export type OutboxRow = OutboxItem & {
+  /** The signed-in user who took it (the `user_id` of the session's tokens): only their session syncs it. */
+  ownerId: string;
   mimeType: string;
   bodySite: string;
   note: string;
   createdAt: string;
 };
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -50,10 +52,17 @@ const MIGRATIONS: Record<number, string> = {
       bytes BLOB NOT NULL
     );
   `,
+  // Who took each screening. Rows from before this column have no owner (NULL): nobody's session
+  // syncs them, and the outbox deletes them once at its next start (Outbox.recover).
+  2: `
+    ALTER TABLE outbox ADD COLUMN owner_id TEXT;
+    CREATE INDEX IF NOT EXISTS outbox_owner_due ON outbox (owner_id, status, next_attempt_at);
+  `,
 };
 
 type Row = {
   client_uuid: string;
+  owner_id: string | null;
   captured_at: string;
   photo_uri: string;
   mime_type: string;
@@ -81,6 +90,7 @@ function parseAnswer(text: string | null): ModelAnswer | null {
 function fromRow(r: Row): OutboxRow {
   return {
     clientUuid: r.client_uuid,
+    ownerId: r.owner_id ?? '',
     capturedAt: r.captured_at,
     photoUri: r.photo_uri,
     mimeType: r.mime_type,
@@ -134,12 +144,14 @@ export class SqlOutboxStore {
 
   async insert(row: OutboxRow): Promise<void> {
     await this.init();
+    if (!row.ownerId) throw new Error('A queued screening needs its owner.');
     await this.db.runAsync(
-      `INSERT INTO outbox (client_uuid, captured_at, photo_uri, mime_type, body_site, note, device_result, server_result, status,
+      `INSERT INTO outbox (client_uuid, owner_id, captured_at, photo_uri, mime_type, body_site, note, device_result, server_result, status,
          attempts, next_attempt_at, last_error, screening_id, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         row.clientUuid,
+        row.ownerId,
         row.capturedAt,
         row.photoUri,
         row.mimeType,
@@ -163,28 +175,35 @@ export class SqlOutboxStore {
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
-  /** Every item, newest capture first. */
-  async list(): Promise<OutboxRow[]> {
+  /** One user's items, newest capture first. */
+  async list(ownerId: string): Promise<OutboxRow[]> {
     await this.init();
-    return (await this.db.getAllAsync<Row>('SELECT * FROM outbox ORDER BY captured_at DESC, created_at DESC', [])).map(fromRow);
+    return (await this.db.getAllAsync<Row>('SELECT * FROM outbox WHERE owner_id = ? ORDER BY captured_at DESC, created_at DESC', [ownerId])).map(fromRow);
   }
 
-  /** Queued items whose next attempt time has come (every queued one when `ignoreBackoff`), oldest capture first. */
-  async due(nowIso: string, limit: number, ignoreBackoff = false): Promise<OutboxRow[]> {
+  /** One user's queued items whose next attempt time has come (every queued one when `ignoreBackoff`), oldest capture first. */
+  async due(ownerId: string, nowIso: string, limit: number, ignoreBackoff = false): Promise<OutboxRow[]> {
     await this.init();
     const rows = await this.db.getAllAsync<Row>(
-      `SELECT * FROM outbox WHERE status = 'queued' AND (? = 1 OR next_attempt_at IS NULL OR next_attempt_at <= ?)
+      `SELECT * FROM outbox WHERE owner_id = ? AND status = 'queued' AND (? = 1 OR next_attempt_at IS NULL OR next_attempt_at <= ?)
        ORDER BY captured_at ASC, created_at ASC LIMIT ?`,
-      [ignoreBackoff ? 1 : 0, nowIso, limit],
+      [ownerId, ignoreBackoff ? 1 : 0, nowIso, limit],
     );
     return rows.map(fromRow);
   }
 
-  /** The earliest next attempt time of the queued items (ISO), or null when nothing waits. */
-  async nextAttemptAt(): Promise<string | null> {
+  /** The earliest next attempt time of one user's queued items (ISO), or null when nothing waits. */
+  async nextAttemptAt(ownerId: string): Promise<string | null> {
     await this.init();
-    const rows = await this.db.getAllAsync<{ next: string | null }>(`SELECT MIN(next_attempt_at) AS next FROM outbox WHERE status = 'queued'`, []);
+    const rows = await this.db.getAllAsync<{ next: string | null }>(`SELECT MIN(next_attempt_at) AS next FROM outbox WHERE owner_id = ? AND status = 'queued'`, [ownerId]);
     return rows[0]?.next ?? null;
+  }
+
+  /** Rows saved before owners were recorded (schema 1): nobody may sync them. */
+  async ownerless(): Promise<{ clientUuid: string; photoUri: string }[]> {
+    await this.init();
+    const rows = await this.db.getAllAsync<{ client_uuid: string; photo_uri: string }>('SELECT client_uuid, photo_uri FROM outbox WHERE owner_id IS NULL', []);
+    return rows.map((r) => ({ clientUuid: r.client_uuid, photoUri: r.photo_uri }));
   }
 
   async update(clientUuid: string, patch: OutboxPatch): Promise<void> {

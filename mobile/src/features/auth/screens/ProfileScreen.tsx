@@ -28,7 +28,7 @@ export function ProfileScreen() {
   const me = useMeQuery();
   const { signOut } = useSession();
   const [signingOut, setSigningOut] = useState(false);
-  /** What signing out would lose, while the user decides; null when not asking. */
+  /** What the user should know before signing out (screenings still waiting), while they decide; null when not asking. */
   const [warnings, setWarnings] = useState<string[] | null>(null);
 
   async function requestSignOut() {
@@ -42,7 +42,7 @@ export function ProfileScreen() {
     await signOut();
   }
 
-  function signOutAnyway() {
+  function confirmSignOut() {
     setWarnings(null);
     setSigningOut(true);
     void signOut();
@@ -71,7 +71,7 @@ export function ProfileScreen() {
               {text}
             </Text>
           ))}
-          <Button variant="danger" title="Sign out anyway" testID="logout-confirm-yes" onPress={signOutAnyway} />
+          <Button title="Sign out" testID="logout-confirm-yes" onPress={confirmSignOut} />
           <Button variant="secondary" title="Cancel" testID="logout-confirm-no" onPress={() => setWarnings(null)} />
         </Card>
       ) : (
