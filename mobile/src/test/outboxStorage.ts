@@ -1,13 +1,11 @@
 /** The screening outbox's storage on an in-memory sql.js database, for tests (expo-sqlite needs a native build). */
-import initSqlJs from 'sql.js';
+import initSqlJs, { type Database } from 'sql.js';
 
 import { SqlOutboxStore, SqlPhotoVault, type PhotoVault, type SqlDb, type SqlValue } from '@/features/screening/outboxStore';
 
-/** A fresh, empty outbox database; photos are kept as three JPEG magic bytes. */
-export async function memoryOutboxStorage(): Promise<{ store: SqlOutboxStore; vault: PhotoVault }> {
-  const SQL = await initSqlJs();
-  const db = new SQL.Database();
-  const sql: SqlDb = {
+/** expo-sqlite's async surface over a sql.js database. */
+export function sqlJsDb(db: Database): SqlDb {
+  return {
     async execAsync(source) {
       db.exec(source);
     },
@@ -24,6 +22,13 @@ export async function memoryOutboxStorage(): Promise<{ store: SqlOutboxStore; va
       return rows;
     },
   };
+}
+
+/** A fresh, empty outbox database; photos are kept as three JPEG magic bytes. */
+export async function memoryOutboxStorage(): Promise<{ store: SqlOutboxStore; vault: PhotoVault }> {
+  const SQL = await initSqlJs();
+  const db = new SQL.Database();
+  const sql = sqlJsDb(db);
   const store = new SqlOutboxStore(sql);
   await store.init();
   return { store, vault: new SqlPhotoVault(sql, store, async () => new Uint8Array([0xff, 0xd8, 0xff])) };

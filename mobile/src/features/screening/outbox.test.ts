@@ -7,10 +7,11 @@
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 
 import type { ApiResult } from '@/api';
+import { sqlJsDb } from '@/test/outboxStorage';
 
 import type { ModelAnswer } from './engine.types';
 import { Outbox } from './outbox';
-import { SqlOutboxStore, SqlPhotoVault, type SqlDb, type SqlValue } from './outboxStore';
+import { SqlOutboxStore, SqlPhotoVault, type SqlDb } from './outboxStore';
 import { createForm, syncForm, type ScreeningOut, type ScreeningTransport, type SendItem, type SyncOut } from './transport';
 
 let SQL: SqlJsStatic;
@@ -18,26 +19,6 @@ beforeAll(async () => {
   SQL = await initSqlJs();
 });
 
-/** expo-sqlite's async surface over a sql.js database. */
-function sqlDb(db: Database): SqlDb {
-  return {
-    async execAsync(source) {
-      db.exec(source);
-    },
-    async runAsync(source, params) {
-      db.run(source, params as never);
-      return { changes: db.getRowsModified() };
-    },
-    async getAllAsync<T>(source: string, params: SqlValue[]) {
-      const stmt = db.prepare(source);
-      stmt.bind(params as never);
-      const rows: T[] = [];
-      while (stmt.step()) rows.push(stmt.getAsObject() as T);
-      stmt.free();
-      return rows;
-    },
-  };
-}
 
 const device: ModelAnswer = {
   source: 'device',
@@ -126,7 +107,7 @@ function fakeServer() {
 const session = { userId: '7' as string | null };
 
 function open(db: Database, transport: ScreeningTransport, clock: { t: number }, owner: () => string | null = () => session.userId) {
-  const sql = sqlDb(db);
+  const sql = sqlJsDb(db);
   const store = new SqlOutboxStore(sql);
   const vault = new SqlPhotoVault(sql, store, async (uri) => new TextEncoder().encode(`jpeg bytes of ${uri}`));
   return { store, outbox: new Outbox({ store, vault, transport, owner, now: () => clock.t, random: () => 0.5, batchSize: 10, baseDelayMs: 1000 }) };
@@ -321,7 +302,7 @@ describe('offline outbox', () => {
     const clock = { t: Date.parse('2026-12-04T10:00:00Z') };
     const server = fakeServer();
     const owner = jest.fn(() => session.userId);
-    const sql = sqlDb(new SQL.Database());
+    const sql = sqlJsDb(new SQL.Database());
     const store = new SqlOutboxStore(sql);
     const vault = new SqlPhotoVault(sql, store, async (uri) => new TextEncoder().encode(`jpeg bytes of ${uri}`));
     const outbox = new Outbox({ store, vault, transport: server.transport, owner, now: () => clock.t, batchSize: 2 });
@@ -390,7 +371,7 @@ describe('offline outbox', () => {
     expect(db.exec('SELECT owner_id FROM outbox')[0]?.values).toEqual([['7']]);
 
     // Opening the migrated database again changes nothing
-    const again = new SqlOutboxStore(sqlDb(db));
+    const again = new SqlOutboxStore(sqlJsDb(db));
     await again.init();
     expect(db.exec('PRAGMA user_version')[0]?.values[0]?.[0]).toBe(2);
     expect(await again.list('7')).toHaveLength(1);
