@@ -4,17 +4,18 @@ lists them), with embedded-default fallbacks. Each integration has its own modul
 from datetime import timedelta
 from pathlib import Path
 
-from config.settings.environment import REPO_DIR, SERVER_DIR, VAR_DIR, env
+from config.settings.environment import REPO_DIR, SERVER_DIR, VAR_DIR, checked_secret, env, installation_secret
 
 DEBUG = env.bool("DEBUG", default=False)
 EMBEDDED = env.bool("EMBEDDED", default=False)
 
-_DEV_SECRET = "insecure-embedded-default-key-do-not-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if (DEBUG or EMBEDDED) else "")
-if not SECRET_KEY:
+# Production sets SECRET_KEY; the embedded default (and DEBUG) make one per installation in var/, never a constant.
+_secret = env.str("SECRET_KEY", default="")
+if not _secret and not (DEBUG or EMBEDDED):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG and EMBEDDED are off.")
+SECRET_KEY = checked_secret(_secret, name="SECRET_KEY") if _secret else installation_secret(VAR_DIR / "secret_key")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -141,7 +142,7 @@ NINJA_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": checked_secret(env.str("JWT_SIGNING_KEY", default=SECRET_KEY), name="JWT_SIGNING_KEY"),
     "AUDIENCE": env.str("JWT_AUDIENCE", default="skinscreen-api"),
     "ISSUER": env.str("JWT_ISSUER", default="skinscreen"),
     "LEEWAY": 0,
