@@ -11,7 +11,7 @@ import { sqlJsDb } from '@/test/outboxStorage';
 
 import type { ModelAnswer } from './engine.types';
 import { Outbox } from './outbox';
-import { SqlOutboxStore, SqlPhotoVault, type SqlDb } from './outboxStore';
+import { initOutboxStore, SqlOutboxStore, SqlPhotoVault, type SqlDb } from './outboxStore';
 import { createForm, syncForm, type ScreeningOut, type ScreeningTransport, type SendItem, type SyncOut } from './transport';
 
 let SQL: SqlJsStatic;
@@ -398,5 +398,31 @@ describe('offline outbox', () => {
     ]);
     expect(meta[1]?.device_result).toBeUndefined();
     expect(batch.get('photo_1')).toBeInstanceOf(Blob);
+  });
+});
+
+describe('initOutboxStore', () => {
+  it('closes a database whose schema cannot be set up, so the next open can take the file', async () => {
+    // Given a database that fails on its first statement
+    const closeAsync = jest.fn(async () => undefined);
+    const broken = {
+      closeAsync,
+      execAsync: async () => {
+        throw new Error('cannot create file');
+      },
+      runAsync: async () => ({ changes: 0 }),
+      getAllAsync: async () => [],
+    };
+    // When the store is initialised over it, then the error reaches the caller and the database is closed
+    await expect(initOutboxStore(broken)).rejects.toThrow('cannot create file');
+    expect(closeAsync).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps a database that initialises open', async () => {
+    const SQL = await initSqlJs();
+    const closeAsync = jest.fn(async () => undefined);
+    const store = await initOutboxStore({ ...sqlJsDb(new SQL.Database()), closeAsync });
+    expect(store).toBeInstanceOf(SqlOutboxStore);
+    expect(closeAsync).not.toHaveBeenCalled();
   });
 });

@@ -5,7 +5,7 @@
 import { Directory, File, Paths } from 'expo-file-system';
 import { openDatabaseAsync } from 'expo-sqlite';
 
-import { SqlOutboxStore, type PhotoPart, type PhotoVault, type SqlDb } from './outboxStore';
+import { initOutboxStore, type PhotoPart, type PhotoVault, type SqlOutboxStore } from './outboxStore';
 
 const photoDir = () => new Directory(Paths.document, 'screening-outbox');
 const extension = (mime: string) => (mime === 'image/png' ? 'png' : mime === 'image/heic' ? 'heic' : 'jpg');
@@ -30,14 +30,6 @@ export const filePhotoVault: PhotoVault = {
 
 export async function openOutboxStorage(): Promise<{ store: SqlOutboxStore; vault: PhotoVault }> {
   const handle = await openDatabaseAsync('screening-outbox.db');
-  const db = handle as unknown as SqlDb;
-  const store = new SqlOutboxStore(db);
-  try {
-    await store.init();
-  } catch (error) {
-    // Let go of the file, so the caller's next attempt can open it again.
-    await handle.closeAsync().catch(() => undefined);
-    throw error;
-  }
+  const store = await initOutboxStore(handle);
   return { store, vault: filePhotoVault };
 }

@@ -5,18 +5,10 @@
  */
 import { openDatabaseAsync } from 'expo-sqlite';
 
-import { SqlOutboxStore, SqlPhotoVault, type PhotoVault, type SqlDb } from './outboxStore';
+import { initOutboxStore, SqlPhotoVault, type PhotoVault, type SqlDb, type SqlOutboxStore } from './outboxStore';
 
 export async function openOutboxStorage(): Promise<{ store: SqlOutboxStore; vault: PhotoVault }> {
   const handle = await openDatabaseAsync('screening-outbox.db');
-  const db = handle as unknown as SqlDb;
-  const store = new SqlOutboxStore(db);
-  try {
-    await store.init();
-  } catch (error) {
-    // Let go of the file, so the caller's next attempt can open it again.
-    await handle.closeAsync().catch(() => undefined);
-    throw error;
-  }
-  return { store, vault: new SqlPhotoVault(db, store) };
+  const store = await initOutboxStore(handle);
+  return { store, vault: new SqlPhotoVault(handle as unknown as SqlDb, store) };
 }

@@ -270,3 +270,18 @@ export class SqlPhotoVault implements PhotoVault {
     await this.db.runAsync('DELETE FROM outbox_photo WHERE client_uuid = ?', [clientUuid]);
   }
 }
+
+/**
+ * The store over an opened expo-sqlite database, its schema created or migrated; if that fails the
+ * database is closed (so the caller's next attempt can open the file again) and the error rethrown.
+ */
+export async function initOutboxStore(handle: { closeAsync(): Promise<void> }): Promise<SqlOutboxStore> {
+  const store = new SqlOutboxStore(handle as unknown as SqlDb);
+  try {
+    await store.init();
+  } catch (error) {
+    await handle.closeAsync().catch(() => undefined);
+    throw error;
+  }
+  return store;
+}
