@@ -47,7 +47,7 @@ def cmd_synth(args) -> int:
 def cmd_train(args) -> int:
     from model_pipeline.pipeline import train_run
 
-    train_run(_config(args), _dataset(args), args.run_dir, split_file=args.split_file)
+    train_run(_config(args), _dataset(args), args.run_dir, split_file=args.split_file, resume=args.resume)
     return 0
 
 
@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", type=Path, required=True)
     p.add_argument("--config", type=Path, help="JSON config file (TrainConfig fields)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)")
+    p.add_argument(
+        "--resume", action="store_true", help="go on with an interrupted run in --run-dir (same config; every epoch is checkpointed)"
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("assemble", help="build model.h5 from the members that finished training")

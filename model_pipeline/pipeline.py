@@ -98,12 +98,23 @@ def code_revision() -> str:
         return "unknown"
 
 
-def train_run(cfg: TrainConfig, dataset: Dataset, run_dir: Path, *, split_file: Path | None = None) -> Path:
-    """Train the ensemble into ``run_dir``: model.h5, config.json, split.csv, data.json, history."""
+def train_run(cfg: TrainConfig, dataset: Dataset, run_dir: Path, *, split_file: Path | None = None, resume: bool = False) -> Path:
+    """Train the ensemble into ``run_dir``: model.h5, config.json, split.csv, data.json, history.
+
+    ``resume``: go on with an interrupted run in ``run_dir`` (same configuration and split; members that finished
+    are loaded, the interrupted one continues after its last checkpointed epoch).
+    """
     from model_pipeline.train import save_h5, train_ensemble  # TensorFlow import is slow: defer
 
     cfg.validate()
     run_dir = Path(run_dir)
+    if resume:
+        saved = run_dir / "config.json"
+        if not saved.is_file():
+            raise DatasetError(f"--resume: {saved} not found (nothing to resume in {run_dir})")
+        if json.loads(saved.read_text()) != json.loads(json.dumps(cfg.to_dict())):
+            raise DatasetError(f"--resume: the configuration differs from {saved}; pass the same --config/--set, or use a new --run-dir")
+        split_file = run_dir / "split.csv"
     run_dir.mkdir(parents=True, exist_ok=True)
     prepared = prepare(cfg, dataset, split_file=split_file)
     write_split(prepared.split, run_dir / "split.csv")
@@ -123,7 +134,7 @@ def train_run(cfg: TrainConfig, dataset: Dataset, run_dir: Path, *, split_file: 
                 {k: m[k] for k in ("best_epoch", "best_val_balanced_accuracy", "train_minutes")} for m in hist.get("members", [])
             ]
         (run_dir / "init_run.json").write_text(json.dumps(previous, indent=2))
-    model, summary = train_ensemble(cfg, prepared.train_x, prepared.train_y, prepared.val_x, prepared.val_y, run_dir)
+    model, summary = train_ensemble(cfg, prepared.train_x, prepared.train_y, prepared.val_x, prepared.val_y, run_dir, resume=resume)
     save_h5(model, run_dir / "model.h5")
     summary["code_revision"] = code_revision()
     (run_dir / "training_history.json").write_text(json.dumps(summary, indent=2))

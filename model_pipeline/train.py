@@ -95,9 +95,10 @@ class _Schedule(keras.callbacks.Callback):
 class _ValidationMonitor(keras.callbacks.Callback):
     """Balanced accuracy + melanoma recall on validation each epoch; best checkpoint; early stopping."""
 
-    def __init__(self, val_x, val_y, patience: int | None, checkpoint: Path, name: str):
+    def __init__(self, val_x, val_y, patience: int | None, checkpoint: Path, name: str, schedule: _Schedule | None = None):
         super().__init__()
         self.val_x, self.val_y = val_x, val_y
+        self.schedule = schedule
         self.patience = patience
         self.checkpoint = checkpoint
         self.name = name
@@ -112,6 +113,7 @@ class _ValidationMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         train_seconds = time.monotonic() - self.t0
         bacc, recall = validation_scores(self.model, self.val_x, self.val_y)
+        seconds = time.monotonic() - self.t0
         entry = {
             "epoch": epoch + 1,
             "loss": float((logs or {}).get("loss", float("nan"))),
@@ -120,15 +122,20 @@ class _ValidationMonitor(keras.callbacks.Callback):
             "val_recall": {label: float(r) for label, r in zip(LABELS, recall, strict=False)},
             "lr": float(self.model.optimizer.learning_rate.numpy()),
             "epoch_seconds": round(train_seconds, 1),
+            "validation_seconds": round(seconds - train_seconds, 1),
         }
         self.history.append(entry)
         improved = bacc > self.best
         if improved:
             self.best, self.best_epoch = bacc, epoch + 1
             self.model.save_weights(self.checkpoint)
+        total = self.schedule.total_epochs if self.schedule else None
+        of = f"/{total}" if total else ""
+        eta = f", eta {(total - epoch - 1) * seconds / 60:.0f} min" if total else ""
         log(
-            f"{self.name} epoch {epoch + 1}: loss {entry['loss']:.4f} val_bacc {bacc:.4f} "
-            f"mel_recall {recall[MEL_INDEX]:.3f} lr {entry['lr']:.2e} {train_seconds:.0f}s" + (" *best*" if improved else "")
+            f"{self.name} epoch {epoch + 1}{of}: loss {entry['loss']:.4f} val_bacc {bacc:.4f} "
+            f"mel_recall {recall[MEL_INDEX]:.3f} lr {entry['lr']:.2e} {train_seconds:.0f}s + {seconds - train_seconds:.0f}s val{eta}"
+            + (" *best*" if improved else "")
         )
         if self.patience is not None and epoch + 1 - self.best_epoch >= self.patience:
             log(f"{self.name}: early stop, no improvement for {self.patience} epochs")
@@ -160,6 +167,82 @@ class _WeightAverage(keras.callbacks.Callback):
             raise ConfigError("weight averaging collected no epochs")
         for weight, value in zip(model.trainable_weights, self.mean, strict=True):
             weight.assign(value.astype(weight.dtype))
+
+
+class _EpochCheckpoint(keras.callbacks.Callback):
+    """After every epoch: the member's weights, optimizer state and training state, so ``--resume`` goes on.
+
+    Written to temporary names and renamed, state last, so an interruption at any moment leaves either the
+    previous epoch's checkpoint or this one, never a mix. Must run after the schedule, the validation monitor
+    and the weight average in the callback list (it records their state).
+    """
+
+    def __init__(self, paths: MemberPaths, fingerprint: str, schedule: _Schedule, monitor: _ValidationMonitor, average: _WeightAverage | None, elapsed: float):
+        super().__init__()
+        self.paths, self.fingerprint = paths, fingerprint
+        self.schedule, self.monitor, self.average = schedule, monitor, average
+        self.elapsed0 = elapsed  # seconds spent before this process (resumed runs)
+        self.started = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        weights_tmp = self.paths.last_weights.with_name(self.paths.last_weights.name + ".tmp.weights.h5")
+        self.model.save_weights(weights_tmp)
+        arrays = {f"opt{i}": np.asarray(v.numpy()) for i, v in enumerate(self.model.optimizer.variables)}
+        if self.average is not None and self.average.mean is not None:
+            arrays.update({f"swa{i}": m for i, m in enumerate(self.average.mean)})
+        opt_tmp = self.paths.last_optimizer.with_name(self.paths.last_optimizer.name + ".tmp.npz")
+        with opt_tmp.open("wb") as handle:
+            np.savez(handle, **arrays)
+        state = {
+            "fingerprint": self.fingerprint,
+            "epochs_done": epoch + 1,
+            "schedule_step": self.schedule.step,
+            "total_epochs": self.schedule.total_epochs,
+            "best": self.monitor.best,
+            "best_epoch": self.monitor.best_epoch,
+            "history": self.monitor.history,
+            "swa_epochs": self.average.epochs if self.average is not None else [],
+            "seconds": round(self.elapsed0 + time.monotonic() - self.started, 1),
+            "stopped": bool(self.model.stop_training),
+        }
+        weights_tmp.replace(self.paths.last_weights)
+        opt_tmp.replace(self.paths.last_optimizer)
+        _write_json_atomic(self.paths.state, state)
+
+
+@dataclass(frozen=True)
+class MemberPaths:
+    """The files one member owns in the run directory."""
+
+    best: Path  # the chosen weights (read by assemble)
+    last_weights: Path  # the last finished epoch (resume)
+    last_optimizer: Path
+    state: Path  # epochs done, schedule position, validation history (resume)
+    done: Path  # the member's result once it finished (resume skips it)
+
+    @classmethod
+    def of(cls, run_dir: Path, index: int) -> MemberPaths:
+        return cls(
+            best=run_dir / f"member{index}.best.weights.h5",
+            last_weights=run_dir / f"member{index}.last.weights.h5",
+            last_optimizer=run_dir / f"member{index}.last.optimizer.npz",
+            state=run_dir / f"member{index}.state.json",
+            done=run_dir / f"member{index}.done.json",
+        )
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)
+
+
+def member_fingerprint(spec: MemberSpec, index: int, cfg: TrainConfig, n_train: int, n_val: int) -> str:
+    """What a checkpoint must have been trained with to be resumed: the config, the member and the data sizes."""
+    import hashlib
+
+    payload = json.dumps({"cfg": cfg.to_dict(), "index": index, "n_train": n_train, "n_val": n_val}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def recalibrate_batch_norm(
@@ -214,13 +297,29 @@ def train_member(
     val_x: np.ndarray,
     val_y: np.ndarray,
     run_dir: Path,
+    *,
+    resume: bool = False,
 ) -> MemberResult:
-    """Train one member from scratch and restore its best-validation weights."""
+    """Train one member and restore its best-validation weights.
+
+    Every epoch is checkpointed (``MemberPaths``); with ``resume`` a member that finished before is loaded
+    instead of trained, and one that was interrupted goes on after its last finished epoch with its optimizer,
+    learning-rate schedule, validation history and weight average restored (the shuffling order restarts, so
+    a resumed run is not bit-identical to an uninterrupted one).
+    """
     start = time.monotonic()
     if spec.image_size not in (None, cfg.image_size):
         raise ConfigError(f"members[{index}].image_size {spec.image_size}: a member trains at the run's image_size ({cfg.image_size})")
+    paths = MemberPaths.of(run_dir, index)
+    fingerprint = member_fingerprint(spec, index, cfg, len(train_x), len(val_x))
     model = build_member(spec, index, cfg.image_size)
-    if cfg.init_from:
+    if resume and paths.done.is_file():
+        done = _read_checkpoint_json(paths.done, fingerprint)
+        model.load_weights(paths.best)
+        log(f"member {index}: finished before (best val_bacc {done['best_balanced_accuracy']:.4f} at epoch {done['best_epoch']}), not trained again")
+        return MemberResult(model, done["best_epoch"], done["best_balanced_accuracy"], done["history"], done["seconds"], done.get("swa"))
+    state = _read_checkpoint_json(paths.state, fingerprint) if resume and paths.state.is_file() else None
+    if state is None and cfg.init_from:
         warm_start(model, index, Path(cfg.init_from))
     weights, per_class = configured_sample_weights(cfg, train_y)
     class_probs = class_sampling_probs(train_y, len(LABELS), per_class) if cfg.sampling == "balanced" else None
@@ -246,24 +345,31 @@ def train_member(
         optimizer=keras.optimizers.AdamW(learning_rate=schedule.learning_rate, weight_decay=cfg.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
     )
-    checkpoint = run_dir / f"member{index}.best.weights.h5"  # the member's chosen weights (read by assemble)
+    checkpoint = paths.best  # the member's chosen weights (read by assemble)
     if cfg.swa_epochs <= 0:
-        monitor = _ValidationMonitor(val_x, val_y, cfg.patience, checkpoint, f"member {index}")
-        model.fit(ds, epochs=schedule.total_epochs, verbose=0, callbacks=[schedule, monitor])
+        monitor = _ValidationMonitor(val_x, val_y, cfg.patience, checkpoint, f"member {index}", schedule)
+        average = None
+    else:  # SWA: validation is only logged (the best single epoch is kept for comparison), never used to choose
+        monitor = _ValidationMonitor(val_x, val_y, None, run_dir / f"member{index}.best_epoch.weights.h5", f"member {index}", schedule)
+        average = _WeightAverage(schedule, cfg.swa_epochs)
+    initial_epoch, earlier_seconds = _restore(model, state, paths, schedule, monitor, average) if state else (0, 0.0)
+    saver = _EpochCheckpoint(paths, fingerprint, schedule, monitor, average, earlier_seconds)
+    callbacks = [schedule, monitor] + ([average] if average else []) + [saver]
+    if not (state and state["stopped"]) and initial_epoch < schedule.total_epochs:
+        model.fit(ds, epochs=schedule.total_epochs, initial_epoch=initial_epoch, verbose=0, callbacks=callbacks)
+    if average is None:
         model.load_weights(checkpoint)
-        seconds = time.monotonic() - start
+        seconds = earlier_seconds + time.monotonic() - start
         log(f"member {index}: best val_bacc {monitor.best:.4f} at epoch {monitor.best_epoch} ({seconds / 60:.1f} min)")
-        return MemberResult(model, monitor.best_epoch, monitor.best, monitor.history, seconds)
-    # SWA: validation is only logged (the best single epoch is kept for comparison), never used to choose
-    monitor = _ValidationMonitor(val_x, val_y, None, run_dir / f"member{index}.best_epoch.weights.h5", f"member {index}")
-    average = _WeightAverage(schedule, cfg.swa_epochs)
-    model.fit(ds, epochs=schedule.total_epochs, verbose=0, callbacks=[schedule, monitor, average])
+        result = MemberResult(model, monitor.best_epoch, monitor.best, monitor.history, seconds)
+        _write_done(paths, fingerprint, result)
+        return result
     average.apply(model)
     batches = recalibrate_batch_norm(model, train_x, batch_size=min(cfg.batch_size, len(train_x)), seed=spec.seed)
     model.save_weights(checkpoint)
     bacc, recall = validation_scores(model, val_x, val_y)
     mel = float(recall[MEL_INDEX])
-    seconds = time.monotonic() - start
+    seconds = earlier_seconds + time.monotonic() - start
     swa = {
         "epochs": [average.epochs[0], average.epochs[-1]],
         "batch_norm_batches": batches,
@@ -276,7 +382,58 @@ def train_member(
         f"member {index}: weights averaged over epochs {average.epochs[0]}-{average.epochs[-1]}: val_bacc {bacc:.4f} "
         f"mel_recall {mel:.3f} (best single epoch {monitor.best_epoch}: {monitor.best:.4f}) ({seconds / 60:.1f} min)"
     )
-    return MemberResult(model, average.epochs[-1], bacc, monitor.history, seconds, swa)
+    result = MemberResult(model, average.epochs[-1], bacc, monitor.history, seconds, swa)
+    _write_done(paths, fingerprint, result)
+    return result
+
+
+def _read_checkpoint_json(path: Path, fingerprint: str) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: unreadable checkpoint state ({exc}); delete it to train that member again") from exc
+    if data.get("fingerprint") != fingerprint:
+        raise ConfigError(
+            f"{path} was written with another configuration or dataset than this run's; "
+            "resume with the same --config/--set and data, or use a new --run-dir"
+        )
+    return data
+
+
+def _restore(model, state: dict, paths: MemberPaths, schedule: _Schedule, monitor: _ValidationMonitor, average: _WeightAverage | None) -> tuple[int, float]:
+    """Load the last finished epoch's weights, optimizer and schedule; returns (epochs done, seconds spent)."""
+    model.load_weights(paths.last_weights)
+    model.optimizer.build(model.trainable_variables)
+    with np.load(paths.last_optimizer) as arrays:
+        variables = model.optimizer.variables
+        saved = sorted((k for k in arrays.files if k.startswith("opt")), key=lambda k: int(k[3:]))
+        if len(saved) != len(variables):
+            raise ConfigError(f"{paths.last_optimizer}: {len(saved)} optimizer variables, the model has {len(variables)}")
+        for variable, key in zip(variables, saved, strict=True):
+            variable.assign(arrays[key])
+        if average is not None and state["swa_epochs"]:
+            average.mean = [arrays[k] for k in sorted((k for k in arrays.files if k.startswith("swa")), key=lambda k: int(k[3:]))]
+            average.epochs = list(state["swa_epochs"])
+    schedule.step = state["schedule_step"]
+    schedule.total_epochs = state["total_epochs"]
+    monitor.best, monitor.best_epoch, monitor.history = state["best"], state["best_epoch"], list(state["history"])
+    done = state["epochs_done"]
+    log(f"{monitor.name}: resumed after epoch {done}/{schedule.total_epochs} (best val_bacc {monitor.best:.4f} at epoch {monitor.best_epoch})")
+    return done, float(state["seconds"])
+
+
+def _write_done(paths: MemberPaths, fingerprint: str, result: MemberResult) -> None:
+    _write_json_atomic(
+        paths.done,
+        {
+            "fingerprint": fingerprint,
+            "best_epoch": result.best_epoch,
+            "best_balanced_accuracy": result.best_balanced_accuracy,
+            "history": result.history,
+            "seconds": round(result.seconds, 1),
+            "swa": result.swa,
+        },
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -339,12 +496,16 @@ def train_ensemble(
     val_x: np.ndarray,
     val_y: np.ndarray,
     run_dir: Path,
+    *,
+    resume: bool = False,
 ) -> tuple[keras.Model, dict]:
-    """Train every member in sequence, combine them, and return (ensemble, training summary)."""
+    """Train every member in sequence (``resume``: go on where an interrupted run stopped), combine them, and
+    return (ensemble, training summary)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for i, spec in enumerate(cfg.members):
-        results.append(train_member(spec, i, cfg, train_x, train_y, val_x, val_y, run_dir))
+        log(f"member {i + 1} of {len(cfg.members)}")
+        results.append(train_member(spec, i, cfg, train_x, train_y, val_x, val_y, run_dir, resume=resume))
         (run_dir / "training_history.json").write_text(json.dumps(_summary(cfg, results), indent=2))
     ensemble = build_ensemble(
         [r.model for r in results],
