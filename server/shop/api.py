@@ -12,9 +12,14 @@ from core.schemas import ErrorOut
 from shop import selectors, services
 from shop.models import Category, Order, Product
 from shop.receipts import render_receipt_pdf
-from shop.schemas import CategoryOut, OrderIn, OrderListFilters, OrderOut, OrderStatusIn, ProductFilters, ProductOut
+from shop.schemas import CategoryOut, ClinicOut, OrderIn, OrderListFilters, OrderOut, OrderStatusIn, ProductFilters, ProductOut
 
 router = Router(tags=["shop"])
+
+
+@router.get("/clinic", response=ClinicOut, description="The clinic's name, address and phone, the VAT rate checkout adds, and the appointment change cutoff.")
+def get_clinic(request: HttpRequest) -> dict[str, object]:
+    return selectors.clinic_info()
 
 
 @router.get("/categories", response=list[CategoryOut])

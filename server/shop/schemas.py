@@ -96,3 +96,13 @@ class OrderListFilters(Schema):
 class ProductFilters(Schema):
     search: str | None = Field(None, max_length=100)
     category: str | None = Field(None, max_length=100, description="A category slug from GET /categories.")
+
+
+class ClinicOut(Schema):
+    """What the app shows before a purchase or a change: the clinic's contact and the rules it applies."""
+
+    name: str
+    address: str
+    phone: str
+    tax_rate_percent: str = Field(description="VAT added on top of net prices at checkout, a decimal string such as '19.00'")
+    appointment_change_cutoff_hours: float = Field(description="Patients can reschedule or cancel online up to this many hours before the start")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from core.errors import Forbidden, NotFound
 from core.permissions import is_admin
 from shop.error_codes import ShopError
 from shop.models import Category, Order, Product
+from shop.money import tax_rate_percent
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -59,3 +61,14 @@ def order_get(*, user: User, order_id: int, owner_only: bool = False) -> Order:
     if order is None:
         raise NotFound("Order not found.", code=ShopError.ORDER_NOT_FOUND)
     return order
+
+
+def clinic_info() -> dict[str, object]:
+    """The clinic's contact and the rules the app states up front (tax added at checkout, change cutoff)."""
+    return {
+        "name": settings.CLINIC_NAME,
+        "address": settings.CLINIC_ADDRESS,
+        "phone": settings.CLINIC_PHONE,
+        "tax_rate_percent": str(tax_rate_percent()),
+        "appointment_change_cutoff_hours": float(settings.APPOINTMENT_CHANGE_CUTOFF_HOURS),
+    }

@@ -248,6 +248,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clinic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Clinic
+         * @description The clinic's name, address and phone, the VAT rate checkout adds, and the appointment change cutoff.
+         */
+        get: operations["get_clinic"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clinicians": {
         parameters: {
             query?: never;
@@ -1052,6 +1072,28 @@ export interface components {
             speciality: string;
             /** Time Zone */
             time_zone: string;
+        };
+        /**
+         * ClinicOut
+         * @description What the app shows before a purchase or a change: the clinic's contact and the rules it applies.
+         */
+        ClinicOut: {
+            /** Address */
+            address: string;
+            /**
+             * Appointment Change Cutoff Hours
+             * @description Patients can reschedule or cancel online up to this many hours before the start
+             */
+            appointment_change_cutoff_hours: number;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string;
+            /**
+             * Tax Rate Percent
+             * @description VAT added on top of net prices at checkout, a decimal string such as '19.00'
+             */
+            tax_rate_percent: string;
         };
         /** DeleteAccountIn */
         DeleteAccountIn: {
@@ -2631,6 +2673,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CategoryOut"][];
+                };
+            };
+        };
+    };
+    get_clinic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicOut"];
                 };
             };
         };
