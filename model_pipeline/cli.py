@@ -117,6 +117,15 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_loso(args) -> int:
+    from model_pipeline.loso import loso_run
+
+    summary = loso_run(_config(args), _dataset(args), args.out_dir, sources=args.source or None, mass=args.mass)
+    print((args.out_dir / "loso.md").read_text())
+    print(f"mean over {len(summary['folds'])} held-out sources: {summary['mean']}")
+    return 0
+
+
 def cmd_bundle(args) -> int:
     from model_pipeline.bundle.writer import write_bundle
 
@@ -299,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", type=Path, required=True)
     p.add_argument("--latency-runs", type=int, default=100)
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("loso", help="leave-one-source-out: one run per source held out, and what transfers")
+    _data_args(p)
+    p.add_argument("--out-dir", type=Path, required=True, help="one run directory per fold, plus loso.json / loso.md")
+    p.add_argument("--config", type=Path, help="JSON config file (TrainConfig fields)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)")
+    p.add_argument("--source", action="append", help="only these held-out sources (repeatable; default: every source)")
+    p.add_argument("--mass", type=float, help="high-risk mass the referral figures use (default: the product's default)")
+    p.set_defaults(func=cmd_loso)
 
     p = sub.add_parser("bundle", help="write the immutable bundle <out>/<version>/ and validate it")
     p.add_argument("--run-dir", type=Path, required=True)

@@ -90,6 +90,9 @@ class TrainConfig:
     max_minutes_per_member: float | None = None  # wall-clock budget per member (stops early)
     val_fraction: float = 0.2
     split_seed: int = 42
+    # Leave one source out: validate on this source's lesions (the metadata's ``dataset`` column, e.g.
+    # "rosendahl") and train on the others, instead of the seeded lesion split. ``loso`` runs one per source.
+    leave_out_source: str | None = None
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     representative_samples: int = 210  # int8 calibration images (balanced over classes)
     # int8 weights: per-tensor scales by default (smaller file, widest delegate support; on the real

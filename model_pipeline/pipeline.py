@@ -13,7 +13,7 @@ from lesion_contract.labels import LABELS
 from model_pipeline.config import TrainConfig
 from model_pipeline.data.cache import load_images
 from model_pipeline.data.ham10000 import Dataset, read_ham10000, read_isic2018_groundtruth
-from model_pipeline.data.split import Split, lesion_split, read_split, write_split
+from model_pipeline.data.split import Split, lesion_split, read_split, source_split, write_split
 from model_pipeline.errors import ConfigError, DatasetError
 from model_pipeline.progress import log
 
@@ -56,7 +56,12 @@ def load_dataset(
 
 def prepare(cfg: TrainConfig, dataset: Dataset, *, split_file: Path | None = None) -> PreparedData:
     """Split by lesion (or reuse ``split_file``) and decode the images at the model size."""
-    split = read_split(split_file, dataset) if split_file else lesion_split(dataset, val_fraction=cfg.val_fraction, seed=cfg.split_seed)
+    if split_file:
+        split = read_split(split_file, dataset)
+    elif cfg.leave_out_source:
+        split = source_split(dataset, cfg.leave_out_source)
+    else:
+        split = lesion_split(dataset, val_fraction=cfg.val_fraction, seed=cfg.split_seed)
     log(f"split: {split.summary()}")
     train_x = load_images(split.train, cfg.image_size, label="decode train")
     val_x = load_images(split.val, cfg.image_size, label="decode val")

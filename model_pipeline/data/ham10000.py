@@ -30,6 +30,7 @@ class Record:
     path: Path
     source: str  # "<csv file>:<row>" for error messages
     dx_type: str = ""
+    origin: str = ""  # the metadata's ``dataset`` column: where the image was collected ("" when not recorded)
 
     @property
     def label_index(self) -> int:
@@ -154,7 +155,9 @@ def read_ham10000(
         path = index.get(image_id)
         if path is None:
             raise DatasetError(f"{where}: image {image_id}.jpg not found under {root}")
-        records.append(Record(image_id, lesion_id, dx, path, where, (row.get("dx_type") or "").strip()))
+        records.append(
+            Record(image_id, lesion_id, dx, path, where, (row.get("dx_type") or "").strip(), (row.get("dataset") or "").strip())
+        )
     if not records:
         raise DatasetError(f"{csv_path}: no rows")
     if require_all_classes:

@@ -105,3 +105,40 @@ def read_split(path: Path, dataset: Dataset) -> Split:
                 raise DatasetError(f"{path}:{i + 2}: unknown split {row['split']!r}")
             (train if row["split"] == "train" else val).append(record)
     return Split(tuple(train), tuple(val), seed=-1)
+
+
+def source_split(dataset: Dataset, held_out: str) -> Split:
+    """Leave one source out: validate on every lesion with an image from ``held_out`` (the metadata's
+    ``dataset`` column), train on the other lesions.
+
+    A lesion photographed in two sources goes to validation whole, so no lesion is on both sides. Images
+    whose source is not recorded train. Measures what transfers to a clinic the model never saw.
+    """
+    sources = sorted({r.origin for r in dataset.records if r.origin})
+    if held_out not in sources:
+        raise DatasetError(f"source {held_out!r} not in the dataset's 'dataset' column (sources: {', '.join(sources) or 'none recorded'})")
+    val_lesions = {r.lesion_id for r in dataset.records if r.origin == held_out}
+    train = tuple(r for r in dataset.records if r.lesion_id not in val_lesions)
+    val = tuple(r for r in dataset.records if r.lesion_id in val_lesions)
+    if not train:
+        raise DatasetError(f"leaving out {held_out!r} leaves nothing to train on")
+    return Split(train, val, seed=0)
+
+
+def dataset_sources(dataset: Dataset) -> dict[str, int]:
+    """Images per recorded source (the ``dataset`` column), for reports and the leave-one-source-out folds."""
+    counts: dict[str, int] = defaultdict(int)
+    for record in dataset.records:
+        if record.origin:
+            counts[record.origin] += 1
+    return dict(sorted(counts.items()))
+
+
+EXTERNAL_HOLDOUT_SEED = 2026
+
+
+def external_holdout(dataset: Dataset, *, fraction: float = 0.5) -> Split:
+    """The fixed, held-out part of an external source (``val``: never trained on, never used to choose) and
+    the part a run may train on (``train``): a lesion-level, class-stratified split with a fixed seed, so
+    every bundle is judged on the same external images."""
+    return lesion_split(dataset, val_fraction=fraction, seed=EXTERNAL_HOLDOUT_SEED)

@@ -1,0 +1,126 @@
+"""Leave-one-source-out: train once per source with that source held out, and report what transfers.
+
+HAM10000's ``dataset`` column names where each image was collected (vidir_molemax, vidir_modern, rosendahl,
+vienna_dias). A model that only learned one clinic's camera and population scores well on a random lesion
+split and worse on a clinic it never saw; the mean over held-out sources, next to the split's figure, says
+how much of the split's figure transfers. Each fold is an ordinary run directory (resumable, see
+``train --resume``); the summary goes to ``loso.json`` and ``loso.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lesion_contract.labels import HIGH_RISK_INDICES, LABELS
+from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS, high_risk_flags
+from model_pipeline.config import TrainConfig
+from model_pipeline.data.ham10000 import Dataset
+from model_pipeline.data.split import dataset_sources, read_split
+from model_pipeline.errors import DatasetError
+from model_pipeline.metrics import balanced_accuracy, confusion, per_class_recall
+from model_pipeline.progress import log
+
+MEL = LABELS.index("mel")
+
+
+def transfer_figures(y_true: np.ndarray, probs: np.ndarray, *, mass: float) -> dict:
+    """The figures a held-out set is judged by: balanced accuracy (over the classes present), melanoma
+    recall (top-1), and the share of melanomas and of benign lesions the product's high-risk rule refers
+    at ``mass``; plus the largest mass that would have referred >= 95% of these melanomas (hindsight,
+    for comparison only: a deployed model cannot pick its mass on the clinic it is tested on)."""
+    pred = probs.argmax(axis=1)
+    present = np.unique(y_true)
+    recall = per_class_recall(confusion(y_true, pred))
+    mel = y_true == MEL
+    benign = ~np.isin(y_true, HIGH_RISK_INDICES)
+    flags = high_risk_flags(probs, mass)
+    hindsight = None
+    if mel.any():
+        for m in np.arange(0.50, 0.0, -0.01):
+            if high_risk_flags(probs, float(m))[mel].mean() >= 0.95:
+                hindsight = round(float(m), 2)
+                break
+    return {
+        "images": len(y_true),
+        "class_counts": {LABELS[i]: int((y_true == i).sum()) for i in present},
+        "balanced_accuracy": float(np.mean(recall[present])) if len(present) else None,
+        "balanced_accuracy_all_classes": balanced_accuracy(y_true, pred),
+        "melanoma_recall": float(recall[MEL]) if mel.any() else None,
+        "mass": mass,
+        "melanoma_referred": float(flags[mel].mean()) if mel.any() else None,
+        "benign_referred": float(flags[benign].mean()) if benign.any() else None,
+        "hindsight_mass_for_95pct_melanoma": hindsight,
+    }
+
+
+def loso_run(cfg: TrainConfig, dataset: Dataset, out_dir: Path, *, sources: list[str] | None = None, mass: float | None = None) -> dict:
+    """Train and score one fold per source into ``out_dir/<source>/``; folds already trained are scored
+    again, not retrained, and an interrupted fold resumes."""
+    import keras
+
+    from model_pipeline.data.cache import load_images
+    from model_pipeline.pipeline import train_run
+    from model_pipeline.train import predict_probs
+
+    out_dir = Path(out_dir)
+    available = dataset_sources(dataset)
+    sources = sources or list(available)
+    if len(available) < 2:
+        raise DatasetError(f"leave-one-source-out needs >= 2 sources in the 'dataset' column, found {available or 'none'}")
+    mass = DEFAULT_HIGH_RISK_MASS if mass is None else mass
+    folds = {}
+    for k, source in enumerate(sources, 1):
+        fold_dir = out_dir / source
+        fold_cfg = dataclasses.replace(cfg, leave_out_source=source)
+        if not (fold_dir / "model.h5").is_file():
+            log(f"loso fold {k}/{len(sources)}: {source} held out")
+            train_run(fold_cfg, dataset, fold_dir, resume=(fold_dir / "config.json").is_file())
+        split = read_split(fold_dir / "split.csv", dataset)
+        if {r.lesion_id for r in split.train} & {r.lesion_id for r in split.val}:
+            raise DatasetError(f"{fold_dir}/split.csv has lesions on both sides")
+        model = keras.models.load_model(fold_dir / "model.h5", compile=False)
+        val_x = load_images(split.val, fold_cfg.image_size, label=f"decode {source}")
+        val_y = np.array([r.label_index for r in split.val], dtype=np.int64)
+        folds[source] = {"train_images": len(split.train), **transfer_figures(val_y, predict_probs(model, val_x), mass=mass)}
+        log(f"loso {source}: bal.acc {folds[source]['balanced_accuracy']:.3f}, melanoma referred {folds[source]['melanoma_referred']}")
+    summary = {
+        "config": cfg.to_dict(),
+        "mass": mass,
+        "folds": folds,
+        "mean": {
+            key: float(np.mean([f[key] for f in folds.values() if f[key] is not None]))
+            for key in ("balanced_accuracy", "melanoma_recall", "melanoma_referred", "benign_referred")
+            if any(f[key] is not None for f in folds.values())
+        },
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "loso.json").write_text(json.dumps(summary, indent=2))
+    (out_dir / "loso.md").write_text(loso_markdown(summary))
+    return summary
+
+
+def loso_markdown(summary: dict) -> str:
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    lines = [
+        f"# Leave-one-source-out (high-risk mass {summary['mass']})",
+        "",
+        "| held-out source | images | bal. acc. (classes present) | melanoma recall | melanomas referred | benign referred |",
+        "|---|---|---|---|---|---|",
+    ]
+    for source, f in summary["folds"].items():
+        lines.append(
+            f"| {source} | {f['images']} | {pct(f['balanced_accuracy'])} | {pct(f['melanoma_recall'])} | "
+            f"{pct(f['melanoma_referred'])} | {pct(f['benign_referred'])} |"
+        )
+    m = summary["mean"]
+    lines.append(
+        f"| **mean** | | {pct(m.get('balanced_accuracy'))} | {pct(m.get('melanoma_recall'))} | "
+        f"{pct(m.get('melanoma_referred'))} | {pct(m.get('benign_referred'))} |"
+    )
+    return "\n".join(lines) + "\n"
