@@ -1,27 +1,52 @@
-/** Home: a greeting, the next appointment, shortcuts, and the screening-aid disclaimer. */
+/** Home: each role gets its own (patient: next visit and shortcuts; clinician: today's patients; admin: the admin site). */
 import { router } from 'expo-router';
 import { StyleSheet, Text } from 'react-native';
 
+import { AdminHome } from './AdminHome';
+import { greetingName } from './greeting';
 import { useMyAppointmentsQuery, useUserTimeZone } from '@/features/appointments/queries';
 import { splitAppointments } from '@/features/appointments/screens/MyAppointmentsScreen';
 import { useMeQuery } from '@/features/auth/queries';
+import { ClinicianHomeScreen } from '@/features/clinician/screens/ClinicianHomeScreen';
+import { useUnreadCountQuery } from '@/features/notifications/queries';
 import { formatDateTime } from '@/lib/format';
 import { Button } from '@/ui/Button';
 import { Card, Screen } from '@/ui/Screen';
+import { LoadingState } from '@/ui/States';
 import { colors, font, space } from '@/ui/theme';
 
 export function HomeScreen() {
   const me = useMeQuery();
+  if (me.data === undefined && me.isPending) return <LoadingState />;
+  if (me.data?.role === 'clinician') return <ClinicianHomeScreen />;
+  if (me.data?.role === 'admin') return <AdminHome />;
+  return <PatientHome />;
+}
+
+function PatientHome() {
+  const me = useMeQuery();
   const appointments = useMyAppointmentsQuery();
+  const unread = useUnreadCountQuery();
   const tz = useUserTimeZone();
-  const next = splitAppointments(appointments.data?.pages.flatMap((p) => p.items) ?? []).upcoming[0];
-  const name = me.data?.full_name?.split(' ')[0];
+  // Only visits where I am the patient are "my next appointment".
+  const mine = (appointments.data?.pages.flatMap((p) => p.items) ?? []).filter((a) => me.data === undefined || a.patient.id === me.data.id);
+  const next = splitAppointments(mine).upcoming[0];
+  const name = greetingName(me.data?.full_name);
+  const unreadCount = unread.data ?? 0;
 
   return (
     <Screen testID="screen-home">
       <Text style={styles.greeting} accessibilityRole="header" testID="home-greeting">
         {name ? `Hello, ${name}` : 'Hello'}
       </Text>
+      {unreadCount > 0 ? (
+        <Button
+          variant="secondary"
+          title={`${unreadCount} unread ${unreadCount === 1 ? 'notification' : 'notifications'}`}
+          testID="home-unread"
+          onPress={() => router.navigate('/profile/notifications')}
+        />
+      ) : null}
       <Card testID="home-next-appointment">
         <Text style={styles.cardTitle}>Next appointment</Text>
         {appointments.isPending ? (

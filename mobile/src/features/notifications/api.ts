@@ -11,5 +11,6 @@ export const notificationsApi = {
     api.post<components['schemas']['DeviceOut']>(route('/api/v1/notifications/devices'), { token, platform }),
   unregisterDevice: (token: string) => api.delete<void>(route('/api/v1/notifications/devices/{token}', { token })),
   list: (page: number) => api.get<Page<AppNotification>>(route('/api/v1/notifications'), { query: { page, page_size: PAGE_SIZE } }),
+  unreadCount: () => api.get<Page<AppNotification>>(route('/api/v1/notifications'), { query: { unread: true, page: 1, page_size: 1 } }),
   markRead: (id: number) => api.post<void>(route('/api/v1/notifications/{notification_id}/read', { notification_id: id })),
 };

@@ -1,5 +1,5 @@
 /** TanStack Query hooks for the in-app notification list. */
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import { unwrap } from '@/api/result';
 import type { Page } from '@/api/types';
@@ -16,6 +16,16 @@ export function useNotificationsQuery() {
       const loaded = all.reduce((n, p) => n + p.items.length, 0);
       return loaded < last.count && last.items.length === PAGE_SIZE ? all.length + 1 : undefined;
     },
+  });
+}
+
+/** How many notifications are unread (badges on the Profile tab and the home screen); refreshed every minute. */
+export function useUnreadCountQuery(enabled = true) {
+  return useQuery({
+    queryKey: [RQKEY_NOTIFICATIONS, 'unread-count'],
+    queryFn: async () => unwrap(await notificationsApi.unreadCount()).count,
+    enabled,
+    refetchInterval: 60_000,
   });
 }
 

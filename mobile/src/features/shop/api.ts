@@ -1,7 +1,7 @@
 /** Shop endpoints: catalogue, orders (idempotent checkout) and receipts. */
 import { api } from '@/api';
 import { route, type Page } from '@/api/types';
-import type { Category, Order, Product } from './types';
+import type { Category, Clinic, Order, Product } from './types';
 
 export const PAGE_SIZE = 20;
 
@@ -9,6 +9,7 @@ export const shopApi = {
   products: (params: { search?: string; category?: string; page?: number }) =>
     api.get<Page<Product>>(route('/api/v1/products'), { query: { ...params, page_size: PAGE_SIZE } }),
   product: (id: number) => api.get<Product>(route('/api/v1/products/{product_id}', { product_id: id })),
+  clinic: () => api.get<Clinic>(route('/api/v1/clinic')),
   categories: () => api.get<Category[]>(route('/api/v1/categories')),
   createOrder: (items: { product_id: number; quantity: number }[], idempotencyKey: string) =>
     api.post<Order>(route('/api/v1/orders'), { items }, { headers: { 'Idempotency-Key': idempotencyKey } }),

@@ -32,6 +32,11 @@ export function useCategoriesQuery() {
   });
 }
 
+/** The clinic's phone, VAT rate and change cutoff: rarely changes, so kept for an hour. */
+export function useClinicQuery() {
+  return useQuery({ queryKey: ['clinic'], queryFn: async () => unwrap(await shopApi.clinic()), staleTime: 60 * 60_000 });
+}
+
 export function useProductQuery(id: number) {
   return useQuery({ queryKey: [RQKEY_PRODUCTS, 'detail', id], queryFn: async () => unwrap(await shopApi.product(id)) });
 }

@@ -8,3 +8,4 @@ export type Category = S['CategoryOut'];
 export type Product = Persisted<S['ProductOut']>;
 export type OrderLine = S['OrderLineOut'];
 export type Order = Persisted<S['OrderOut']>;
+export type Clinic = S['ClinicOut'];

@@ -35,7 +35,8 @@ export function BookScreen() {
       return;
     }
     if (result.kind === 'conflict') setSlot(null);
-    setMessage(result.kind === 'conflict' ? `${result.detail} Please choose another time.` : failureMessage(result));
+    // The server's conflict already says what to do ("...; pick another one."): show it once, as it is.
+    setMessage(failureMessage(result));
   }
 
   return (

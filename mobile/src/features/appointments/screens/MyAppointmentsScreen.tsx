@@ -5,6 +5,7 @@ import { Text, View } from 'react-native';
 import { useMyAppointmentsQuery, useUserTimeZone } from '../queries';
 import type { Appointment } from '../types';
 import { asFailure } from '@/api/result';
+import { useMeQuery } from '@/features/auth/queries';
 import { RemindersCard } from '@/features/notifications/components/RemindersCard';
 import { formatDateTime } from '@/lib/format';
 import { Button } from '@/ui/Button';
@@ -22,6 +23,8 @@ export function splitAppointments(items: Appointment[], now = Date.now()) {
 export function MyAppointmentsScreen() {
   const appointments = useMyAppointmentsQuery();
   const tz = useUserTimeZone();
+  const me = useMeQuery();
+  const asClinician = me.data?.role === 'clinician';
   const items = appointments.data?.pages.flatMap((p) => p.items) ?? [];
   const { upcoming, past } = splitAppointments(items);
   const row = (a: Appointment) => (
@@ -29,7 +32,7 @@ export function MyAppointmentsScreen() {
       key={a.id}
       testID={`appointment-${a.id}`}
       title={formatDateTime(a.start, tz)}
-      subtitle={`${a.clinician.full_name} · ${a.status}`}
+      subtitle={`${a.clinician.id === me.data?.id ? `Patient: ${a.patient.full_name}` : a.clinician.full_name} · ${a.status.replace('_', '-')}`}
       detail={a.reason || undefined}
       onPress={() => router.push({ pathname: '/appointments/[id]', params: { id: String(a.id) } })}
     />
@@ -37,12 +40,12 @@ export function MyAppointmentsScreen() {
 
   return (
     <Screen testID="screen-appointments">
-      <Button title="Book an appointment" testID="book-appointment" onPress={() => router.push('/appointments/book')} />
+      {asClinician ? null : <Button title="Book an appointment" testID="book-appointment" onPress={() => router.push('/appointments/book')} />}
       <RemindersCard />
       {appointments.data === undefined ? (
         appointments.isError ? <ErrorState failure={asFailure(appointments.error)} onRetry={() => void appointments.refetch()} /> : <LoadingState label="Loading appointments…" />
       ) : items.length === 0 ? (
-        <EmptyState title="No appointments yet" body="Book a skin check with a clinician." />
+        <EmptyState title="No appointments yet" body={asClinician ? 'Appointments patients book with you appear here.' : 'Book a skin check with a clinician.'} />
       ) : (
         <View testID="appointment-list">
           <Text style={{ fontSize: font.title, fontWeight: '600', color: colors.text, marginVertical: space.sm }} accessibilityRole="header">

@@ -84,19 +84,19 @@ describe('BookScreen', () => {
     expect(slotsCall).toBeTruthy();
   });
 
-  it('explains a taken slot and asks for another time', async () => {
+  it("explains a taken slot once, in the server's words", async () => {
     const server = fakeServer();
     const slot = { start: future(2, 9), end: future(2, 10) };
     server.on('GET', '/api/v1/auth/me', { status: 200, body: user });
     server.on('GET', '/api/v1/clinicians/2', { status: 200, body: clinician });
     server.on('GET', '/api/v1/clinicians/2/slots', { status: 200, body: { items: [slot], time_zone: 'Europe/Berlin' } });
-    server.on('POST', '/api/v1/appointments', { status: 409, body: { detail: 'This time was just taken.', code: 'slot_taken' } });
+    server.on('POST', '/api/v1/appointments', { status: 409, body: { detail: 'That slot has just been booked by someone else; pick another one.', code: 'slot_taken' } });
     renderApp(<BookScreen />);
 
     fireEvent.press(await screen.findByTestId('slot-first'));
     fireEvent.press(screen.getByTestId('book-submit'));
 
-    expect(await screen.findByTestId('book-message')).toHaveTextContent('This time was just taken. Please choose another time.');
+    expect(await screen.findByTestId('book-message')).toHaveTextContent(/^That slot has just been booked by someone else; pick another one\.$/);
     expect(screen.getByTestId('book-submit')).toBeDisabled();
     expect(router.replace).not.toHaveBeenCalled();
   });
