@@ -239,7 +239,7 @@ def get_latest_model(request: HttpRequest) -> dict[str, Any]:
     mv = selectors.model_version_active()
     if mv is None:
         raise ApplicationError("No model version is active.", code=ScreeningError.NO_ACTIVE_MODEL, status=404)
-    return presenters.signed_manifest(request, mv)
+    return delivery.signed_manifest(request, mv)
 
 
 @models_router.get("/models/public-key", response={200: PublicKeyOut, 503: ErrorOut})

@@ -1,16 +1,22 @@
-"""Streaming bundle files to phones: strong ETags (sha256), conditional GETs, byte ranges, immutable caching."""
+"""Model delivery to phones: the signed manifest (with its freshness) and bundle files (strong ETags, ranges, immutable caching)."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.urls import reverse
+from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound
+from screening import signing
 from screening.error_codes import ScreeningError
 from screening.models import ModelVersion
 
@@ -20,6 +26,63 @@ CHUNK = 256 * 1024
 IMMUTABLE = "public, max-age=31536000, immutable"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CONTENT_TYPES = {".json": "application/json", ".txt": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8", ".csv": "text/csv; charset=utf-8", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+# The key of the signed text that carries the freshness; a bundle manifest never has it (it is added here).
+DELIVERY_KEY = "delivery"
+
+
+def _iso(moment: datetime) -> str:
+    """UTC with milliseconds and `Z`: what every JavaScript engine parses, and orders as text."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def manifest_delivery(mv: ModelVersion, *, now: datetime | None = None) -> dict[str, str]:
+    """What makes a signed manifest fresh: the version it is for, when it was issued, when it stops being accepted.
+
+    A phone refuses an expired manifest and one issued before the manifest it already installed, so a
+    captured older manifest cannot be replayed to roll it back; a deliberate rollback on the server is
+    issued later and therefore accepted.
+    """
+    issued = now or timezone.now()
+    expires = issued + timedelta(seconds=settings.MODEL_MANIFEST_TTL_SECONDS)
+    return {"version": mv.version, "issued_at": _iso(issued), "expires_at": _iso(expires)}
+
+
+def file_url(request: HttpRequest, mv: ModelVersion, name: str) -> str:
+    """Absolute URL of a bundle file; https behind a TLS proxy when SECURE_PROXY_SSL_HEADER says so."""
+    return request.build_absolute_uri(reverse("api-v1:download_model_file", kwargs={"version": mv.version, "name": name}))
+
+
+def signed_manifest(request: HttpRequest, mv: ModelVersion, *, now: datetime | None = None) -> dict[str, Any]:
+    """The active bundle's manifest plus its `delivery` freshness, signed (Ed25519) as one canonical text."""
+    key = signing.load_key()
+    manifest = mv.manifest
+    delivery = manifest_delivery(mv, now=now)
+    files = [
+        {
+            "name": entry["name"],
+            "variant": entry.get("variant"),
+            "size": int(entry["size"]),
+            "sha256": entry["sha256"],
+            "url": file_url(request, mv, entry["name"]),
+        }
+        for entry in manifest.get("files", [])
+    ]
+    payload = signing.canonical_json({**manifest, DELIVERY_KEY: delivery})
+    return {
+        "version": mv.version,
+        "synthetic": mv.synthetic,
+        "manifest": manifest,
+        "issued_at": delivery["issued_at"],
+        "expires_at": delivery["expires_at"],
+        "signed_payload": payload.decode("utf-8"),
+        "signature": key.sign(payload),
+        "algorithm": signing.ALGORITHM,
+        "key_id": key.key_id,
+        "public_key_url": request.build_absolute_uri(reverse("api-v1:get_model_public_key")),
+        "files": files,
+    }
 
 
 def _etag(sha256: str) -> str:

@@ -1,15 +1,13 @@
-"""Turns stored screenings and bundles into API payloads (results text, comparisons, signed manifests)."""
+"""Turns stored screenings and bundles into API payloads (results text, comparisons, model versions)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.urls import reverse
 
 from core.schemas import DISCLAIMER
 from lesion_contract.labels import LABELS
-from screening import signing
 from screening.models import ModelVersion, Screening
 
 RECOMMENDED_ACTION = {
@@ -100,35 +98,4 @@ def model_version_out(mv: ModelVersion) -> dict[str, Any]:
         "bundle_created_at": mv.bundle_created_at,
         "imported_at": mv.imported_at,
         "activated_at": mv.activated_at,
-    }
-
-
-def file_url(request: HttpRequest, mv: ModelVersion, name: str) -> str:
-    return request.build_absolute_uri(reverse("api-v1:download_model_file", kwargs={"version": mv.version, "name": name}))
-
-
-def signed_manifest(request: HttpRequest, mv: ModelVersion) -> dict[str, Any]:
-    key = signing.load_key()
-    manifest = mv.manifest
-    files = [
-        {
-            "name": entry["name"],
-            "variant": entry.get("variant"),
-            "size": int(entry["size"]),
-            "sha256": entry["sha256"],
-            "url": file_url(request, mv, entry["name"]),
-        }
-        for entry in manifest.get("files", [])
-    ]
-    payload = signing.canonical_json(manifest)
-    return {
-        "version": mv.version,
-        "synthetic": mv.synthetic,
-        "manifest": manifest,
-        "signed_payload": payload.decode("utf-8"),
-        "signature": key.sign(payload),
-        "algorithm": signing.ALGORITHM,
-        "key_id": key.key_id,
-        "public_key_url": request.build_absolute_uri(reverse("api-v1:get_model_public_key")),
-        "files": files,
     }

@@ -207,8 +207,14 @@ class SignedManifestOut(Schema):
     version: str
     synthetic: bool
     manifest: dict[str, Any]
+    issued_at: str = Field(..., description="When this signature was made (UTC, ISO 8601); the signed copy is `signed_payload`'s `delivery.issued_at`.")
+    expires_at: str = Field(..., description="After this the app refuses to install from this manifest (an installed model keeps working).")
     signed_payload: str = Field(
-        ..., description='The exact signed text: JSON of `manifest` with sorted keys, separators (",", ":"), UTF-8. Verify these bytes, then parse them.'
+        ...,
+        description=(
+            'The exact signed text: JSON of `manifest` plus `delivery: {version, issued_at, expires_at}`, sorted keys, separators (",", ":"), UTF-8. '
+            "Verify these bytes, then parse them; refuse an expired one or one issued before the manifest already installed."
+        ),
     )
     signature: str = Field(..., description="base64 Ed25519 signature of the UTF-8 bytes of `signed_payload`.")
     algorithm: str

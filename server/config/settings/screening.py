@@ -12,6 +12,8 @@ MODEL_ARTIFACTS_DIR = Path(_env.str("MODEL_ARTIFACTS_DIR", default=str(_REPO_DIR
 MODEL_SIGNING_KEY_FILE = Path(_env.str("MODEL_SIGNING_KEY_FILE", default=str(_VAR_DIR / "model_signing_ed25519.key")))
 # Base64 of the 32-byte seed; when set it wins over MODEL_SIGNING_KEY_FILE.
 MODEL_SIGNING_KEY = _env.str("MODEL_SIGNING_KEY", default="")
+# How long a signed manifest is accepted for a new download (the app re-fetches one at every check).
+MODEL_MANIFEST_TTL_SECONDS = _env.int("MODEL_MANIFEST_TTL_SECONDS", default=24 * 3600)
 
 # The clinical high-risk rule: high when the top class is high-risk or the high-risk classes together
 # reach this mass; a bundle's own (lower) operating point can only make it more cautious.

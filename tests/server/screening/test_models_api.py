@@ -126,8 +126,10 @@ def test_latest_is_signed_and_verifies_with_the_public_key(registry: Any, api: A
     assert body["public_key_url"].endswith("/api/v1/models/public-key")
     # The phone verifies the exact signed text, then trusts the manifest parsed from it
     assert signing.verify(key["public_key"], body["signed_payload"].encode(), body["signature"])
-    assert json.loads(body["signed_payload"]) == body["manifest"] == registry["a"].manifest
-    assert body["signed_payload"].encode() == json.dumps(body["manifest"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    signed = json.loads(body["signed_payload"])
+    assert signed.pop("delivery")["version"] == VERSION_A
+    assert signed == body["manifest"] == registry["a"].manifest
+    assert body["signed_payload"].encode() == json.dumps({**body["manifest"], "delivery": json.loads(body["signed_payload"])["delivery"]}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     # A tampered manifest does not verify
     tampered = body["signed_payload"].replace('"mel":0.5', '"mel":0.01')
     assert tampered != body["signed_payload"]
