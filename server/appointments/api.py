@@ -24,6 +24,7 @@ from appointments.schemas import (
 )
 from core import idempotency
 from core.auth import request_user
+from core.permissions import require_role
 from core.schemas import ErrorOut
 
 router = Router(auth=jwt_auth, tags=["appointments"])
@@ -117,6 +118,14 @@ def list_appointments(
     request: HttpRequest, status: str | None = None, start_after: datetime | None = None, start_before: datetime | None = None
 ) -> list[Appointment]:
     return selectors.appointment_list(user=request_user(request), status=status, start_after=start_after, start_before=start_before)  # type: ignore[return-value]
+
+
+@router.get("/appointments/today", response={200: list[AppointmentOut], 401: ErrorOut, 403: ErrorOut})
+def list_todays_appointments(request: HttpRequest) -> list[Appointment]:
+    """Clinicians: your appointments today (your time zone), cancelled ones left out, with patient names."""
+    user = request_user(request)
+    require_role(user, "clinician")
+    return list(selectors.appointments_today(clinician=user))
 
 
 @router.get("/appointments/{int:appointment_id}", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut})

@@ -171,6 +171,21 @@ def appointment_list(*, user: User, status: str | None = None, start_after: date
     return qs.order_by("start", "id")
 
 
+def appointments_today(*, clinician: User, now: datetime | None = None) -> QuerySet[Appointment]:
+    """The clinician's appointments on today's date in their own zone (cancelled ones left out), by start."""
+    profile = getattr(clinician, "clinician_profile", None)
+    tz = zone((profile.time_zone if profile is not None else "") or clinician.time_zone or "UTC")
+    today = (now or timezone.now()).astimezone(tz).date()
+    day_start = datetime.combine(today, time(0), tzinfo=tz).astimezone(UTC)
+    day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return (
+        appointment_visible_to(clinician)
+        .filter(clinician=clinician, start__gte=day_start, start__lt=day_end)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .order_by("start", "id")
+    )
+
+
 def appointment_get(*, user: User, appointment_id: int) -> Appointment:
     """The appointment if `user` may see it; 404 otherwise (never reveals that another user's id exists)."""
     appointment = appointment_visible_to(user).filter(pk=appointment_id).first()

@@ -1,4 +1,5 @@
-"""Routes: /screenings (create, sync, read, share, delete) and /models (delivery, activation, agreement)."""
+"""Routes: /screenings (create, sync, read, share, delete, lesion, reviews), /lesions (records, timeline, follow-up),
+/clinician/worklist, and /models (delivery, activation, agreement)."""
 
 import uuid
 from datetime import datetime
@@ -20,14 +21,21 @@ from core.errors import ApplicationError
 from core.pagination import Pages
 from core.permissions import require_admin, require_role
 from core.schemas import ErrorOut
-from screening import delivery, photos, presenters, selectors, services, signing
+from screening import delivery, lesions, photos, presenters, reviews, selectors, services, signing
 from screening.error_codes import ScreeningError
-from screening.models import Screening, ScreeningShare
+from screening.models import Lesion, Screening, ScreeningReview, ScreeningShare
 from screening.schemas import (
     AgreementOut,
     DeviceResultIn,
+    FollowUpIn,
+    LesionAssignIn,
+    LesionIn,
+    LesionOut,
+    LesionPatch,
     ModelVersionOut,
     PublicKeyOut,
+    ReviewDetailOut,
+    ReviewIn,
     ScreeningFilters,
     ScreeningOut,
     ShareIn,
@@ -36,6 +44,9 @@ from screening.schemas import (
     SyncBatchIn,
     SyncItemIn,
     SyncOut,
+    TimelineOut,
+    WorklistFilters,
+    WorklistItemOut,
 )
 
 screenings_router = Router(auth=jwt_auth, tags=["screenings"])
@@ -97,10 +108,12 @@ def create_screening(
     captured_at: Form[datetime | None] = None,
     body_site: Form[str] = "",
     note: Form[str] = "",
+    lesion_id: Form[uuid.UUID | None] = None,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # type: ignore[type-arg]
 ) -> HttpResponse:
     """Multipart: `photo` (JPEG, PNG or HEIC; checked by content), optional `device_result` (JSON
-    `{model_version, probabilities, latency_ms}`), optional `client_uuid`, `captured_at`, `body_site`, `note`.
+    `{model_version, probabilities, latency_ms}`), optional `client_uuid`, `captured_at`, `body_site`, `note`,
+    `lesion_id` (one of your lesions; 422 `lesion_not_found` otherwise).
     Idempotent with `client_uuid` or an `Idempotency-Key` header (the same key space as `/screenings/sync`):
     the same request again answers the first 201 and body with `Idempotent-Replayed: true`; the same key
     with a different photo or fields is a 422 `idempotency_key_reused`."""
@@ -114,6 +127,7 @@ def create_screening(
         note=note.strip(),
         device=_device(device_result),
         source="online",
+        lesion_id=lesion_id,
     )
     return services.screening_create(owner=request_user(request), item=item).response()
 
@@ -142,6 +156,7 @@ def _sync_item(request: HttpRequest, raw: dict[str, Any], used: set[str]) -> ser
             note=item.note.strip(),
             device=services.device_result_from(model_version=dev.model_version, probabilities=dev.probabilities, latency_ms=dev.latency_ms) if dev else None,
             source="sync",
+            lesion_id=item.lesion_id,
         )
     except ApplicationError as exc:
         exc.extra = {**exc.extra, "client_uuid": str(item.client_uuid)}
@@ -151,7 +166,7 @@ def _sync_item(request: HttpRequest, raw: dict[str, Any], used: set[str]) -> ser
 @screenings_router.post("/screenings/sync", response={200: SyncOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut, 503: ErrorOut})
 def sync_screenings(request: HttpRequest, batch: Form[SyncBatchIn]) -> HttpResponse:
     """Multipart: `items` is a JSON list (at most SCREENING_SYNC_MAX_ITEMS) of `{client_uuid, captured_at,
-    photo, body_site?, note?, device_result?}` where `photo` names the file part with that item's image.
+    photo, body_site?, note?, device_result?, lesion_id?}` where `photo` names the file part with that item's image.
     Each item's `client_uuid` is its idempotency key (shared with `POST /screenings`): an item already
     applied comes back as `duplicate` with the stored screening, one with the same key but other content
     as an item error 422 `idempotency_key_reused`; when every item is a replay the response carries
@@ -166,11 +181,17 @@ def sync_screenings(request: HttpRequest, batch: Form[SyncBatchIn]) -> HttpRespo
 class ScreeningPages(Pages):
     """The API's one pagination; the page shown is written to the access trail (screenings of others)."""
 
+    action = "list"
+
     def paginate_queryset(self, queryset: QuerySet[Screening], pagination: Any, request: HttpRequest, **params: Any) -> Any:
         page = super().paginate_queryset(queryset, pagination=pagination, request=request, **params)
         page["items"] = list(page["items"])
-        services.screenings_list_access_record(actor=request_user(request), screenings=page["items"])
+        services.screenings_list_access_record(actor=request_user(request), screenings=page["items"], action=self.action)
         return page
+
+
+class WorklistPages(ScreeningPages):
+    action = "worklist"
 
 
 @screenings_router.get("/screenings", response={200: list[ScreeningOut], 401: ErrorOut, 422: ErrorOut})
@@ -275,3 +296,104 @@ def get_model_agreement(request: HttpRequest, version: str) -> dict[str, Any]:
 def download_model_file(request: HttpRequest, version: str, name: str) -> HttpResponseBase:
     """Stream one bundle file: `ETag` is its sha256, `If-None-Match` gives 304, `Range` gives 206."""
     return delivery.serve_file(request, selectors.model_version_get(version), name)
+
+
+# -- a screening's lesion and its reviews --
+
+
+@screenings_router.put("/screenings/{screening_id}/lesion", response={200: ScreeningOut, 422: ErrorOut, **E4})
+def assign_screening_lesion(request: HttpRequest, screening_id: uuid.UUID, payload: LesionAssignIn) -> Screening:
+    """Owner only: put the screening under one of your lesions, or `{"lesion_id": null}` to unassign it."""
+    screening = services.screening_open_owned(user=request_user(request), screening_id=screening_id, action="assign_lesion")
+    return lesions.screening_assign_lesion(screening=screening, lesion_id=payload.lesion_id)
+
+
+@screenings_router.get("/screenings/{screening_id}/reviews", response={200: list[ReviewDetailOut], **E4})
+def list_screening_reviews(request: HttpRequest, screening_id: uuid.UUID) -> list[ScreeningReview]:
+    """Everyone who may see the screening: its reviews with every revision (the amendment history)."""
+    screening = services.screening_open(user=request_user(request), screening_id=screening_id, action="reviews")
+    return selectors.reviews_of(screening)
+
+
+@screenings_router.put("/screenings/{screening_id}/review", response={200: ReviewDetailOut, 201: ReviewDetailOut, 403: ErrorOut, 422: ErrorOut, **E4})
+def write_screening_review(request: HttpRequest, screening_id: uuid.UUID, payload: ReviewIn) -> Status[ScreeningReview]:
+    """Clinicians the screening is shared with, or with an appointment with its owner: write your review
+    (201) or amend it (200; a new revision, the earlier ones are kept). Sending it unchanged adds nothing.
+    The owner gets a push. Patients and admins cannot write reviews (403 `review_not_allowed`)."""
+    user = request_user(request)
+    screening = services.screening_open(user=user, screening_id=screening_id, action="review")
+    item = reviews.ReviewInput(
+        impression=payload.impression, note=payload.note, follow_up_weeks=payload.follow_up_weeks, diagnosis_label=payload.diagnosis_label or ""
+    )
+    review, created = reviews.review_write(clinician=user, screening=screening, item=item)
+    return Status(201 if created else 200, ScreeningReview.objects.prefetch_related("revisions").get(pk=review.pk))
+
+
+# -- lesions --
+
+
+@screenings_router.get("/lesions", response={200: list[LesionOut], 401: ErrorOut, 422: ErrorOut}, tags=["lesions"])
+@paginate(Pages)
+def list_lesions(request: HttpRequest, owner_id: int | None = None) -> QuerySet[Lesion]:
+    """Your lesions by name (clinicians and admins: `owner_id` for a patient whose lesions they may see)."""
+    return lesions.lesion_list(user=request_user(request), owner_id=owner_id)
+
+
+@screenings_router.post("/lesions", response={201: LesionOut, 401: ErrorOut, 422: ErrorOut}, tags=["lesions"])
+def create_lesion(request: HttpRequest, payload: LesionIn) -> Status[Lesion]:
+    """A new lesion of yours: a name and where it is on the body map (front or back, x and y in 0..1)."""
+    return Status(201, lesions.lesion_create(owner=request_user(request), **payload.model_dump()))
+
+
+@screenings_router.get("/lesions/{lesion_id}", response={200: LesionOut, **E4}, tags=["lesions"])
+def get_lesion(request: HttpRequest, lesion_id: uuid.UUID) -> Lesion:
+    return lesions.lesion_open(user=request_user(request), lesion_id=lesion_id)
+
+
+@screenings_router.patch("/lesions/{lesion_id}", response={200: LesionOut, 422: ErrorOut, **E4}, tags=["lesions"])
+def update_lesion(request: HttpRequest, lesion_id: uuid.UUID, payload: LesionPatch) -> Lesion:
+    """Owner only."""
+    lesion = lesions.lesion_open_owned(user=request_user(request), lesion_id=lesion_id)
+    return lesions.lesion_update(lesion=lesion, data=payload.model_dump(exclude_unset=True))
+
+
+@screenings_router.delete("/lesions/{lesion_id}", response={204: None, **E4}, tags=["lesions"])
+def delete_lesion(request: HttpRequest, lesion_id: uuid.UUID) -> HttpResponse:
+    """Owner only: the lesion goes; its screenings stay, unassigned; its pending reminder is cancelled."""
+    lesions.lesion_delete(lesion=lesions.lesion_open_owned(user=request_user(request), lesion_id=lesion_id))
+    return HttpResponse(status=204)
+
+
+@screenings_router.get("/lesions/{lesion_id}/timeline", response={200: TimelineOut, **E4}, tags=["lesions"])
+def get_lesion_timeline(request: HttpRequest, lesion_id: uuid.UUID) -> dict[str, Any]:
+    """The lesion's screenings oldest first, each with its photo URL, result, model version and reviews."""
+    user = request_user(request)
+    lesion = lesions.lesion_open(user=user, lesion_id=lesion_id)
+    return {"lesion": lesion, "screenings": lesions.lesion_timeline(user=user, lesion=lesion)}
+
+
+@screenings_router.put("/lesions/{lesion_id}/follow-up", response={200: LesionOut, 422: ErrorOut, **E4}, tags=["lesions"])
+def set_lesion_follow_up(request: HttpRequest, lesion_id: uuid.UUID, payload: FollowUpIn) -> Lesion:
+    """Owner only: remind me (push) to photograph this lesion again in `weeks` weeks; replaces a pending reminder."""
+    lesion = lesions.lesion_open_owned(user=request_user(request), lesion_id=lesion_id)
+    return lesions.lesion_follow_up_set(lesion=lesion, weeks=payload.weeks)
+
+
+@screenings_router.delete("/lesions/{lesion_id}/follow-up", response={200: LesionOut, **E4}, tags=["lesions"])
+def cancel_lesion_follow_up(request: HttpRequest, lesion_id: uuid.UUID) -> Lesion:
+    """Owner only: cancel the pending follow-up reminder (harmless when there is none)."""
+    return lesions.lesion_follow_up_cancel(lesion=lesions.lesion_open_owned(user=request_user(request), lesion_id=lesion_id))
+
+
+# -- the clinician worklist --
+
+
+@screenings_router.get("/clinician/worklist", response={200: list[WorklistItemOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}, tags=["clinician"])
+@paginate(WorklistPages)
+def list_worklist(request: HttpRequest, filters: Query[WorklistFilters]) -> QuerySet[Screening]:
+    """Clinicians (and admins): screenings shared with you and those of patients with an appointment with
+    you (upcoming, or within SCREENING_CLINICIAN_ACCESS_DAYS after it), high risk first, newest first.
+    Filters: `risk`, `reviewed`, `date_from`, `date_to`. Every row shown goes on the access trail."""
+    user = request_user(request)
+    require_role(user, "clinician")
+    return selectors.worklist(clinician=user, **filters.model_dump())

@@ -24,3 +24,8 @@ class ScreeningError(StrEnum):
     BUNDLE_INVALID = "bundle_invalid"
     SIGNING_KEY_MISSING = "signing_key_missing"
     INFERENCE_FAILED = "inference_failed"
+    LESION_NOT_FOUND = "lesion_not_found"
+    LESION_INVALID = "lesion_invalid"
+    REVIEW_NOT_ALLOWED = "review_not_allowed"
+    REVIEW_INVALID = "review_invalid"
+    WORKLIST_NOT_ALLOWED = "worklist_not_allowed"

@@ -1,4 +1,5 @@
-"""Model versions (the registry), screenings with server and on-device results, shares, audit log."""
+"""Model versions (the registry), lesions, screenings with server and on-device results, shares, clinician
+reviews with their revisions, audit log."""
 
 from __future__ import annotations
 
@@ -62,6 +63,39 @@ class ModelVersion(models.Model):
         return None
 
 
+class BodyView(models.TextChoices):
+    FRONT = "front", "Front"
+    BACK = "back", "Back"
+
+
+class Lesion(models.Model):
+    """One lesion a patient follows over time: a name and where it is on the body map (front or back, x/y in 0..1)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesions")
+    name = models.CharField(max_length=80)
+    body_view = models.CharField(max_length=8, choices=BodyView.choices)
+    body_x = models.FloatField(help_text="0 = left edge of the body map, 1 = right edge.")
+    body_y = models.FloatField(help_text="0 = top of the body map, 1 = bottom.")
+    body_region = models.CharField(max_length=64, blank=True, help_text="Optional named region, e.g. 'left forearm'.")
+    notes = models.CharField(max_length=500, blank=True)
+    # The pending "photograph this lesion again" reminder (a notifications row is its delivery), if any.
+    follow_up_due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "created_at"]
+        indexes = [models.Index(fields=["owner", "name"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(body_view__in=[v.value for v in BodyView]), name="lesion_body_view_valid"),
+            models.CheckConstraint(condition=Q(body_x__gte=0) & Q(body_x__lte=1) & Q(body_y__gte=0) & Q(body_y__lte=1), name="lesion_body_xy_in_unit_square"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.body_view} {self.body_x:.2f},{self.body_y:.2f})"
+
+
 class Screening(models.Model):
     """One lesion photo, the server's authoritative result and (optionally) the phone's result."""
 
@@ -75,6 +109,8 @@ class Screening(models.Model):
     photo_height = models.PositiveIntegerField()
     body_site = models.CharField(max_length=64, blank=True)
     note = models.CharField(max_length=500, blank=True)
+    # Screenings taken before lesions existed stay unassigned (NULL) until their owner assigns them.
+    lesion = models.ForeignKey(Lesion, null=True, blank=True, on_delete=models.SET_NULL, related_name="screenings")
     source = models.CharField(max_length=16, choices=[("online", "Online"), ("sync", "Offline sync")], default="online")
     captured_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
@@ -119,6 +155,69 @@ class ScreeningShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.screening_id} -> {self.clinician_id}"
+
+
+class Impression(models.TextChoices):
+    BENIGN = "benign", "Benign"
+    MONITOR = "monitor", "Monitor"
+    EXCISE_OR_BIOPSY = "excise_or_biopsy", "Excise or biopsy"
+    REFER_URGENTLY = "refer_urgently", "Refer urgently"
+
+
+# Impressions that call for action: they agree with a "high" model risk (the agreement report).
+CONCERNING_IMPRESSIONS = (Impression.EXCISE_OR_BIOPSY, Impression.REFER_URGENTLY)
+
+
+class ScreeningReview(models.Model):
+    """One clinician's assessment of one screening; its current state is its latest revision.
+
+    The assessment fields are a copy of the latest `ScreeningReviewRevision` (written in the same
+    transaction); the revisions are append-only and are the history of every amendment.
+    """
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="reviews")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="screening_reviews")
+    clinician_name = models.CharField(max_length=150, help_text="The clinician's name when they wrote it (kept if the account goes).")
+    impression = models.CharField(max_length=24, choices=Impression.choices)
+    note = models.TextField(max_length=2000, blank=True)
+    follow_up_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    diagnosis_label = models.CharField(max_length=16, blank=True, choices=[(label, label) for label in LABELS])
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["screening", "clinician"], name="screeningreview_one_per_clinician"),
+            models.CheckConstraint(condition=Q(impression__in=[i.value for i in Impression]), name="screeningreview_impression_valid"),
+            models.CheckConstraint(condition=Q(diagnosis_label__in=["", *LABELS]), name="screeningreview_diagnosis_label_valid"),
+            models.CheckConstraint(
+                condition=Q(follow_up_weeks__isnull=True) | (Q(follow_up_weeks__gte=1) & Q(follow_up_weeks__lte=104)), name="screeningreview_follow_up_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.screening_id} by {self.clinician_name}: {self.impression} (r{self.revision})"
+
+
+class ScreeningReviewRevision(models.Model):
+    """One version of a review, never changed or deleted on its own (the amendment history)."""
+
+    review = models.ForeignKey(ScreeningReview, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    impression = models.CharField(max_length=24, choices=Impression.choices)
+    note = models.TextField(max_length=2000, blank=True)
+    follow_up_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    diagnosis_label = models.CharField(max_length=16, blank=True, choices=[(label, label) for label in LABELS])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["review_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["review", "number"], name="screeningreviewrevision_unique_number")]
+
+    def __str__(self) -> str:
+        return f"r{self.number} of review {self.review_id}: {self.impression}"
 
 
 class AccessOutcome(models.TextChoices):

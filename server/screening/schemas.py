@@ -14,7 +14,7 @@ from pydantic import WithJsonSchema, field_validator
 from core.schemas import StrictSchema
 from lesion_contract.labels import LABELS, Label, RiskLevel
 from screening import presenters
-from screening.models import Screening, ScreeningShare
+from screening.models import Impression, Lesion, Screening, ScreeningReview, ScreeningShare
 
 
 class DeviceResultIn(StrictSchema):
@@ -30,6 +30,7 @@ class SyncItemIn(StrictSchema):
     body_site: str = Field("", max_length=64)
     note: str = Field("", max_length=500)
     device_result: DeviceResultIn | None = None
+    lesion_id: uuid.UUID | None = Field(None, description="One of your lesions this capture belongs to.")
 
 
 class SyncBatchIn(Schema):
@@ -85,9 +86,37 @@ class DeviceComparisonOut(Schema):
     max_abs_difference: float
 
 
+ImpressionName = Literal["benign", "monitor", "excise_or_biopsy", "refer_urgently"]
+
+
+class ReviewOut(Schema):
+    """A clinician's assessment of a screening as it stands now (its latest revision)."""
+
+    id: int
+    screening_id: uuid.UUID
+    clinician_id: int | None
+    clinician_name: str
+    impression: ImpressionName
+    impression_display: str
+    note: str
+    follow_up_weeks: int | None = Field(..., description="The clinician suggests photographing the lesion again after this many weeks.")
+    diagnosis_label: Label | None = Field(..., description="The clinician's diagnosis from the fixed labels, when they know it.")
+    revision: int = Field(..., description="1 for the first version; each amendment adds one (the history is kept).")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_impression_display(obj: ScreeningReview) -> str:
+        return str(Impression(obj.impression).label)
+
+    @staticmethod
+    def resolve_diagnosis_label(obj: ScreeningReview) -> str | None:
+        return obj.diagnosis_label or None
+
+
 class ScreeningOut(Schema):
     """One screening as the API answers it, built from the stored row (the server's answer, the phone's
-    answer beside it, and the texts a patient reads)."""
+    answer beside it, the texts a patient reads, and clinicians' reviews)."""
 
     id: uuid.UUID
     client_uuid: uuid.UUID | None
@@ -111,6 +140,13 @@ class ScreeningOut(Schema):
     disclaimer: str
     server_latency_ms: float
     device: DeviceComparisonOut | None
+    # Defaults: answers stored for idempotent replays before lesions and reviews existed lack them.
+    lesion_id: uuid.UUID | None = Field(None, description="The lesion this screening belongs to; null when unassigned.")
+    reviews: list[ReviewOut] = Field(default_factory=list, description="Clinicians' reviews (current versions), oldest first.")
+
+    @staticmethod
+    def resolve_reviews(obj: Screening) -> list[ScreeningReview]:
+        return list(obj.reviews.all())
 
     @staticmethod
     def resolve_photo_url(obj: Screening) -> str:
@@ -237,6 +273,15 @@ class AgreementLabelOut(Schema):
     recall_vs_server: float | None
 
 
+class ReviewAgreementOut(Schema):
+    n_reviews: int
+    n_matched: int = Field(..., description="Reviews where a high risk met excise_or_biopsy/refer_urgently, or a low/medium risk met benign/monitor.")
+    agreement: float | None
+    sensitivity_vs_clinicians: float | None = Field(..., description="Of the reviews with a concerning impression, the share the model rated high risk.")
+    precision_vs_clinicians: float | None = Field(..., description="Of the reviewed screenings the model rated high risk, the share with a concerning impression.")
+    table: dict[str, dict[str, int]] = Field(..., description="table[model_risk][impression] = count of reviews.")
+
+
 class AgreementOut(Schema):
     version: str
     synthetic: bool
@@ -247,3 +292,118 @@ class AgreementOut(Schema):
     labels: list[str]
     confusion: dict[str, dict[str, int]] = Field(..., description="confusion[phone_label][server_label] = count.")
     per_label: dict[str, AgreementLabelOut]
+    review_agreement: ReviewAgreementOut = Field(..., description="The model's risk level against clinicians' impressions, for this version.")
+
+
+
+
+# -- lesions --
+
+BodyViewName = Literal["front", "back"]
+
+
+class LesionIn(StrictSchema):
+    name: str = Field(..., min_length=1, max_length=80)
+    body_view: BodyViewName
+    body_x: float = Field(..., ge=0, le=1, description="0 = left edge of the body map, 1 = right edge.")
+    body_y: float = Field(..., ge=0, le=1, description="0 = top of the body map, 1 = bottom.")
+    body_region: str = Field("", max_length=64, description="Optional named region, e.g. 'left forearm'.")
+    notes: str = Field("", max_length=500)
+
+
+class LesionPatch(StrictSchema):
+    name: str | None = Field(None, min_length=1, max_length=80)
+    body_view: BodyViewName | None = None
+    body_x: float | None = Field(None, ge=0, le=1)
+    body_y: float | None = Field(None, ge=0, le=1)
+    body_region: str | None = Field(None, max_length=64)
+    notes: str | None = Field(None, max_length=500)
+
+
+class LesionOut(Schema):
+    id: uuid.UUID
+    owner_id: int
+    name: str
+    body_view: BodyViewName
+    body_x: float
+    body_y: float
+    body_region: str
+    notes: str
+    follow_up_due_at: datetime | None = Field(..., description="When the pending follow-up reminder is due, if one is set.")
+    screening_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_screening_count(obj: Lesion) -> int:
+        count = getattr(obj, "screening_count", None)
+        return int(count) if count is not None else obj.screenings.count()
+
+
+class LesionAssignIn(StrictSchema):
+    lesion_id: uuid.UUID | None = Field(..., description="One of your lesions, or null to leave the screening unassigned.")
+
+
+class FollowUpIn(StrictSchema):
+    weeks: int = Field(..., ge=1, le=104, description="Remind me to photograph this lesion again in this many weeks.")
+
+
+class TimelineOut(Schema):
+    lesion: LesionOut
+    screenings: list[ScreeningOut] = Field(..., description="The lesion's screenings you may see, oldest first.")
+
+
+# -- reviews and the clinician worklist --
+
+
+class ReviewIn(StrictSchema):
+    impression: ImpressionName
+    note: str = Field("", max_length=2000)
+    follow_up_weeks: int | None = Field(None, ge=1, le=104)
+    diagnosis_label: Label | None = Field(None, description="Only when the diagnosis is known (e.g. histology); leave empty otherwise.")
+
+
+class ReviewRevisionOut(Schema):
+    number: int
+    impression: ImpressionName
+    note: str
+    follow_up_weeks: int | None
+    diagnosis_label: Label | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_diagnosis_label(obj: Any) -> str | None:
+        return obj.diagnosis_label or None
+
+
+class ReviewDetailOut(ReviewOut):
+    revisions: list[ReviewRevisionOut] = Field(..., description="Every version, first to last (append-only).")
+
+    @staticmethod
+    def resolve_revisions(obj: ScreeningReview) -> list[Any]:
+        return list(obj.revisions.all())
+
+
+class WorklistFilters(Schema):
+    risk: RiskLevel | None = None
+    reviewed: bool | None = Field(None, description="true: reviewed by any clinician; false: not reviewed yet.")
+    date_from: date | None = Field(None, description="On captured_at, inclusive.")
+    date_to: date | None = Field(None, description="On captured_at, inclusive.")
+
+
+class WorklistItemOut(ScreeningOut):
+    patient_name: str
+    reviewed: bool
+    lesion_name: str | None
+
+    @staticmethod
+    def resolve_patient_name(obj: Screening) -> str:
+        return obj.owner.full_name or obj.owner.email
+
+    @staticmethod
+    def resolve_reviewed(obj: Screening) -> bool:
+        return bool(getattr(obj, "is_reviewed", False))
+
+    @staticmethod
+    def resolve_lesion_name(obj: Screening) -> str | None:
+        return obj.lesion.name if obj.lesion_id and obj.lesion else None

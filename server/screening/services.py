@@ -95,6 +95,7 @@ class ScreeningInput:
     device: DeviceResult | None = None
     source: str = "online"
     idempotency_key: str | None = None
+    lesion_id: uuid.UUID | None = None
     photo_sha256: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
@@ -103,13 +104,18 @@ class ScreeningInput:
             self.idempotency_key = str(self.client_uuid)
 
     def fingerprint_body(self) -> dict[str, Any]:
-        """The canonical body of the request (the photo goes in as its sha256): online and sync alike."""
-        return {
+        """The canonical body of the request (the photo goes in as its sha256): online and sync alike.
+
+        `lesion_id` is part of it only when sent, so keys stored before lesions existed keep their fingerprint."""
+        body: dict[str, Any] = {
             "captured_at": self.captured_at,
             "body_site": self.body_site,
             "note": self.note,
             "device_result": self.device.as_dict() if self.device else None,
         }
+        if self.lesion_id is not None:
+            body["lesion_id"] = str(self.lesion_id)
+        return body
 
     def keyed(self, owner: User) -> idempotency.IdempotentRequest | None:
         return idempotency.IdempotentRequest.build(
@@ -152,9 +158,11 @@ class _Checked:
     clean: photos.CleanPhoto
 
 
-def _check(item: ScreeningInput) -> _Checked:
+def _check(item: ScreeningInput, owner: User) -> _Checked:
     """Everything about the input, before the model is touched: bad input never loads a model."""
     _check_fields(item)
+    if item.lesion_id is not None:
+        selectors.lesion_of_owner(owner_id=owner.pk, lesion_id=item.lesion_id)
     return _Checked(item=item, clean=photos.clean_photo(item.photo, sha256=item.photo_sha256))
 
 
@@ -186,6 +194,7 @@ def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model:
             photo_height=prepared.clean.height,
             body_site=item.body_site,
             note=item.note,
+            lesion_id=item.lesion_id,
             source=item.source,
             captured_at=item.captured_at or now,
             created_at=now,
@@ -238,7 +247,7 @@ def screening_create(*, owner: User, item: ScreeningInput) -> idempotency.Answer
     if stored is not None:
         return stored
     with ENGINE.request():
-        checked = _check(item)
+        checked = _check(item, owner)
         model = ENGINE.current()
         prepared = _prepare(checked, model)
         job = ENGINE.submit(prepared.tensor, model)
@@ -294,7 +303,7 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
     queued: list[tuple[int, _Prepared, Any]] = []
     for index, item in todo:
         try:
-            checked = _check(item)
+            checked = _check(item, owner)
         except ApplicationError as exc:
             outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="error", error=exc)
             continue
@@ -347,10 +356,10 @@ def screening_access_record(*, actor: User, screening: Screening, action: str, g
     _access_row(actor=actor, screening=screening, action=action, outcome=outcome, reason=reason).save()
 
 
-def screenings_list_access_record(*, actor: User, screenings: list[Screening]) -> None:
-    """One "list" row per screening of someone else on the page `actor` was shown, with why they may see it."""
+def screenings_list_access_record(*, actor: User, screenings: list[Screening], action: str = "list") -> None:
+    """One row (`action`: "list", "worklist", "timeline") per screening of someone else `actor` was shown, with why they may see it."""
     rows = [
-        _access_row(actor=actor, screening=s, action="list", outcome=AccessOutcome.GRANTED, reason=selectors.access_reason(actor, s) or "")
+        _access_row(actor=actor, screening=s, action=action, outcome=AccessOutcome.GRANTED, reason=selectors.access_reason(actor, s) or "")
         for s in screenings
         if s.owner_id != actor.pk
     ]

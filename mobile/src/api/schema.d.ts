@@ -94,6 +94,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/appointments/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Todays Appointments
+         * @description Clinicians: your appointments today (your time zone), cancelled ones left out, with patient names.
+         */
+        get: operations["list_todays_appointments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/change-password": {
         parameters: {
             query?: never;
@@ -268,6 +288,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clinician/worklist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Worklist
+         * @description Clinicians (and admins): screenings shared with you and those of patients with an appointment with
+         *     you (upcoming, or within SCREENING_CLINICIAN_ACCESS_DAYS after it), high risk first, newest first.
+         *     Filters: `risk`, `reviewed`, `date_from`, `date_to`. Every row shown goes on the access trail.
+         */
+        get: operations["list_worklist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clinicians": {
         parameters: {
             query?: never;
@@ -363,6 +405,99 @@ export interface paths {
         };
         /** List Slots */
         get: operations["list_slots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lesions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Lesions
+         * @description Your lesions by name (clinicians and admins: `owner_id` for a patient whose lesions they may see).
+         */
+        get: operations["list_lesions"];
+        put?: never;
+        /**
+         * Create Lesion
+         * @description A new lesion of yours: a name and where it is on the body map (front or back, x and y in 0..1).
+         */
+        post: operations["create_lesion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lesions/{lesion_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Lesion */
+        get: operations["get_lesion"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Lesion
+         * @description Owner only: the lesion goes; its screenings stay, unassigned; its pending reminder is cancelled.
+         */
+        delete: operations["delete_lesion"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Lesion
+         * @description Owner only.
+         */
+        patch: operations["update_lesion"];
+        trace?: never;
+    };
+    "/api/v1/lesions/{lesion_id}/follow-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Lesion Follow Up
+         * @description Owner only: remind me (push) to photograph this lesion again in `weeks` weeks; replaces a pending reminder.
+         */
+        put: operations["set_lesion_follow_up"];
+        post?: never;
+        /**
+         * Cancel Lesion Follow Up
+         * @description Owner only: cancel the pending follow-up reminder (harmless when there is none).
+         */
+        delete: operations["cancel_lesion_follow_up"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lesions/{lesion_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Lesion Timeline
+         * @description The lesion's screenings oldest first, each with its photo URL, result, model version and reviews.
+         */
+        get: operations["get_lesion_timeline"];
         put?: never;
         post?: never;
         delete?: never;
@@ -790,7 +925,8 @@ export interface paths {
         /**
          * Screen one lesion photo with the authoritative server model
          * @description Multipart: `photo` (JPEG, PNG or HEIC; checked by content), optional `device_result` (JSON
-         *     `{model_version, probabilities, latency_ms}`), optional `client_uuid`, `captured_at`, `body_site`, `note`.
+         *     `{model_version, probabilities, latency_ms}`), optional `client_uuid`, `captured_at`, `body_site`, `note`,
+         *     `lesion_id` (one of your lesions; 422 `lesion_not_found` otherwise).
          *     Idempotent with `client_uuid` or an `Idempotency-Key` header (the same key space as `/screenings/sync`):
          *     the same request again answers the first 201 and body with `Idempotent-Replayed: true`; the same key
          *     with a different photo or fields is a 422 `idempotency_key_reused`.
@@ -823,6 +959,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/screenings/{screening_id}/lesion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Assign Screening Lesion
+         * @description Owner only: put the screening under one of your lesions, or `{"lesion_id": null}` to unassign it.
+         */
+        put: operations["assign_screening_lesion"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/screenings/{screening_id}/photo": {
         parameters: {
             query?: never;
@@ -835,6 +991,48 @@ export interface paths {
          * @description The stored photo: re-encoded JPEG with no metadata.
          */
         get: operations["get_screening_photo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/screenings/{screening_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Write Screening Review
+         * @description Clinicians the screening is shared with, or with an appointment with its owner: write your review
+         *     (201) or amend it (200; a new revision, the earlier ones are kept). Sending it unchanged adds nothing.
+         *     The owner gets a push. Patients and admins cannot write reviews (403 `review_not_allowed`).
+         */
+        put: operations["write_screening_review"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/screenings/{screening_id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Screening Reviews
+         * @description Everyone who may see the screening: its reviews with every revision (the amendment history).
+         */
+        get: operations["list_screening_reviews"];
         put?: never;
         post?: never;
         delete?: never;
@@ -893,7 +1091,7 @@ export interface paths {
         /**
          * Sync Screenings
          * @description Multipart: `items` is a JSON list (at most SCREENING_SYNC_MAX_ITEMS) of `{client_uuid, captured_at,
-         *     photo, body_site?, note?, device_result?}` where `photo` names the file part with that item's image.
+         *     photo, body_site?, note?, device_result?, lesion_id?}` where `photo` names the file part with that item's image.
          *     Each item's `client_uuid` is its idempotency key (shared with `POST /screenings`): an item already
          *     applied comes back as `duplicate` with the stored screening, one with the same key but other content
          *     as an item error 422 `idempotency_key_reused`; when every item is a replay the response carries
@@ -944,6 +1142,8 @@ export interface components {
             per_label: {
                 [key: string]: components["schemas"]["AgreementLabelOut"];
             };
+            /** @description The model's risk level against clinicians' impressions, for this version. */
+            review_agreement: components["schemas"]["ReviewAgreementOut"];
             /** Synthetic */
             synthetic: boolean;
             /** Top1 Agreement */
@@ -1214,6 +1414,14 @@ export interface components {
             /** Start Time */
             start_time: string | null;
         };
+        /** FollowUpIn */
+        FollowUpIn: {
+            /**
+             * Weeks
+             * @description Remind me to photograph this lesion again in this many weeks.
+             */
+            weeks: number;
+        };
         /** Input */
         Input: {
             /**
@@ -1223,6 +1431,102 @@ export interface components {
             page: number;
             /** Page Size */
             page_size?: number | null;
+        };
+        /** LesionAssignIn */
+        LesionAssignIn: {
+            /**
+             * Lesion Id
+             * @description One of your lesions, or null to leave the screening unassigned.
+             */
+            lesion_id: string | null;
+        };
+        /** LesionIn */
+        LesionIn: {
+            /**
+             * Body Region
+             * @description Optional named region, e.g. 'left forearm'.
+             * @default
+             */
+            body_region: string;
+            /**
+             * Body View
+             * @enum {string}
+             */
+            body_view: "front" | "back";
+            /**
+             * Body X
+             * @description 0 = left edge of the body map, 1 = right edge.
+             */
+            body_x: number;
+            /**
+             * Body Y
+             * @description 0 = top of the body map, 1 = bottom.
+             */
+            body_y: number;
+            /** Name */
+            name: string;
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+        };
+        /** LesionOut */
+        LesionOut: {
+            /** Body Region */
+            body_region: string;
+            /**
+             * Body View
+             * @enum {string}
+             */
+            body_view: "front" | "back";
+            /** Body X */
+            body_x: number;
+            /** Body Y */
+            body_y: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Follow Up Due At
+             * @description When the pending follow-up reminder is due, if one is set.
+             */
+            follow_up_due_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Notes */
+            notes: string;
+            /** Owner Id */
+            owner_id: number;
+            /** Screening Count */
+            screening_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** LesionPatch */
+        LesionPatch: {
+            /** Body Region */
+            body_region?: string | null;
+            /** Body View */
+            body_view?: ("front" | "back") | null;
+            /** Body X */
+            body_x?: number | null;
+            /** Body Y */
+            body_y?: number | null;
+            /** Name */
+            name?: string | null;
+            /** Notes */
+            notes?: string | null;
         };
         /** LoginIn */
         LoginIn: {
@@ -1247,6 +1551,11 @@ export interface components {
             full_name?: string | null;
             /** Phone */
             phone?: string | null;
+            /**
+             * Research Consent
+             * @description Let the clinic use your reviewed screenings, pseudonymised, to train and check the screening model.
+             */
+            research_consent?: boolean | null;
             /** Time Zone */
             time_zone?: string | null;
         };
@@ -1399,6 +1708,13 @@ export interface components {
             /** Items */
             items: components["schemas"]["ClinicianOut"][];
         };
+        /** PagedLesionOut */
+        PagedLesionOut: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["LesionOut"][];
+        };
         /** PagedNotificationOut */
         PagedNotificationOut: {
             /** Count */
@@ -1433,6 +1749,13 @@ export interface components {
             count: number;
             /** Items */
             items: components["schemas"]["ScreeningOut"][];
+        };
+        /** PagedWorklistItemOut */
+        PagedWorklistItemOut: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["WorklistItemOut"][];
         };
         /** PersonOut */
         PersonOut: {
@@ -1659,6 +1982,182 @@ export interface components {
              */
             start: string;
         };
+        /** ReviewAgreementOut */
+        ReviewAgreementOut: {
+            /** Agreement */
+            agreement: number | null;
+            /**
+             * N Matched
+             * @description Reviews where a high risk met excise_or_biopsy/refer_urgently, or a low/medium risk met benign/monitor.
+             */
+            n_matched: number;
+            /** N Reviews */
+            n_reviews: number;
+            /**
+             * Precision Vs Clinicians
+             * @description Of the reviewed screenings the model rated high risk, the share with a concerning impression.
+             */
+            precision_vs_clinicians: number | null;
+            /**
+             * Sensitivity Vs Clinicians
+             * @description Of the reviews with a concerning impression, the share the model rated high risk.
+             */
+            sensitivity_vs_clinicians: number | null;
+            /**
+             * Table
+             * @description table[model_risk][impression] = count of reviews.
+             */
+            table: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+        };
+        /** ReviewDetailOut */
+        ReviewDetailOut: {
+            /** Clinician Id */
+            clinician_id: number | null;
+            /** Clinician Name */
+            clinician_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Diagnosis Label
+             * @description The clinician's diagnosis from the fixed labels, when they know it.
+             */
+            diagnosis_label: ("akiec" | "bcc" | "bkl" | "df" | "mel" | "nv" | "vasc") | null;
+            /**
+             * Follow Up Weeks
+             * @description The clinician suggests photographing the lesion again after this many weeks.
+             */
+            follow_up_weeks: number | null;
+            /** Id */
+            id: number;
+            /**
+             * Impression
+             * @enum {string}
+             */
+            impression: "benign" | "monitor" | "excise_or_biopsy" | "refer_urgently";
+            /** Impression Display */
+            impression_display: string;
+            /** Note */
+            note: string;
+            /**
+             * Revision
+             * @description 1 for the first version; each amendment adds one (the history is kept).
+             */
+            revision: number;
+            /**
+             * Revisions
+             * @description Every version, first to last (append-only).
+             */
+            revisions: components["schemas"]["ReviewRevisionOut"][];
+            /**
+             * Screening Id
+             * Format: uuid
+             */
+            screening_id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ReviewIn */
+        ReviewIn: {
+            /**
+             * Diagnosis Label
+             * @description Only when the diagnosis is known (e.g. histology); leave empty otherwise.
+             */
+            diagnosis_label?: ("akiec" | "bcc" | "bkl" | "df" | "mel" | "nv" | "vasc") | null;
+            /** Follow Up Weeks */
+            follow_up_weeks?: number | null;
+            /**
+             * Impression
+             * @enum {string}
+             */
+            impression: "benign" | "monitor" | "excise_or_biopsy" | "refer_urgently";
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+        };
+        /**
+         * ReviewOut
+         * @description A clinician's assessment of a screening as it stands now (its latest revision).
+         */
+        ReviewOut: {
+            /** Clinician Id */
+            clinician_id: number | null;
+            /** Clinician Name */
+            clinician_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Diagnosis Label
+             * @description The clinician's diagnosis from the fixed labels, when they know it.
+             */
+            diagnosis_label: ("akiec" | "bcc" | "bkl" | "df" | "mel" | "nv" | "vasc") | null;
+            /**
+             * Follow Up Weeks
+             * @description The clinician suggests photographing the lesion again after this many weeks.
+             */
+            follow_up_weeks: number | null;
+            /** Id */
+            id: number;
+            /**
+             * Impression
+             * @enum {string}
+             */
+            impression: "benign" | "monitor" | "excise_or_biopsy" | "refer_urgently";
+            /** Impression Display */
+            impression_display: string;
+            /** Note */
+            note: string;
+            /**
+             * Revision
+             * @description 1 for the first version; each amendment adds one (the history is kept).
+             */
+            revision: number;
+            /**
+             * Screening Id
+             * Format: uuid
+             */
+            screening_id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ReviewRevisionOut */
+        ReviewRevisionOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Diagnosis Label */
+            diagnosis_label: ("akiec" | "bcc" | "bkl" | "df" | "mel" | "nv" | "vasc") | null;
+            /** Follow Up Weeks */
+            follow_up_weeks: number | null;
+            /**
+             * Impression
+             * @enum {string}
+             */
+            impression: "benign" | "monitor" | "excise_or_biopsy" | "refer_urgently";
+            /** Note */
+            note: string;
+            /** Number */
+            number: number;
+        };
         /**
          * ScreeningFilters
          * @description Query filters of GET /screenings (the page comes from the API's one pagination).
@@ -1688,7 +2187,7 @@ export interface components {
         /**
          * ScreeningOut
          * @description One screening as the API answers it, built from the stored row (the server's answer, the phone's
-         *     answer beside it, and the texts a patient reads).
+         *     answer beside it, the texts a patient reads, and clinicians' reviews).
          */
         ScreeningOut: {
             /** Body Site */
@@ -1715,6 +2214,11 @@ export interface components {
             id: string;
             /** Labels */
             labels: string[];
+            /**
+             * Lesion Id
+             * @description The lesion this screening belongs to; null when unassigned.
+             */
+            lesion_id?: string | null;
             /** Model Synthetic */
             model_synthetic: boolean;
             /** Model Version */
@@ -1735,6 +2239,11 @@ export interface components {
             };
             /** Recommended Action */
             recommended_action: string;
+            /**
+             * Reviews
+             * @description Clinicians' reviews (current versions), oldest first.
+             */
+            reviews?: components["schemas"]["ReviewOut"][];
             /**
              * Risk
              * @enum {string}
@@ -1775,8 +2284,18 @@ export interface components {
         SignedManifestOut: {
             /** Algorithm */
             algorithm: string;
+            /**
+             * Expires At
+             * @description After this the app refuses to install from this manifest (an installed model keeps working).
+             */
+            expires_at: string;
             /** Files */
             files: components["schemas"]["ModelFileOut"][];
+            /**
+             * Issued At
+             * @description When this signature was made (UTC, ISO 8601); the signed copy is `signed_payload`'s `delivery.issued_at`.
+             */
+            issued_at: string;
             /** Key Id */
             key_id: string;
             /** Manifest */
@@ -1792,7 +2311,7 @@ export interface components {
             signature: string;
             /**
              * Signed Payload
-             * @description The exact signed text: JSON of `manifest` with sorted keys, separators (",", ":"), UTF-8. Verify these bytes, then parse them.
+             * @description The exact signed text: JSON of `manifest` plus `delivery: {version, issued_at, expires_at}`, sorted keys, separators (",", ":"), UTF-8. Verify these bytes, then parse them; refuse an expired one or one issued before the manifest already installed.
              */
             signed_payload: string;
             /** Synthetic */
@@ -1873,6 +2392,15 @@ export interface components {
             /** Results */
             results: components["schemas"]["SyncItemOut"][];
         };
+        /** TimelineOut */
+        TimelineOut: {
+            lesion: components["schemas"]["LesionOut"];
+            /**
+             * Screenings
+             * @description The lesion's screenings you may see, oldest first.
+             */
+            screenings: components["schemas"]["ScreeningOut"][];
+        };
         /** TokenPairOut */
         TokenPairOut: {
             /** Access */
@@ -1897,6 +2425,11 @@ export interface components {
             id?: number | null;
             /** Phone */
             phone?: string | null;
+            /**
+             * Research Consent
+             * @default false
+             */
+            research_consent: boolean;
             /**
              * Role
              * @default patient
@@ -1941,6 +2474,102 @@ export interface components {
             start: string;
             /** Weekday */
             weekday: number;
+        };
+        /** WorklistFilters */
+        WorklistFilters: {
+            /**
+             * Date From
+             * @description On captured_at, inclusive.
+             */
+            date_from?: string | null;
+            /**
+             * Date To
+             * @description On captured_at, inclusive.
+             */
+            date_to?: string | null;
+            /**
+             * Reviewed
+             * @description true: reviewed by any clinician; false: not reviewed yet.
+             */
+            reviewed?: boolean | null;
+            /** Risk */
+            risk?: ("high" | "medium" | "low") | null;
+        };
+        /** WorklistItemOut */
+        WorklistItemOut: {
+            /** Body Site */
+            body_site: string;
+            /**
+             * Captured At
+             * Format: date-time
+             */
+            captured_at: string;
+            /** Client Uuid */
+            client_uuid: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            device: components["schemas"]["DeviceComparisonOut"] | null;
+            /** Disclaimer */
+            disclaimer: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Labels */
+            labels: string[];
+            /**
+             * Lesion Id
+             * @description The lesion this screening belongs to; null when unassigned.
+             */
+            lesion_id?: string | null;
+            /** Lesion Name */
+            lesion_name: string | null;
+            /** Model Synthetic */
+            model_synthetic: boolean;
+            /** Model Version */
+            model_version: string;
+            /** Note */
+            note: string;
+            /** Owner Id */
+            owner_id: number;
+            /** Patient Name */
+            patient_name: string;
+            /** Photo Height */
+            photo_height: number;
+            /** Photo Url */
+            photo_url: string;
+            /** Photo Width */
+            photo_width: number;
+            /** Probabilities */
+            probabilities: {
+                [key: string]: number;
+            };
+            /** Recommended Action */
+            recommended_action: string;
+            /** Reviewed */
+            reviewed: boolean;
+            /**
+             * Reviews
+             * @description Clinicians' reviews (current versions), oldest first.
+             */
+            reviews?: components["schemas"]["ReviewOut"][];
+            /**
+             * Risk
+             * @enum {string}
+             */
+            risk: "high" | "medium" | "low";
+            /** Server Latency Ms */
+            server_latency_ms: number;
+            /** Source */
+            source: string;
+            /** Top Label */
+            top_label: string;
+            /** Top Label Display */
+            top_label_display: string;
         };
     };
     responses: never;
@@ -2297,6 +2926,44 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_todays_appointments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOut"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2697,6 +3364,63 @@ export interface operations {
             };
         };
     };
+    list_worklist: {
+        parameters: {
+            query?: {
+                /** @description On captured_at, inclusive. */
+                date_from?: string | null;
+                /** @description On captured_at, inclusive. */
+                date_to?: string | null;
+                page?: number;
+                page_size?: number | null;
+                /** @description true: reviewed by any clinician; false: not reviewed yet. */
+                reviewed?: boolean | null;
+                risk?: ("high" | "medium" | "low") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedWorklistItemOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     list_clinicians: {
         parameters: {
             query?: {
@@ -3034,6 +3758,354 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_lesions: {
+        parameters: {
+            query?: {
+                owner_id?: number | null;
+                page?: number;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedLesionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_lesion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LesionIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LesionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_lesion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lesion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LesionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_lesion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lesion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_lesion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lesion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LesionPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LesionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    set_lesion_follow_up: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lesion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FollowUpIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LesionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cancel_lesion_follow_up: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lesion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LesionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_lesion_timeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lesion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4346,6 +5418,8 @@ export interface operations {
                     client_uuid?: string | null;
                     /** Device Result */
                     device_result?: string | null;
+                    /** Lesion Id */
+                    lesion_id?: string | null;
                     /**
                      * Note
                      * @default
@@ -4503,6 +5577,59 @@ export interface operations {
             };
         };
     };
+    assign_screening_lesion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                screening_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LesionAssignIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreeningOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     get_screening_photo: {
         parameters: {
             query?: never;
@@ -4520,6 +5647,117 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    write_screening_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                screening_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDetailOut"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDetailOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_screening_reviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                screening_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDetailOut"][];
+                };
             };
             /** @description Unauthorized */
             401: {

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from lesion_contract.labels import LABELS
 from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS, risk_level
-from screening.models import Screening
+from screening.models import Lesion, Screening, ScreeningReview, ScreeningReviewRevision
 from tests.server.factories import UserFactory
 
 
@@ -33,3 +33,35 @@ class ScreeningFactory(factory.django.DjangoModelFactory):
     top_label = factory.LazyAttribute(lambda o: o.label)
     risk = factory.LazyAttribute(lambda o: risk_level(probs_for(o.label), high_risk_mass=DEFAULT_HIGH_RISK_MASS))
     server_latency_ms = 5.0
+
+
+class LesionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lesion
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"lesion {n}")
+    body_view = "front"
+    body_x = 0.4
+    body_y = 0.3
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """A review with its first revision, as `reviews.review_write` leaves it (without the push)."""
+
+    class Meta:
+        model = ScreeningReview
+        skip_postgeneration_save = True
+
+    screening = factory.SubFactory(ScreeningFactory)
+    clinician = factory.SubFactory(UserFactory, role="clinician")
+    clinician_name = factory.LazyAttribute(lambda o: o.clinician.full_name)
+    impression = "monitor"
+    note = "looks stable"
+
+    @factory.post_generation
+    def first_revision(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            ScreeningReviewRevision.objects.create(
+                review=self, number=1, impression=self.impression, note=self.note, follow_up_weeks=self.follow_up_weeks, diagnosis_label=self.diagnosis_label
+            )
