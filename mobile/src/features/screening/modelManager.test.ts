@@ -1,7 +1,8 @@
 /**
  * The model manager against a local fake of the server's delivery endpoints (signed manifest,
  * Range downloads): good bundle, bad signature, wrong sha256, truncated download resumed with Range,
- * older manifest refused, offline start on the cached model, rollback, bootstrap fallback.
+ * older manifest refused, replayed and expired manifests refused, the server's deliberate rollback
+ * installed, offline start on the cached model (also after its manifest expired), rollback, bootstrap fallback.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -69,12 +70,21 @@ type Knobs = {
   /** Cut the body of the request with this index (0-based) short, to this many bytes. */
   truncate?: { request: number; bytes: number };
   offline?: boolean;
+  /** When the server signs the manifest (default: now) and for how long it is accepted (default 24 h). */
+  issuedAt?: Date;
+  ttlMs?: number;
+  /** Sign the bare manifest, as servers did before manifests carried freshness. */
+  noDelivery?: boolean;
 };
+
+const DAY = 24 * 3600 * 1000;
 
 function fakeServer(b: Bundle, knobs: Knobs = {}) {
   const ranges: string[] = [];
   let fileRequests = 0;
-  const payload = canonical(b.manifest);
+  const issued = knobs.issuedAt ?? new Date();
+  const delivery = { version: b.manifest.version, issued_at: issued.toISOString(), expires_at: new Date(issued.getTime() + (knobs.ttlMs ?? DAY)).toISOString() };
+  const payload = canonical(knobs.noDelivery ? b.manifest : { ...b.manifest, delivery });
   const fetchImpl = jest.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     if (knobs.offline) throw new TypeError('Network request failed');
     const url = new URL(String(input));
@@ -108,9 +118,11 @@ function shipped(b: Bundle | null): BootstrapSource {
   return { load: async () => (b ? { manifestText: JSON.stringify(b.manifest), bytes: b.model.slice(), uri: null } : null) };
 }
 
-function manager(store: ModelStore, server: { fetch: typeof fetch }, boot: Bundle | null = null, keys = [serverPublic]) {
-  return new ModelManager({ store, bootstrap: shipped(boot), baseUrl: BASE, publicKeys: keys, fetch: server.fetch, chunkBytes: 1000, retries: 2, sleep: async () => undefined });
+function manager(store: ModelStore, server: { fetch: typeof fetch }, boot: Bundle | null = null, keys = [serverPublic], now?: () => Date) {
+  return new ModelManager({ store, bootstrap: shipped(boot), baseUrl: BASE, publicKeys: keys, fetch: server.fetch, chunkBytes: 1000, retries: 2, sleep: async () => undefined, now });
 }
+
+const ago = (ms: number) => new Date(Date.now() - ms);
 
 const r19 = bundle('2026.12.02-ham10000-r19', '2026-12-02T06:01:28Z');
 const r20 = bundle('2026.12.04-ham10000-r20', '2026-12-04T12:00:00Z');
@@ -206,17 +218,100 @@ describe.each(stores)('model manager on %s storage', (_name, newStore) => {
     expect(hex((await mm2.current())!.bytes)).toBe(hex(r20.model));
   });
 
-  it('refuses a manifest older than the model it has', async () => {
+  it('refuses a manifest for a version older than the bootstrap model it has', async () => {
+    // The shipped model has no signed issue time: it is ordered by version
     const store = newStore();
-    const mm = manager(store, fakeServer(r20), r19);
-    await mm.checkForUpdate();
+    const server = fakeServer(r19);
+    const back = manager(store, server, r20);
 
-    const back = manager(store, fakeServer(r19), null);
     const result = await back.checkForUpdate();
 
     expect(result).toMatchObject({ kind: 'refused', reason: 'older' });
+    expect(server.fileRequests()).toBe(0);
     expect((await back.current())?.manifest.version).toBe(r20.version);
-    await expect(manager(store, fakeServer(r20), null).checkForUpdate()).resolves.toEqual({ kind: 'up_to_date', version: r20.version });
+    await expect(manager(store, fakeServer(r20), r20).checkForUpdate()).resolves.toEqual({ kind: 'up_to_date', version: r20.version });
+  });
+
+  it('is up to date when the same version comes in a newer manifest', async () => {
+    const store = newStore();
+    await manager(store, fakeServer(r20, { issuedAt: ago(3600_000) }), null).checkForUpdate();
+    const server = fakeServer(r20);
+    await expect(manager(store, server, null).checkForUpdate()).resolves.toEqual({ kind: 'up_to_date', version: r20.version });
+    expect(server.fileRequests()).toBe(0);
+  });
+
+  it('refuses a replayed older-issued manifest, even for a version it would otherwise accept', async () => {
+    // Given the phone installed r20 from a manifest issued an hour ago
+    const store = newStore();
+    await expect(manager(store, fakeServer(r20, { issuedAt: ago(3600_000) }), r19).checkForUpdate()).resolves.toMatchObject({ kind: 'installed' });
+    // When an attacker replays a still-unexpired r19 manifest captured two hours ago
+    const replay = fakeServer(r19, { issuedAt: ago(2 * 3600_000) });
+    const mm = manager(store, replay, null);
+    const result = await mm.checkForUpdate();
+    // Then it is refused as a replay, nothing is downloaded and r20 stays
+    expect(result).toMatchObject({ kind: 'refused', reason: 'replayed' });
+    expect(replay.fileRequests()).toBe(0);
+    expect((await mm.current())?.manifest.version).toBe(r20.version);
+    expect(await store.readPointer()).toEqual({ active: r20.version, previous: null });
+  });
+
+  it("installs the server's deliberate rollback: an older version in a later-issued manifest", async () => {
+    // Given r20 installed from a manifest issued an hour ago
+    const store = newStore();
+    await manager(store, fakeServer(r20, { issuedAt: ago(3600_000) }), null).checkForUpdate();
+    // When the server rolls back to r19 on purpose and signs it now
+    const mm = manager(store, fakeServer(r19), null);
+    const result = await mm.checkForUpdate();
+    // Then r19 is installed and r20 kept as the previous model
+    expect(result).toEqual({ kind: 'installed', version: r19.version });
+    expect((await mm.current())?.manifest.version).toBe(r19.version);
+    expect(await store.readPointer()).toEqual({ active: r19.version, previous: r20.version });
+    expect(mm.serverModel?.version).toBe(r19.version);
+    // And a replay of the r20 manifest issued before the rollback is now refused
+    await expect(manager(store, fakeServer(r20, { issuedAt: ago(3600_000) }), null).checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'replayed' });
+  });
+
+  it('refuses an expired manifest and downloads nothing', async () => {
+    // Given a signed manifest that expired a minute ago (issued 25 h ago, accepted for 24 h)
+    const store = newStore();
+    const server = fakeServer(r20, { issuedAt: ago(DAY + 3600_000), ttlMs: DAY });
+    const mm = manager(store, server, r19);
+    // When the app checks for an update
+    const result = await mm.checkForUpdate();
+    // Then it is refused as expired and the bootstrap model stays
+    expect(result).toMatchObject({ kind: 'refused', reason: 'expired' });
+    expect(server.fileRequests()).toBe(0);
+    expect(await store.readPointer()).toBeNull();
+    expect((await mm.current())?.manifest.version).toBe(r19.version);
+  });
+
+  it('judges expiry by its clock: the same manifest is accepted before it expires', async () => {
+    const issuedAt = new Date('2026-12-04T10:00:00Z');
+    const late = manager(newStore(), fakeServer(r20, { issuedAt, ttlMs: 3600_000 }), r19, [serverPublic], () => new Date('2026-12-04T11:00:00Z'));
+    await expect(late.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'expired' });
+    const early = manager(newStore(), fakeServer(r20, { issuedAt, ttlMs: 3600_000 }), r19, [serverPublic], () => new Date('2026-12-04T10:59:59Z'));
+    await expect(early.checkForUpdate()).resolves.toEqual({ kind: 'installed', version: r20.version });
+  });
+
+  it('refuses a signed manifest without freshness (no issue time or expiry)', async () => {
+    const server = fakeServer(r20, { noDelivery: true });
+    const mm = manager(newStore(), server, r19);
+    await expect(mm.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'bad_manifest' });
+    expect(server.fileRequests()).toBe(0);
+  });
+
+  it('keeps screening offline with an installed model after its manifest expired', async () => {
+    // Given r20 installed from a manifest accepted for one hour
+    const store = newStore();
+    const issuedAt = new Date('2026-12-04T10:00:00Z');
+    await manager(store, fakeServer(r20, { issuedAt, ttlMs: 3600_000 }), r19, [serverPublic], () => new Date('2026-12-04T10:05:00Z')).checkForUpdate();
+    // When the app starts offline a week later
+    const offline = manager(store, fakeServer(r20, { offline: true }), r19, [serverPublic], () => new Date('2026-12-11T10:00:00Z'));
+    const model = await offline.current();
+    // Then the verified model is still loaded and used
+    expect(model).toMatchObject({ source: 'downloaded', issuedAt: '2026-12-04T10:00:00.000Z' });
+    expect(model?.manifest.version).toBe(r20.version);
+    expect(offline.state).toMatchObject({ state: 'ready', source: 'downloaded' });
   });
 
   it('starts offline on the cached model', async () => {

@@ -5,6 +5,12 @@
  * with HTTP Range resume and retries into staging, verify its size and sha256, and only then install
  * it and flip the pointer (the previous model stays for rollback). Nothing unverified is ever loaded:
  * installed files are re-hashed every time they are loaded.
+ *
+ * Freshness: the signed text carries `delivery: {version, issued_at, expires_at}`. A new download is
+ * refused when its manifest has expired or was issued before the manifest of the installed model (a
+ * replay of an older signed manifest); a later-issued manifest for an older version is the server's
+ * deliberate rollback and is installed. Expiry only limits new downloads: an installed, verified model
+ * keeps screening offline however old its manifest is.
  */
 import { LABELS, type Manifest, type ManifestFile } from '@/contract';
 
@@ -21,7 +27,12 @@ export type InstalledModel = {
   file: ManifestFile;
   bytes: Uint8Array;
   uri: string | null;
+  /** When the server issued the signed manifest this model was installed from; null for the bootstrap model and pre-freshness installs. */
+  issuedAt: string | null;
 };
+
+/** The freshness the server signs with every manifest (see server/screening/delivery.py). */
+export type Delivery = { version: string; issuedAt: string; expiresAt: string };
 
 /** The model that ships inside the app (see scripts/copy-bootstrap-model.mjs). */
 export interface BootstrapSource {
@@ -33,7 +44,7 @@ export type UpdateResult =
   | { kind: 'up_to_date'; version: string }
   | { kind: 'none_active' }
   | { kind: 'offline'; detail: string }
-  | { kind: 'refused'; reason: 'no_pinned_key' | 'bad_signature' | 'bad_manifest' | 'older' | 'size' | 'checksum'; detail: string }
+  | { kind: 'refused'; reason: 'no_pinned_key' | 'bad_signature' | 'bad_manifest' | 'older' | 'expired' | 'replayed' | 'size' | 'checksum'; detail: string }
   | { kind: 'failed'; detail: string };
 
 type SignedManifestResponse = {
@@ -83,6 +94,41 @@ export function parseManifest(text: string): { manifest: Manifest; file: Manifes
   }
   outputQuantisation(manifest);
   return { manifest, file };
+}
+
+/** The signed `delivery` of a manifest text, or null when it has none (bootstrap, older servers) or it is malformed. */
+export function parseDelivery(text: string): Delivery | null {
+  let raw: unknown;
+  try {
+    raw = (JSON.parse(text) as { delivery?: unknown }).delivery;
+  } catch {
+    return null;
+  }
+  if (!raw || typeof raw !== 'object') return null;
+  const { version, issued_at: issuedAt, expires_at: expiresAt } = raw as Record<string, unknown>;
+  if (typeof version !== 'string' || typeof issuedAt !== 'string' || typeof expiresAt !== 'string') return null;
+  if (!Number.isFinite(Date.parse(issuedAt)) || !Number.isFinite(Date.parse(expiresAt))) return null;
+  return { version, issuedAt, expiresAt };
+}
+
+/**
+ * Whether a verified manifest may start a new download, given the installed model: null when it may,
+ * else why not. Times are compared as instants; `issued_at` is compared with the server's own earlier
+ * `issued_at`, so the phone's clock only matters for the expiry.
+ */
+export function freshnessProblem(delivery: Delivery, manifest: Manifest, current: InstalledModel | null, now: Date): { reason: 'expired' | 'replayed'; detail: string } | null {
+  if (Date.parse(delivery.expiresAt) <= now.getTime()) {
+    return { reason: 'expired', detail: `The manifest for ${manifest.version} expired at ${delivery.expiresAt}; the next check fetches a fresh one.` };
+  }
+  if (current?.issuedAt) {
+    const issued = Date.parse(delivery.issuedAt);
+    const installed = Date.parse(current.issuedAt);
+    const sameVersion = current.manifest.version === manifest.version;
+    if (issued < installed || (issued === installed && !sameVersion)) {
+      return { reason: 'replayed', detail: `The manifest for ${manifest.version} was issued at ${delivery.issuedAt}, before the one installed (${current.manifest.version}, ${current.issuedAt}): refused as a replay.` };
+    }
+  }
+  return null;
 }
 
 export function modelRef(manifest: Manifest): ModelRef {
@@ -175,7 +221,9 @@ export class ModelManager {
     const { manifest, file } = parseManifest(record.signedPayload);
     if (manifest.version !== version) throw new Error(`Model ${version}: its manifest says ${manifest.version}.`);
     const bytes = await verifiedBytes(await this.store.readFile(version, file.name), file);
-    return { manifest, file, bytes, source: 'downloaded', uri: await this.store.fileUri(version, file.name) };
+    // No expiry check here: an installed model keeps working offline after its manifest expired.
+    const issuedAt = parseDelivery(record.signedPayload)?.issuedAt ?? null;
+    return { manifest, file, bytes, source: 'downloaded', uri: await this.store.fileUri(version, file.name), issuedAt };
   }
 
   private async loadBootstrap(): Promise<InstalledModel | null> {
@@ -183,7 +231,7 @@ export class ModelManager {
     if (!shipped) return null;
     const { manifest, file } = parseManifest(shipped.manifestText);
     const bytes = await verifiedBytes(shipped.bytes, file);
-    return { manifest, file, bytes, source: 'bootstrap', uri: shipped.uri };
+    return { manifest, file, bytes, source: 'bootstrap', uri: shipped.uri, issuedAt: null };
   }
 
   private async loadBest(): Promise<InstalledModel | null> {
@@ -257,15 +305,28 @@ export class ModelManager {
       return { kind: 'refused', reason: 'bad_manifest', detail: error instanceof Error ? error.message : String(error) };
     }
     const { manifest, file } = parsed;
-    // Only ever makes the app ask the server more often, so it is recorded before the signature check.
-    this.serverModel = modelRef(manifest);
+    // Before the checks, an unverified claim may only make the app ask the server more often (a newer
+    // model); a verified, fresh manifest below may also lower it (the server rolled back).
+    const claimed = modelRef(manifest);
+    if (!this.serverModel || compareModels(claimed, this.serverModel) > 0) this.serverModel = claimed;
     if (this.publicKeys.length === 0) {
       return { kind: 'refused', reason: 'no_pinned_key', detail: 'This build has no pinned model key (EXPO_PUBLIC_MODEL_PUBLIC_KEY): model updates are off.' };
     }
     if (!verifySignature(body.signed_payload, body.signature, this.publicKeys)) {
       return { kind: 'refused', reason: 'bad_signature', detail: `Model ${manifest.version}: the signature does not verify with the pinned key.` };
     }
-    if (current) {
+    const delivery = parseDelivery(body.signed_payload);
+    if (!delivery || delivery.version !== manifest.version) {
+      return { kind: 'refused', reason: 'bad_manifest', detail: `Model ${manifest.version}: the signed manifest carries no valid issue time and expiry for this version.` };
+    }
+    const stale = freshnessProblem(delivery, manifest, current, this.now());
+    if (stale) return { kind: 'refused', ...stale };
+    this.serverModel = claimed;
+    if (current?.issuedAt) {
+      // Ordered by issue time: a later-issued manifest for an older version is the server's rollback.
+      if (current.manifest.version === manifest.version) return { kind: 'up_to_date', version: manifest.version };
+    } else if (current) {
+      // The bootstrap model (or one installed before manifests carried freshness): ordered by version.
       const order = compareModels(modelRef(manifest), modelRef(current.manifest));
       if (order === 0) return { kind: 'up_to_date', version: manifest.version };
       if (order < 0) {
@@ -289,18 +350,18 @@ export class ModelManager {
       await this.store.discardStaged(manifest.version);
       return { kind: 'refused', reason: 'checksum', detail: `${file.name} does not match its sha256 in the signed manifest; discarded.` };
     }
-    await this.install(manifest, body.signed_payload, body.signature, file, staged, current);
+    await this.install(manifest, body.signed_payload, body.signature, file, staged, current, delivery.issuedAt);
     return { kind: 'installed', version: manifest.version };
   }
 
-  private async install(manifest: Manifest, signedPayload: string, signature: string, file: ManifestFile, bytes: Uint8Array, current: InstalledModel | null) {
+  private async install(manifest: Manifest, signedPayload: string, signature: string, file: ManifestFile, bytes: Uint8Array, current: InstalledModel | null, issuedAt: string) {
     const version = manifest.version;
     await this.store.promote(version, { version, signedPayload, signature, installedAt: this.now().toISOString() }, [file.name]);
     const previous = current?.source === 'downloaded' ? current.manifest.version : null;
     await this.store.writePointer({ active: version, previous });
     for (const old of await this.store.installedVersions()) if (old !== version && old !== previous) await this.store.remove(old);
     const uri = await this.store.fileUri(version, file.name);
-    const installed: InstalledModel = { manifest, file, bytes, source: 'downloaded', uri };
+    const installed: InstalledModel = { manifest, file, bytes, source: 'downloaded', uri, issuedAt };
     this.loading = Promise.resolve(installed);
     this.setState({ state: 'ready', manifest, source: 'downloaded' });
   }
