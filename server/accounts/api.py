@@ -36,7 +36,7 @@ def register_user(request: HttpRequest, payload: RegisterIn) -> Status[User]:
 @router.post("/login", response={200: LoginOut, 401: ErrorOut, 429: ErrorOut})
 def login_user(request: HttpRequest, payload: LoginIn) -> dict[str, object]:
     throttle(request, "login")
-    user, pair = services.session_login(email=payload.email, password=payload.password)
+    user, pair = services.session_login(request=request, email=payload.email, password=payload.password)
     return {"access": pair.access, "refresh": pair.refresh, "user": user}
 
 

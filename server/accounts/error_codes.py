@@ -7,6 +7,7 @@ class AccountsError(StrEnum):
     EMAIL_TAKEN = "email_taken"
     WEAK_PASSWORD = "weak_password"
     INVALID_CREDENTIALS = "invalid_credentials"
+    LOGIN_LOCKED = "login_locked"
     INVALID_TOKEN = "token_not_valid"
     TOKEN_REUSED = "token_reused"
     WRONG_PASSWORD = "wrong_password"

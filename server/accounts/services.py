@@ -10,14 +10,16 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from ninja_jwt.tokens import RefreshToken
 
-from accounts import hooks
+from accounts import hooks, lockout
 from accounts.error_codes import AccountsError
 from accounts.models import Role, User
 from core.errors import ApplicationError, Conflict
@@ -110,13 +112,28 @@ def _issue_pair(user: User) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-@transaction.atomic
-def session_login(*, email: str, password: str) -> tuple[User, TokenPair]:
-    user = authenticate(username=email.strip().lower(), password=password)
+def session_login(*, request: HttpRequest, email: str, password: str) -> tuple[User, TokenPair]:
+    """Check the password (django-axes refuses a locked account: 429) and start a session.
+
+    `request` is what Django's authenticate() hands to the lockout backend (client address, and the
+    flag the lockout middleware turns into Retry-After). Not one transaction: a failure's count, kept
+    in the database cache by the embedded default, must survive the error that answers it.
+    """
+    username = email.strip().lower()
+    user = authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        wait = lockout.retry_after_seconds(username)
+        raise ApplicationError(
+            f"Too many failed sign-ins for this account. Try again in {wait} seconds.",
+            code=AccountsError.LOGIN_LOCKED,
+            status=429,
+            extra={"retry_after": wait},
+        )
     if user is None or not isinstance(user, User):
         raise ApplicationError("E-mail or password is incorrect.", code=AccountsError.INVALID_CREDENTIALS, status=_UNAUTHORIZED)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return user, _issue_pair(user)
+    with transaction.atomic():
+        user_logged_in.send(sender=User, request=request, user=user)  # last_login, and the lockout count starts again
+        return user, _issue_pair(user)
 
 
 def _invalid_refresh() -> ApplicationError:

@@ -11,6 +11,11 @@ export interface TokenStore {
   load(): Promise<Tokens | null>;
   save(tokens: Tokens): Promise<void>;
   clear(): Promise<void>;
+  /**
+   * The newest refresh token when other instances (browser tabs) share it and may have rotated it;
+   * absent where each install has its own (phones).
+   */
+  latestRefresh?(): Promise<string | null>;
 }
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -192,6 +197,14 @@ export class ApiClient {
     }
   }
 
+  /** Take the shared refresh token if another instance rotated it; true when it changed. */
+  private async adoptLatestRefresh(): Promise<boolean> {
+    const latest = await this.store.latestRefresh?.().catch(() => null);
+    if (!latest || !this.tokens || latest === this.tokens.refresh) return false;
+    this.tokens = { access: this.tokens.access, refresh: latest };
+    return true;
+  }
+
   /**
    * Refresh once for every call that saw a 401. A call whose token was already replaced by a
    * refresh that finished meanwhile retries straight away instead of refreshing again.
@@ -205,7 +218,8 @@ export class ApiClient {
     return this.refreshing;
   }
 
-  private async doRefresh(): Promise<RefreshOutcome> {
+  private async doRefresh(retried = false): Promise<RefreshOutcome> {
+    await this.adoptLatestRefresh();
     const refresh = this.tokens?.refresh;
     if (!refresh) return 'rejected';
     const response = await this.send('POST', '/api/v1/auth/refresh', { body: { refresh } }, undefined);
@@ -218,6 +232,8 @@ export class ApiClient {
       }
     }
     if (response.status >= 500) return 'unavailable'; // keep the session: the server may recover
+    // Another tab may have rotated the shared token while this refresh was on its way: use that one once.
+    if (!retried && (await this.adoptLatestRefresh())) return this.doRefresh(true);
     await this.setTokens(null);
     this.onSessionExpired?.();
     return 'rejected';

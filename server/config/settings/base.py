@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "ninja",
     "ninja_jwt",
     "ninja_jwt.token_blacklist",
+    "axes",
     "huey.contrib.djhuey",
     "core",
     "accounts",
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 of accounts.lockout
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,7 +134,34 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1 *
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=20 * 1024 * 1024)
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Cache: shared by every process (throttle counters, login lockouts), never per process. CACHE_URL wins;
+# else Redis when REDIS_URL is set; else a table in the database (the embedded default needs no service).
+CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="") or "dbcache://skinscreen_cache")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache") and not env.str("CACHE_URL", default=""):
+    CACHES["default"]["KEY_PREFIX"] = "cache"  # sharing the queue's Redis: keep the keys apart
+
+# Per-account login lockout (django-axes) for the API login and the admin, counted in the cache above:
+# LOGIN_FAILURE_LIMIT failures lock the account for LOGIN_LOCKOUT_SECONDS, doubling with each lockout
+# within LOGIN_LOCKOUT_MEMORY_SECONDS, up to LOGIN_LOCKOUT_MAX_SECONDS (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=60)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+LOGIN_LOCKOUT_MEMORY_SECONDS = env.int("LOGIN_LOCKOUT_MEMORY_SECONDS", default=86400)
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock lasts its back-off; retries do not extend it
+AXES_ENABLE_ADMIN = False  # the cache handler records nothing in axes' tables
+AXES_VERBOSE = False
+# Per-account by design (an address may be a clinic's shared NAT); per-address limits are core.throttling's.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # JWT: issuer and audience set, algorithm fixed here (never taken from a token header).
 NINJA_JWT = {

@@ -7,7 +7,7 @@ from pathlib import Path
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnop")
 
 from .base import *  # noqa: F403
-from .base import AUTH_THROTTLE_RATES, HUEY
+from .base import AUTH_THROTTLE_RATES, HUEY, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="skinscreen-test-media-"))
@@ -16,3 +16,5 @@ AUTH_THROTTLE_RATES = {**AUTH_THROTTLE_RATES, "login": "10000/min", "register": 
 # Tests that are not about the queue run tasks inline; queue tests build their own huey.
 HUEY = {**HUEY, "immediate": True}
 ALLOWED_HOSTS = ["*"]
+# One process's cache unless a test names a shared one (CACHE_URL, e.g. redis://127.0.0.1:6379/3).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -8,13 +8,14 @@ import { authApi } from './api';
 import { RQKEY_ME } from './queries';
 
 export type SessionStatus = 'loading' | 'signedOut' | 'signedIn';
+export type EndedReason = 'expired' | 'deleted' | null;
 
 type SessionContextValue = {
   status: SessionStatus;
-  /** Why the last session ended, shown on the login screen ("expired"), or null. */
-  endedReason: 'expired' | null;
+  /** Why the last session ended, shown on the login screen ("expired", "deleted": the account was deleted), or null. */
+  endedReason: EndedReason;
   signIn: (login: LoginResponse) => Promise<void>;
-  signOut: () => Promise<void>;
+  signOut: (reason?: 'deleted') => Promise<void>;
 };
 
 const SessionContext = createContext<SessionContextValue | null>(null);
@@ -94,7 +95,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     const known = api.peekTokens();
     return known === undefined ? 'loading' : known ? 'signedIn' : 'signedOut';
   });
-  const [endedReason, setEndedReason] = useState<'expired' | null>(null);
+  const [endedReason, setEndedReason] = useState<EndedReason>(null);
 
   useEffect(() => {
     let alive = true;
@@ -126,14 +127,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [queryClient],
   );
 
-  const signOut = useCallback(async () => {
+  const signOut = useCallback(async (reason?: 'deleted') => {
     // Hooks first: unregistering the push token needs the session that is about to end.
     await runSignOutHooks();
     const tokens = await api.currentTokens();
     if (tokens) await authApi.logout(tokens.refresh); // best effort: offline still signs out locally
     await api.setTokens(null);
     queryClient.clear();
-    setEndedReason(null);
+    setEndedReason(reason ?? null);
     setStatus('signedOut');
   }, [queryClient]);
 

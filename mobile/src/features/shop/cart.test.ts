@@ -1,6 +1,6 @@
 import AsyncStorage from '@react-native-async-storage/async-storage';
 
-import { __test__, CART_KEY, cart, cartCount, cartSubtotal, loadCart, migrateCart } from './cart';
+import { __test__, CART_KEY, cart, cartCount, cartSubtotal, loadCart, migrateCart, taxFor } from './cart';
 
 const cream = { id: 1, name: 'SPF 50 cream', price_minor: 1299, currency: 'EUR' };
 const ruler = { id: 2, name: 'Lesion rulers', price_minor: 650, currency: 'EUR' };
@@ -19,6 +19,26 @@ describe('cart', () => {
     expect(c.lines.map((l) => [l.product_id, l.quantity])).toEqual([[1, 3], [2, 100]]);
     expect(cartCount(c)).toBe(103);
     expect(cartSubtotal(c)).toBe(3 * 1299 + 100 * 650);
+  });
+
+  it('never holds more than the stock the product showed, however it is added', () => {
+    cart.add({ ...cream, stock: 3 }, 2);
+    cart.add({ ...cream, stock: 3 }, 2);
+    expect(cart.get().lines[0]!.quantity).toBe(3);
+    cart.setQuantity(1, 10);
+    expect(cart.get().lines[0]!.quantity).toBe(3);
+    cart.add({ ...ruler, stock: 0 });
+    expect(cart.get().lines.map((l) => l.product_id)).toEqual([1]);
+  });
+
+  it.each([
+    [2598, '19.00', 494],
+    [1000, '7.70', 77],
+    [50, '19.00', 10], // 9.5 rounds half up, as the server does
+    [1234, '0', 0],
+    [1234, 'abc', null],
+  ])('taxFor(%p, %p) = %p', (subtotal, rate, tax) => {
+    expect(taxFor(subtotal, rate)).toBe(tax);
   });
 
   it('keeps one idempotency key per cart and starts a new one when the cart changes', () => {

@@ -19,6 +19,8 @@ const lineSchema = z.object({
   price_minor: z.number().int().nonnegative(),
   currency: z.string(),
   quantity: z.number().int().min(1).max(MAX_QUANTITY),
+  /** Stock when the product was last seen (optional: carts saved before it was recorded have none). */
+  stock: z.number().int().nonnegative().optional(),
 });
 const cartSchema = z.object({
   version: z.literal(2),
@@ -83,16 +85,19 @@ export const cart = {
     listeners.add(listener);
     return () => listeners.delete(listener);
   },
-  add(product: Pick<Product, 'id' | 'name' | 'price_minor' | 'currency'>, quantity = 1) {
+  /** Add to the cart, never past the stock the product showed (nor MAX_QUANTITY); returns how many the cart now holds. */
+  add(product: Pick<Product, 'id' | 'name' | 'price_minor' | 'currency'> & { stock?: number }, quantity = 1): number {
     const existing = state.lines.find((l) => l.product_id === product.id);
-    const lines = existing
-      ? state.lines.map((l) => (l.product_id === product.id ? { ...l, quantity: Math.min(MAX_QUANTITY, l.quantity + quantity) } : l))
-      : [...state.lines, { product_id: product.id, name: product.name, price_minor: product.price_minor, currency: product.currency, quantity: Math.min(MAX_QUANTITY, quantity) }];
-    changeLines(lines);
+    const stock = product.stock ?? existing?.stock;
+    const wanted = Math.min(maxQuantity(stock), (existing?.quantity ?? 0) + quantity);
+    if (wanted <= 0) return existing?.quantity ?? 0;
+    const line = { product_id: product.id, name: product.name, price_minor: product.price_minor, currency: product.currency, quantity: wanted, ...(stock === undefined ? {} : { stock }) };
+    changeLines(existing ? state.lines.map((l) => (l.product_id === product.id ? line : l)) : [...state.lines, line]);
+    return wanted;
   },
   setQuantity(productId: number, quantity: number) {
     if (quantity <= 0) return cart.remove(productId);
-    changeLines(state.lines.map((l) => (l.product_id === productId ? { ...l, quantity: Math.min(MAX_QUANTITY, quantity) } : l)));
+    changeLines(state.lines.map((l) => (l.product_id === productId ? { ...l, quantity: Math.min(maxQuantity(l.stock), quantity) } : l)));
   },
   remove(productId: number) {
     changeLines(state.lines.filter((l) => l.product_id !== productId));
@@ -114,6 +119,22 @@ export const cart = {
     await remove(CART_KEY);
   },
 };
+
+/** The most of one product a line may hold: its known stock, and never more than MAX_QUANTITY. */
+export function maxQuantity(stock: number | undefined): number {
+  return Math.min(MAX_QUANTITY, stock ?? MAX_QUANTITY);
+}
+
+/**
+ * VAT on a net subtotal as the server charges it (shop/money.py tax_for): rate in percent as the
+ * server's decimal string ("19.00"), rounded half up to a whole minor unit. Integer arithmetic only.
+ */
+export function taxFor(subtotalMinor: number, ratePercent: string): number | null {
+  if (!/^\d{1,2}(\.\d{1,2})?$/.test(ratePercent)) return null;
+  const [whole, frac = ''] = ratePercent.split('.');
+  const basisPoints = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+  return Math.floor((subtotalMinor * basisPoints + 5000) / 10000);
+}
 
 export function cartCount(c: Cart): number {
   return c.lines.reduce((n, l) => n + l.quantity, 0);

@@ -1,6 +1,6 @@
 /** Free slots of a clinician for the next two weeks, grouped by day in the user's time zone. */
 import { useMemo, useState } from 'react';
-import { ScrollView, StyleSheet, Text, View } from 'react-native';
+import { StyleSheet, Text, View } from 'react-native';
 
 import { useSlotsQuery } from '../queries';
 import type { Slot } from '../types';
@@ -39,11 +39,12 @@ export function SlotPicker({ clinicianId, timeZone, selected, onSelect, exclude 
   return (
     <View testID="slot-picker">
       <Text style={styles.zone}>Times shown in {timeZone}</Text>
-      <ScrollView horizontal showsHorizontalScrollIndicator={false} style={styles.days}>
+      {/* Wrapped, not a horizontal scroller: a cut-off row gave no hint that more days follow. */}
+      <View style={styles.days} testID="slot-days">
         {[...days.keys()].map((d) => (
           <Chip key={d} label={formatDayHeading(d)} selected={d === activeDay} onPress={() => setDay(d)} testID={`day-${d}`} />
         ))}
-      </ScrollView>
+      </View>
       {activeDay ? (
         <View style={styles.times} accessibilityLabel={`Free times on ${formatDayHeading(activeDay)}`}>
           {(days.get(activeDay) ?? []).map((s, i) => (
@@ -64,6 +65,6 @@ export function SlotPicker({ clinicianId, timeZone, selected, onSelect, exclude 
 
 const styles = StyleSheet.create({
   zone: { color: colors.muted, fontSize: font.small, marginBottom: space.sm },
-  days: { marginBottom: space.sm },
+  days: { flexDirection: 'row', flexWrap: 'wrap', marginBottom: space.sm },
   times: { flexDirection: 'row', flexWrap: 'wrap' },
 });

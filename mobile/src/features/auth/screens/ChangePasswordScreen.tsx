@@ -26,9 +26,11 @@ export function ChangePasswordScreen() {
       setMessage({ text: 'Password changed. Other devices have been signed out.', tone: 'success' });
       return;
     }
-    if (result.kind === 'forbidden') form.setErrors({ current_password: result.detail });
-    else if (result.kind === 'validation') form.setErrors(result.code === 'weak_password' ? { new_password: result.detail } : result.fieldErrors);
-    setMessage({ text: failureMessage(result), tone: 'error' });
+    // What belongs to a field is said once, under that field; the banner is for the rest.
+    const fieldErrors =
+      result.kind === 'forbidden' ? { current_password: result.detail } : result.kind === 'validation' ? (result.code === 'weak_password' ? { new_password: result.detail } : result.fieldErrors) : {};
+    form.setErrors(fieldErrors);
+    if (!Object.keys(fieldErrors).length) setMessage({ text: failureMessage(result), tone: 'error' });
   }
 
   return (

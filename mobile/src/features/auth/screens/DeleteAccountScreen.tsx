@@ -31,11 +31,12 @@ export function DeleteAccountScreen() {
       // The account and its sessions are gone on the server; forget them here too.
       await api.setTokens(null);
       queryClient.clear();
-      await signOut();
+      await signOut('deleted');
       return;
     }
+    // A wrong password is said once, under the field.
     if (result.kind === 'forbidden') setError(result.detail);
-    setMessage(failureMessage(result));
+    else setMessage(failureMessage(result));
   }
 
   return (

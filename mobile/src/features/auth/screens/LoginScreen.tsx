@@ -37,6 +37,7 @@ export function LoginScreen() {
     <Screen title="Sign in" testID="screen-login">
       <Text style={styles.lead}>Screening results in this app are aids, never diagnoses.</Text>
       {endedReason === 'expired' && !message ? <FormMessage testID="session-expired" text="Your session has ended. Please sign in again." /> : null}
+      {endedReason === 'deleted' && !message ? <FormMessage testID="account-deleted" tone="success" text="Your account and its data have been deleted." /> : null}
       <FormMessage text={message} />
       <TextField
         label="E-mail"

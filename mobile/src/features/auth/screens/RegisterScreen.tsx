@@ -38,9 +38,10 @@ export function RegisterScreen() {
     });
     if (created.kind !== 'ok') {
       setBusy(false);
-      if (created.kind === 'validation') form.setErrors(created.fieldErrors);
-      if (created.kind === 'validation' && created.code === 'weak_password') form.setErrors({ password: created.detail });
-      setMessage(created.kind === 'conflict' ? created.detail : failureMessage(created));
+      // What belongs to a field is said once, under that field; the banner is for the rest.
+      const fieldErrors = created.kind !== 'validation' ? {} : created.code === 'weak_password' ? { password: created.detail } : created.fieldErrors;
+      form.setErrors(fieldErrors);
+      setMessage(Object.keys(fieldErrors).length ? null : failureMessage(created));
       return;
     }
     const login = await authApi.login({ email, password: v.password });

@@ -1,7 +1,7 @@
 /** Product catalogue with search, category filter and paging; links to cart and orders. */
 import { router } from 'expo-router';
 import { useState } from 'react';
-import { ScrollView, StyleSheet, View } from 'react-native';
+import { StyleSheet, View } from 'react-native';
 
 import { cartCount, useCart } from '../cart';
 import { useCategoriesQuery, useProductsQuery } from '../queries';
@@ -33,12 +33,12 @@ export function CatalogueScreen() {
       </View>
       <TextField label="Search products" testID="shop-search" value={search} onChangeText={setSearch} placeholder="e.g. sunscreen" autoCapitalize="none" />
       {categories.data?.length ? (
-        <ScrollView horizontal showsHorizontalScrollIndicator={false} style={styles.chips}>
+        <View style={styles.chips} testID="category-chips">
           <Chip label="All" selected={category === null} onPress={() => setCategory(null)} testID="category-all" />
           {categories.data.map((c) => (
             <Chip key={c.slug} label={c.name} selected={category === c.slug} onPress={() => setCategory(c.slug)} testID={`category-${c.slug}`} />
           ))}
-        </ScrollView>
+        </View>
       ) : null}
       {products.data === undefined ? (
         products.isError ? (
@@ -71,5 +71,5 @@ export function CatalogueScreen() {
 
 const styles = StyleSheet.create({
   actions: { flexDirection: 'row', gap: space.sm, marginBottom: space.md, flexWrap: 'wrap' },
-  chips: { marginBottom: space.md },
+  chips: { flexDirection: 'row', flexWrap: 'wrap', marginBottom: space.md },
 });

@@ -8,6 +8,7 @@ import { downloadReceipt } from '../receipt';
 import { failureMessage } from '@/api/result';
 import { formatDate, formatMoney } from '@/lib/format';
 import { Button } from '@/ui/Button';
+import { ConfirmButton } from '@/ui/ConfirmButton';
 import { QueryView } from '@/ui/QueryView';
 import { Card, Screen } from '@/ui/Screen';
 import { FormMessage } from '@/ui/States';
@@ -73,12 +74,14 @@ export function OrderScreen() {
               }}
             />
             {CANCELLABLE.has(o.status) ? (
-              <Button
-                variant="danger"
+              <ConfirmButton
                 title="Cancel order"
+                question={`Cancel order ${o.number} (${formatMoney(o.total_minor, o.currency)})? This cannot be undone.`}
+                confirmTitle="Yes, cancel the order"
+                keepTitle="Keep the order"
                 testID="cancel-order"
                 busy={cancel.isPending}
-                onPress={async () => {
+                onConfirm={async () => {
                   const result = await cancel.mutateAsync();
                   setMessage(result.kind === 'ok' ? { text: 'Order cancelled.', tone: 'success' } : { text: failureMessage(result), tone: 'error' });
                 }}

@@ -3,7 +3,7 @@ import { router, useLocalSearchParams } from 'expo-router';
 import { useState } from 'react';
 import { Image, StyleSheet, Text, View } from 'react-native';
 
-import { cart } from '../cart';
+import { cart, maxQuantity, useCart } from '../cart';
 import { useProductQuery } from '../queries';
 import { formatMoney } from '@/lib/format';
 import { Button } from '@/ui/Button';
@@ -17,11 +17,16 @@ export function ProductScreen() {
   const product = useProductQuery(Number(id));
   const [quantity, setQuantity] = useState(1);
   const [added, setAdded] = useState<string | null>(null);
+  const current = useCart();
 
   return (
     <Screen testID="screen-product">
       <QueryView query={product} loadingLabel="Loading product…">
-        {(p) => (
+        {(p) => {
+          const inCart = current.lines.find((l) => l.product_id === p.id)?.quantity ?? 0;
+          // What can still be added: the stock (and the per-line limit) minus what the cart already holds.
+          const room = Math.max(0, maxQuantity(p.stock) - inCart);
+          return (
           <View>
             {p.image_url ? <Image source={{ uri: p.image_url }} style={styles.image} accessibilityLabel={p.name} resizeMode="contain" /> : null}
             <Text style={styles.name} accessibilityRole="header" testID="product-name">
@@ -30,7 +35,10 @@ export function ProductScreen() {
             <Text style={styles.price} testID="product-price">
               {formatMoney(p.price_minor, p.currency)}
             </Text>
-            <Text style={styles.stock}>{p.stock > 0 ? `${p.stock} in stock` : 'Out of stock'}</Text>
+            <Text style={styles.stock} testID="product-stock">
+              {p.stock > 0 ? `${p.stock} in stock` : 'Out of stock'}
+              {inCart > 0 ? ` · ${inCart} in your cart` : ''}
+            </Text>
             <Text style={styles.description}>{p.description}</Text>
             <FormMessage text={added} tone="success" testID="added-to-cart" />
             <View style={styles.quantity}>
@@ -38,20 +46,28 @@ export function ProductScreen() {
               <Text style={styles.qtyText} testID="quantity" accessibilityLabel={`Quantity ${quantity}`}>
                 {quantity}
               </Text>
-              <Button variant="secondary" title="+" testID="quantity-plus" accessibilityLabel="Increase quantity" disabled={quantity >= Math.min(p.stock, 100)} onPress={() => setQuantity((q) => q + 1)} />
+              <Button variant="secondary" title="+" testID="quantity-plus" accessibilityLabel="Increase quantity" disabled={quantity >= room} onPress={() => setQuantity((q) => q + 1)} />
             </View>
             <Button
               title="Add to cart"
               testID="add-to-cart"
-              disabled={!p.active || p.stock <= 0}
+              disabled={!p.active || room <= 0}
               onPress={() => {
-                cart.add(p, quantity);
-                setAdded(`Added ${quantity} × ${p.name} to your cart.`);
+                const adding = Math.min(quantity, room);
+                cart.add(p, adding);
+                setQuantity(1);
+                setAdded(`Added ${adding} × ${p.name} to your cart.`);
               }}
             />
+            {p.stock > 0 && room <= 0 ? (
+              <Text style={styles.stock} testID="product-all-in-cart">
+                Your cart already holds all that can be ordered.
+              </Text>
+            ) : null}
             <Button variant="secondary" title="Go to cart" testID="goto-cart" onPress={() => router.push('/shop/cart')} />
           </View>
-        )}
+          );
+        }}
       </QueryView>
     </Screen>
   );

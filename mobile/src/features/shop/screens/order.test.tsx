@@ -78,4 +78,26 @@ describe('OrderScreen', () => {
     expect(await screen.findByTestId('order-message')).toHaveTextContent(/not ready yet/);
     expect(Sharing.shareAsync).not.toHaveBeenCalled();
   });
+
+  it('cancels the order only after the user confirms', async () => {
+    const server = fakeServer();
+    let current = order;
+    server.on('GET', '/api/v1/orders/9', () => ({ status: 200, body: current }));
+    server.on('POST', '/api/v1/orders/9/cancel', () => {
+      current = { ...order, status: 'cancelled' };
+      return { status: 200, body: current };
+    });
+    renderApp(<OrderScreen />);
+
+    fireEvent.press(await screen.findByTestId('cancel-order'));
+    expect(screen.getByTestId('cancel-order-question')).toHaveTextContent('Cancel order SS-261125-AB (€15.47)? This cannot be undone.');
+    fireEvent.press(screen.getByTestId('cancel-order-no'));
+    expect(server.calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+
+    fireEvent.press(screen.getByTestId('cancel-order'));
+    fireEvent.press(screen.getByTestId('cancel-order-yes'));
+
+    expect(await screen.findByTestId('order-message')).toHaveTextContent('Order cancelled.');
+    expect(server.calls.filter((c) => c.method === 'POST' && c.path === '/api/v1/orders/9/cancel')).toHaveLength(1);
+  });
 });

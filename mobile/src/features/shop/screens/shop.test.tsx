@@ -64,6 +64,32 @@ describe('CartScreen checkout', () => {
     expect(screen.getByTestId('state-empty')).toHaveTextContent(/cart is empty/);
   });
 
+  it('shows the VAT and the total before the order is placed, at the rate the clinic states', async () => {
+    const server = fakeServer();
+    server.on('GET', '/api/v1/clinic', { status: 200, body: { name: 'C', address: 'A', phone: '1', tax_rate_percent: '19.00', appointment_change_cutoff_hours: 24 } });
+    cart.add(product, 2);
+    renderApp(<CartScreen />);
+
+    expect(await screen.findByTestId('cart-tax')).toHaveTextContent('€4.94');
+    expect(screen.getByTestId('cart-subtotal')).toHaveTextContent('€25.98');
+    // The same figures the order then shows (order fixture: 2598 + 494 = 3092).
+    expect(screen.getByTestId('cart-total')).toHaveTextContent('€30.92');
+    expect(screen.getByText('VAT 19%')).toBeTruthy();
+  });
+
+  it("stops + at the product's stock", () => {
+    fakeServer();
+    cart.add(product, 3); // 4 in stock
+    renderApp(<CartScreen />);
+
+    fireEvent.press(screen.getByLabelText('One more SPF 50 cream'));
+    expect(screen.getByTestId('cart-qty-11')).toHaveTextContent('4');
+    expect(screen.getByTestId('cart-plus-11')).toBeDisabled();
+    fireEvent.press(screen.getByLabelText('One more SPF 50 cream'));
+    expect(screen.getByTestId('cart-qty-11')).toHaveTextContent('4');
+    expect(screen.getByTestId('cart-stock-11')).toHaveTextContent('Only 4 in stock.');
+  });
+
   it('changes quantities and removes lines through labelled buttons, updating the subtotal', () => {
     fakeServer();
     cart.add(product, 1);
