@@ -49,6 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
     is_active = models.BooleanField(default=True)  # type: ignore[assignment,misc]
     is_staff = models.BooleanField(default=False)
+    # The patient lets the clinic use their reviewed screenings (pseudonymised) to train and evaluate the
+    # screening model. Off unless they turn it on (PATCH /auth/me).
+    research_consent = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

@@ -14,7 +14,7 @@ from core.schemas import StrictSchema
 class UserOut(ModelSchema):
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "phone", "date_of_birth", "time_zone", "role", "created_at"]
+        fields = ["id", "email", "full_name", "phone", "date_of_birth", "time_zone", "role", "research_consent", "created_at"]
 
 
 class RegisterIn(StrictSchema):
@@ -49,6 +49,9 @@ class MePatch(StrictSchema):
     phone: str | None = Field(default=None, max_length=32)
     date_of_birth: date | None = None
     time_zone: str | None = Field(default=None, max_length=64)
+    research_consent: bool | None = Field(
+        default=None, description="Let the clinic use your reviewed screenings, pseudonymised, to train and check the screening model."
+    )
 
 
 class ChangePasswordIn(StrictSchema):

@@ -193,8 +193,10 @@ def _blacklist_all(user: User) -> None:
 @transaction.atomic
 def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     """Apply a profile patch; only the fields listed here can ever change."""
-    allowed = {"full_name", "phone", "date_of_birth", "time_zone"}
+    allowed = {"full_name", "phone", "date_of_birth", "time_zone", "research_consent"}
     changes = {k: v for k, v in data.items() if k in allowed}
+    if "research_consent" in changes and changes["research_consent"] is None:
+        raise ApplicationError("research_consent must be true or false.", code="validation_error", status=422)
     if "time_zone" in changes:
         if changes["time_zone"] is None:
             raise ApplicationError("time_zone cannot be empty.", code=AccountsError.INVALID_TIME_ZONE, status=422)
