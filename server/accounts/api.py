@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from accounts import services
+from accounts import privacy, services
 from accounts.auth import jwt_auth
 from accounts.models import User
 from accounts.schemas import (
@@ -54,6 +54,17 @@ def logout_user(request: HttpRequest, payload: RefreshIn) -> HttpResponse:
 @router.get("/me", auth=jwt_auth, response={200: UserOut, 401: ErrorOut})
 def get_me(request: HttpRequest) -> User:
     return request_user(request)
+
+
+@router.get("/me/export", auth=jwt_auth, response={200: None, 401: ErrorOut, 429: ErrorOut})
+def export_my_data(request: HttpRequest) -> FileResponse:
+    """Everything the platform holds about you as one zip: `data.json` and `photos/<screening id>.jpg`
+    (re-encoded, no metadata). Limited to PRIVACY_EXPORT_RATE per account (429 `export_throttled`)."""
+    export = privacy.user_export(user=request_user(request))
+    response = FileResponse(export.file, as_attachment=True, filename=export.filename, content_type="application/zip")
+    response["Content-Length"] = str(export.size)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @router.patch("/me", auth=jwt_auth, response={200: UserOut, 401: ErrorOut, 422: ErrorOut})

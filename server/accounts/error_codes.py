@@ -11,4 +11,5 @@ class AccountsError(StrEnum):
     INVALID_TOKEN = "token_not_valid"
     TOKEN_REUSED = "token_reused"
     WRONG_PASSWORD = "wrong_password"
+    EXPORT_THROTTLED = "export_throttled"
     INVALID_TIME_ZONE = "invalid_time_zone"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from ninja_jwt.tokens import RefreshToken
 
-from accounts import hooks, lockout
+from accounts import hooks, lockout, privacy
 from accounts.error_codes import AccountsError
 from accounts.models import Role, User
 from core.errors import ApplicationError, Conflict
@@ -234,7 +234,9 @@ def user_delete(*, user: User, password: str) -> None:
     _blacklist_all(user)
     for hook in hooks.delete_hooks:
         hook(user)
+    user_id = user.pk
     user.delete()
+    privacy.user_deletion_audit(user_id=user_id)
 
 
 def user_set_active(*, user: User, active: bool) -> User:

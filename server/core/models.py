@@ -1,10 +1,12 @@
-"""Cross-cutting data: the idempotency keys of every endpoint that takes one."""
+"""Cross-cutting data: the idempotency keys of every endpoint that takes one; the privacy audit trail."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from core.append_only import AppendOnlyModel
 
 
 class IdempotencyKey(models.Model):
@@ -32,3 +34,22 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.endpoint}:{self.key}"
+
+
+class PrivacyAuditEvent(AppendOnlyModel):
+    """One data export or account deletion (append-only). No foreign key: the row outlives the account."""
+
+    class Action(models.TextChoices):
+        EXPORT = "export", "Data export"
+        DELETE = "delete", "Account deletion"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user_id = models.BigIntegerField(db_index=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.JSONField(default=dict, blank=True, help_text="Counts only (e.g. screenings, photos, bytes); no personal data.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by user {self.user_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -398,15 +398,25 @@ def screening_delete(*, screening: Screening) -> None:
 
 
 def screenings_delete_for_user(user: User) -> None:
-    """Account-deletion hook: the rows go with the user (cascade); the photo files go after commit."""
+    """Account-deletion hook: the rows go with the user (cascade); the photo files go after commit,
+    with anything else left in the account's photo folder (an orphan of an interrupted upload)."""
     names = list(Screening.objects.filter(owner=user).values_list("photo", flat=True))
+    folder = f"screenings/{user.pk}"
 
     def _remove() -> None:
-        for name in names:
+        try:
+            _, leftovers = default_storage.listdir(folder)
+        except (OSError, NotImplementedError):
+            leftovers = []
+        for name in [*names, *(f"{folder}/{f}" for f in leftovers)]:
             try:
                 default_storage.delete(name)
             except OSError:
                 logger.warning("Could not delete photo %s of a deleted account", name)
+        try:
+            Path(default_storage.path(folder)).rmdir()  # local storage only; object stores have no folders
+        except (OSError, NotImplementedError):
+            pass
 
     run_after_commit(_remove, what=f"delete {len(names)} photos of a deleted account")
 

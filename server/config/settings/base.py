@@ -223,5 +223,6 @@ LOGGING = {
 # One module per integration (each reads its own variables; .env.example lists them all).
 from config.settings.email import *  # noqa: E402, F403
 from config.settings.notifications import *  # noqa: E402, F403
+from config.settings.privacy import *  # noqa: E402, F403
 from config.settings.screening import *  # noqa: E402, F403
 from config.settings.shop import *  # noqa: E402, F403
