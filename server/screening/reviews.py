@@ -70,7 +70,7 @@ def review_write(*, clinician: User, screening: Screening, item: ReviewInput) ->
     # One writer per screening at a time: concurrent amendments get consecutive revision numbers.
     Screening.objects.select_for_update().filter(pk=screening.pk).first()
     now = timezone.now()
-    review = ScreeningReview.objects.filter(screening=screening, clinician=clinician).first()
+    review = ScreeningReview.objects.select_for_update().filter(screening=screening, clinician=clinician).first()
     created = review is None
     if review is None:
         review = ScreeningReview.objects.create(
