@@ -53,6 +53,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # screening model. Off unless they turn it on (PATCH /auth/me).
     research_consent = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Every token carries the generation it was issued under; bumping it (password change, a reused
+    # refresh token without a session id) ends every session of the account at its next request.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -68,3 +71,24 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class RevokedSession(models.Model):
+    """A session that has ended: one sign-in's chain of rotated refresh tokens and every access token
+    issued from it (the `sid` claim). Checked on each authenticated request, in the user's query."""
+
+    class Reason(models.TextChoices):
+        LOGOUT = "logout", "Signed out"
+        REUSED = "reused", "Refresh token reused"
+
+    sid = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="revoked_sessions")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    revoked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-revoked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.sid} ({self.reason})"
+

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -14,14 +15,16 @@ from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from ninja_jwt.tokens import RefreshToken
 
 from accounts import hooks, lockout, privacy
+from accounts.auth import live_session_user
 from accounts.error_codes import AccountsError
-from accounts.models import Role, User
+from accounts.models import RevokedSession, Role, User
 from core.errors import ApplicationError, Conflict
 
 _UNAUTHORIZED = 401
@@ -107,9 +110,32 @@ def user_register(
         raise Conflict("An account with this e-mail address already exists.", code=AccountsError.EMAIL_TAKEN) from None
 
 
-def _issue_pair(user: User) -> TokenPair:
-    refresh = RefreshToken.for_user(user)  # type: ignore[misc]  # records an OutstandingToken row
-    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+def _issue_pair(user: User, *, sid: str | None = None) -> TokenPair:
+    """A refresh/access pair of session `sid` (a new session when None) under the user's current generation."""
+    # records an OutstandingToken row; the library types for_user as returning the class
+    refresh = cast(RefreshToken, RefreshToken.for_user(user))  # type: ignore[misc]
+    refresh["gen"] = user.session_generation
+    refresh["sid"] = sid or uuid.uuid4().hex  # kept through rotations: one sign-in, one session
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))  # the access token copies both claims
+
+
+def _revoke_session(*, user_id: int, sid: str | None, reason: str) -> None:
+    """End one session: its refresh chain and its access tokens. A token without a session id (issued
+    before sessions had ids) cannot be told apart from the account's other sessions, so all of them end."""
+    if not sid:
+        _end_all_sessions(user_id=user_id)
+        return
+    try:
+        with transaction.atomic():
+            RevokedSession.objects.get_or_create(sid=str(sid)[:32], defaults={"user_id": user_id, "reason": reason})
+    except IntegrityError:  # revoked concurrently: already done
+        pass
+
+
+def _end_all_sessions(*, user_id: int) -> None:
+    """Every token issued so far stops working: access tokens at their next request, refresh tokens too."""
+    User.objects.filter(pk=user_id).update(session_generation=F("session_generation") + 1)
+    _blacklist_refresh_tokens(user_id=user_id)
 
 
 def session_login(*, request: HttpRequest, email: str, password: str) -> tuple[User, TokenPair]:
@@ -140,9 +166,17 @@ def _invalid_refresh() -> ApplicationError:
     return ApplicationError("Refresh token is invalid, expired or already used.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED)
 
 
+class _RefreshToken(RefreshToken):
+    """A refresh token verified (signature, expiry, type) without ninja-jwt's blacklist lookup: the unique
+    insert of `_blacklist_once` decides whether it was used before, and a reuse ends its session."""
+
+    def check_blacklist(self) -> None:
+        return None
+
+
 def _validated_refresh(raw: str) -> RefreshToken:
     try:
-        return RefreshToken(raw)
+        return _RefreshToken(raw)
     except Exception:  # TokenError, or input malformed beyond what the library reports as one
         raise _invalid_refresh() from None
 
@@ -164,15 +198,31 @@ def _blacklist_once(token: RefreshToken) -> OutstandingToken:
     return outstanding
 
 
-@transaction.atomic
 def session_refresh(*, refresh: str) -> TokenPair:
-    """Rotate: the presented refresh token is blacklisted and a new pair issued, exactly once."""
+    """Rotate: the presented refresh token is blacklisted and a new pair of the same session issued, once.
+
+    Presenting a refresh token that was already rotated means two parties hold the chain (a stolen
+    token, or a replay): its whole session is revoked, so the pair issued from it stops working too.
+    """
     token = _validated_refresh(refresh)
-    outstanding = _blacklist_once(token)
-    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
-    if user is None or (outstanding.user_id is not None and outstanding.user_id != user.pk):
-        raise _invalid_refresh()
-    return _issue_pair(user)
+    sid = token.get("sid")
+    try:
+        with transaction.atomic():
+            outstanding = _blacklist_once(token)
+            user = live_session_user(user_id=token.get("user_id"), generation=token.get("gen"), sid=sid)
+            if user is None or (outstanding.user_id is not None and outstanding.user_id != user.pk):
+                raise _invalid_refresh()
+            return _issue_pair(user, sid=sid)
+    except ApplicationError as exc:
+        if exc.code != AccountsError.TOKEN_REUSED:
+            raise
+    # Outside the failed transaction, so the revocation is kept. A token of an already-ended session
+    # (after logout or a password change) ends nothing more: the account's live sessions stay.
+    if live_session_user(user_id=token.get("user_id"), generation=token.get("gen"), sid=sid) is not None:
+        _revoke_session(user_id=token["user_id"], sid=sid, reason=RevokedSession.Reason.REUSED)
+    raise ApplicationError(
+        "Refresh token was already used; this session has been ended. Sign in again.", code=AccountsError.TOKEN_REUSED, status=_UNAUTHORIZED
+    )
 
 
 @transaction.atomic
@@ -181,13 +231,19 @@ def session_logout(*, user: User, refresh: str) -> None:
     if token.get("user_id") != user.pk:
         raise ApplicationError("This refresh token belongs to another session.", code=AccountsError.INVALID_TOKEN, status=_UNAUTHORIZED)
     _blacklist_once(token)
+    # This session ends now, its access tokens included; the account's other sessions go on.
+    _revoke_session(user_id=user.pk, sid=token.get("sid"), reason=RevokedSession.Reason.LOGOUT)
     for hook in hooks.logout_hooks:
         hook(user)
 
 
-def _blacklist_all(user: User) -> None:
-    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+def _blacklist_refresh_tokens(*, user_id: int) -> None:
+    live = OutstandingToken.objects.filter(user_id=user_id, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live], ignore_conflicts=True)
+
+
+def _blacklist_all(user: User) -> None:
+    _blacklist_refresh_tokens(user_id=user.pk)
 
 
 @transaction.atomic
@@ -222,7 +278,8 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     _check_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    _blacklist_all(user)
+    _end_all_sessions(user_id=user.pk)  # every other device, and this request's own access token
+    user.refresh_from_db(fields=["session_generation"])
     return _issue_pair(user)
 
 

@@ -1,4 +1,4 @@
-"""Concurrent refreshes of one token on the real MariaDB: exactly one wins."""
+"""Concurrent refreshes of one token on the real MariaDB: exactly one wins, and the reuse ends the session."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from tests.server.factories import DEFAULT_PASSWORD, UserFactory
 
 @pytest.mark.mariadb
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_refreshes_of_one_token_exactly_one_succeeds():
+def test_twenty_concurrent_refreshes_of_one_token_exactly_one_succeeds_and_the_session_ends():
     UserFactory(email="race@example.org")
     pair = Client().post("/api/v1/auth/login", {"email": "race@example.org", "password": DEFAULT_PASSWORD}, content_type="application/json").json()
     barrier = threading.Barrier(20)
     statuses: list[int] = []
+    winners: list[dict[str, str]] = []
     lock = threading.Lock()
 
     def refresh() -> None:
@@ -27,6 +28,8 @@ def test_twenty_concurrent_refreshes_of_one_token_exactly_one_succeeds():
             response = client.post("/api/v1/auth/refresh", {"refresh": pair["refresh"]}, content_type="application/json")
             with lock:
                 statuses.append(response.status_code)
+                if response.status_code == 200:
+                    winners.append(response.json())
         finally:
             connection.close()
 
@@ -37,3 +40,6 @@ def test_twenty_concurrent_refreshes_of_one_token_exactly_one_succeeds():
         t.join()
 
     assert sorted(statuses) == [200] + [401] * 19
+    # and the reuse ended the session: the pair the winner got is refused too
+    assert Client().post("/api/v1/auth/refresh", {"refresh": winners[0]["refresh"]}, content_type="application/json").status_code == 401
+    assert Client().get("/api/v1/auth/me", headers={"Authorization": f"Bearer {winners[0]['access']}"}).status_code == 401
