@@ -59,4 +59,7 @@ cat <<MSG
 MSG
 # Load and warm the active model at start-up, not on the first screening.
 export SCREENING_WARMUP=1
-cd server && "$py" manage.py runserver "$HOST:$PORT" --noreload --insecure
+# gunicorn (threads, a deep listen backlog; server/config/gunicorn.py), not Django's development server,
+# which reset connections in bursts. One worker: it holds the model; its threads serve the requests.
+export WEB_WORKERS=${WEB_WORKERS:-1} WEB_THREADS=${WEB_THREADS:-16}
+cd server && "$root/.venv/bin/gunicorn" -c config/gunicorn.py config.wsgi

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "ninja",
     "ninja_jwt",
     "ninja_jwt.token_blacklist",
@@ -44,7 +45,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files, compressed, before anything touches the session (config/settings/storage.py).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -207,10 +212,6 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not EMBEDDED)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -226,4 +227,6 @@ from config.settings.email import *  # noqa: E402, F403
 from config.settings.notifications import *  # noqa: E402, F403
 from config.settings.privacy import *  # noqa: E402, F403
 from config.settings.screening import *  # noqa: E402, F403
+from config.settings.security import *  # noqa: E402, F403
 from config.settings.shop import *  # noqa: E402, F403
+from config.settings.storage import *  # noqa: E402, F403
