@@ -29,3 +29,4 @@ class ScreeningError(StrEnum):
     REVIEW_NOT_ALLOWED = "review_not_allowed"
     REVIEW_INVALID = "review_invalid"
     WORKLIST_NOT_ALLOWED = "worklist_not_allowed"
+    EXPORT_TARGET_INVALID = "export_target_invalid"

@@ -37,3 +37,8 @@ SCREENING_WARMUP = _env.bool("SCREENING_WARMUP", default=False)
 
 # A clinician sees a patient's screenings while an appointment is upcoming and this many days after it.
 SCREENING_CLINICIAN_ACCESS_DAYS = _env.int("SCREENING_CLINICIAN_ACCESS_DAYS", default=30)
+
+# The key that turns screening and lesion ids into pseudonyms in the reviewed-label export
+# (manage.py export_reviewed_dataset); empty: a random per-installation key kept in the file below.
+SCREENING_EXPORT_PSEUDONYM_KEY = _env.str("SCREENING_EXPORT_PSEUDONYM_KEY", default="")
+SCREENING_EXPORT_PSEUDONYM_KEY_FILE = Path(_env.str("SCREENING_EXPORT_PSEUDONYM_KEY_FILE", default=str(_VAR_DIR / "export_pseudonym_key")))
