@@ -12,7 +12,7 @@ export type Handler = (req: { method: string; path: string; query: URLSearchPara
   | Promise<{ status: number; body?: unknown } | 'offline'>;
 
 export type FakeServer = {
-  calls: { method: string; path: string; body: unknown; headers: Record<string, string> }[];
+  calls: { method: string; path: string; query: URLSearchParams; body: unknown; headers: Record<string, string> }[];
   on: (method: string, path: string, handler: Handler | { status: number; body?: unknown }) => void;
 };
 
@@ -25,7 +25,7 @@ export function fakeServer(): FakeServer {
     const method = init?.method ?? 'GET';
     const headers = (init?.headers ?? {}) as Record<string, string>;
     const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
-    calls.push({ method, path: url.pathname, body, headers });
+    calls.push({ method, path: url.pathname, query: url.searchParams, body, headers });
     const handler = routes.get(`${method} ${url.pathname}`);
     const out = handler ? await handler({ method, path: url.pathname, query: url.searchParams, body, headers }) : { status: 404, body: { detail: 'Not found', code: 'not_found' } };
     if (out === 'offline') throw new TypeError('Network request failed');

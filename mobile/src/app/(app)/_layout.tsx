@@ -38,6 +38,7 @@ export default function AppLayout() {
       <Tabs.Screen name="index" options={{ title: 'Home', tabBarButtonTestID: 'tab-home', tabBarIcon: icon('⌂'), headerShown: true }} />
       <Tabs.Screen name="screening" options={{ ...hidden('screening'), title: 'Screening', tabBarButtonTestID: 'tab-screening', tabBarIcon: icon('◎') }} />
       <Tabs.Screen name="appointments" options={{ ...hidden('appointments'), title: 'Visits', tabBarButtonTestID: 'tab-appointments', tabBarIcon: icon('◷') }} />
+      <Tabs.Screen name="worklist" options={{ ...hidden('worklist'), title: 'Worklist', tabBarButtonTestID: 'tab-worklist', tabBarIcon: icon('☰') }} />
       <Tabs.Screen name="shop" options={{ ...hidden('shop'), title: 'Shop', tabBarButtonTestID: 'tab-shop', tabBarIcon: icon('◫') }} />
       <Tabs.Screen name="blog" options={{ title: 'Blog', tabBarButtonTestID: 'tab-blog', tabBarIcon: icon('✎') }} />
       <Tabs.Screen name="profile" options={{ ...badge, title: 'Profile', tabBarButtonTestID: 'tab-profile', tabBarIcon: icon('☺') }} />

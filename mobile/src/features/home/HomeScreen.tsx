@@ -62,6 +62,7 @@ function PatientHome() {
         )}
       </Card>
       <Button title="Screen a lesion" testID="home-screening" onPress={() => router.navigate('/screening')} accessibilityHint="Photograph a lesion and get a screening result" />
+      <Button variant="secondary" title="My lesions" testID="home-lesions" onPress={() => router.navigate('/screening/lesions')} />
       <Button variant="secondary" title="Book a skin check" testID="home-book" onPress={() => router.navigate('/appointments/book')} />
       <Button variant="secondary" title="Shop" testID="home-shop" onPress={() => router.navigate('/shop')} />
       <Button variant="secondary" title="Read the blog" testID="home-blog" onPress={() => router.navigate('/blog')} />

@@ -9,6 +9,10 @@ export default function ScreeningLayout() {
       <Stack.Screen name="queue" options={{ title: 'Waiting to sync' }} />
       <Stack.Screen name="detail/[id]" options={{ title: 'Screening' }} />
       <Stack.Screen name="share/[id]" options={{ title: 'Share' }} />
+      <Stack.Screen name="lesions/index" options={{ title: 'My lesions' }} />
+      <Stack.Screen name="lesions/new" options={{ title: 'New lesion' }} />
+      <Stack.Screen name="lesions/[id]" options={{ title: 'Lesion timeline' }} />
+      <Stack.Screen name="assign/[id]" options={{ title: 'Add to a lesion' }} />
     </Stack>
   );
 }

@@ -3,7 +3,7 @@ import { router } from 'expo-router';
 import { StyleSheet, Text, View } from 'react-native';
 
 import { VisitActions } from '../components/VisitActions';
-import { useTodaysVisitsQuery } from '../queries';
+import { useTodaysVisitsQuery, useUnreviewedHighRiskQuery } from '../queries';
 import { asFailure } from '@/api/result';
 import { useUserTimeZone } from '@/features/appointments/queries';
 import { useMeQuery } from '@/features/auth/queries';
@@ -23,12 +23,26 @@ export function ClinicianHomeScreen() {
   const visits = useTodaysVisitsQuery(me.data?.id ?? undefined, tz);
   const name = greetingName(me.data?.full_name);
   const now = useNow();
+  const unreviewed = useUnreviewedHighRiskQuery(me.data?.role === 'clinician');
+  const highCount = unreviewed.data;
 
   return (
     <Screen testID="screen-clinician-home">
       <Text style={styles.greeting} accessibilityRole="header" testID="home-greeting">
         {name ? `Hello, ${name}` : 'Hello'}
       </Text>
+      <Card testID="home-worklist">
+        <Text style={styles.when} testID="home-unreviewed-high">
+          {highCount === undefined
+            ? unreviewed.isError
+              ? 'Could not load the worklist.'
+              : 'Loading the worklist…'
+            : highCount === 0
+              ? 'No high-risk screenings waiting for a review.'
+              : `${highCount} high-risk ${highCount === 1 ? 'screening' : 'screenings'} not reviewed yet`}
+        </Text>
+        <Button title="Open the worklist" testID="home-open-worklist" onPress={() => router.navigate('/worklist')} />
+      </Card>
       <Text style={styles.section} accessibilityRole="header">
         Today
       </Text>

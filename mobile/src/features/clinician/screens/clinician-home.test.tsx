@@ -27,6 +27,7 @@ function serve() {
   let rows = [started, later, asPatient];
   server.on('GET', '/api/v1/auth/me', { status: 200, body: clara });
   server.on('GET', '/api/v1/notifications', { status: 200, body: { items: [], count: 0 } });
+  server.on('GET', '/api/v1/clinician/worklist', ({ query }) => ({ status: 200, body: { items: [], count: query.get('risk') === 'high' && query.get('reviewed') === 'false' ? 3 : 9 } }));
   server.on('GET', '/api/v1/appointments', () => ({ status: 200, body: { items: rows, count: rows.length } }));
   server.on('POST', '/api/v1/appointments/1/status', ({ body }) => {
     rows = rows.map((r) => (r.id === 1 ? { ...r, status: (body as { status: string }).status } : r));
@@ -45,6 +46,7 @@ describe('clinician home', () => {
     renderApp(<HomeScreen />);
 
     expect(await screen.findByTestId('home-greeting')).toHaveTextContent('Hello, Dr. Klein');
+    expect(await screen.findByText('3 high-risk screenings not reviewed yet')).toBeTruthy();
     expect(await screen.findByTestId('visit-1-patient')).toHaveTextContent('Pat Patient');
     expect(screen.getByTestId('visit-2-patient')).toHaveTextContent('Max Muster');
     expect(screen.queryByTestId('visit-3')).toBeNull();

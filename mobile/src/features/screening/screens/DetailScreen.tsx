@@ -10,6 +10,7 @@ import { StyleSheet, Text, View } from 'react-native';
 import { failureMessage } from '@/api/result';
 import { DISPLAY_NAMES, LABELS, type Label } from '@/contract';
 import { useUserTimeZone } from '@/features/appointments/queries';
+import { ReviewList } from '@/features/lesions/components/ReviewList';
 import { formatDateTime } from '@/lib/format';
 import { Button } from '@/ui/Button';
 import { QueryView } from '@/ui/QueryView';
@@ -106,6 +107,9 @@ function Detail({ s }: { s: Screening }) {
           </Text>
         </Section>
       ) : null}
+      <Section title="Clinician review" testID="detail-review">
+        <ReviewList reviews={s.reviews ?? []} timeZone={tz} testID="detail-reviews" />
+      </Section>
       {s.note ? (
         <Section title="Your note">
           <Text style={styles.body}>{s.note}</Text>
@@ -115,6 +119,11 @@ function Detail({ s }: { s: Screening }) {
         {s.disclaimer}
       </Text>
       <View style={styles.actions}>
+        {s.lesion_id ? (
+          <Button variant="secondary" title="Open the lesion's timeline" testID="detail-lesion" onPress={() => router.push({ pathname: '/screening/lesions/[id]', params: { id: s.lesion_id ?? '' } })} />
+        ) : (
+          <Button variant="secondary" title="Add to a lesion" testID="detail-assign" onPress={() => router.push({ pathname: '/screening/assign/[id]', params: { id: s.id } })} />
+        )}
         <Button
           variant="secondary"
           title="Share with my clinician"

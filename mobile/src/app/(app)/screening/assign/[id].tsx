@@ -1,0 +1,1 @@
+export { AssignLesionScreen as default } from '@/features/lesions/screens/AssignLesionScreen';

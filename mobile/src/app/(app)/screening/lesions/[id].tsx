@@ -1,0 +1,1 @@
+export { LesionTimelineScreen as default } from '@/features/lesions/screens/LesionTimelineScreen';

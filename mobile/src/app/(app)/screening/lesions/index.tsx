@@ -1,0 +1,1 @@
+export { LesionsScreen as default } from '@/features/lesions/screens/LesionsScreen';

@@ -1,0 +1,1 @@
+export { NewLesionScreen as default } from '@/features/lesions/screens/NewLesionScreen';

@@ -1,0 +1,1 @@
+export { WorklistScreen as default } from '@/features/clinician/screens/WorklistScreen';
