@@ -1,7 +1,8 @@
 """Command line: ``python -m model_pipeline <step>``.
 
 Steps: synth (synthetic HAM10000-layout data), train, assemble (ensemble from finished members),
-qat, reexport (a run directory from a published bundle), convert (int8 + fp16 TFLite with metadata),
+qat, reexport (a run directory from a published bundle), ood (the "cannot assess" rule and the model's
+second output), convert (int8 + fp16 TFLite with metadata),
 evaluate, bundle, validate, demo (all of it on synthetic data).
 """
 
@@ -123,6 +124,22 @@ def cmd_loso(args) -> int:
     summary = loso_run(_config(args), _dataset(args), args.out_dir, sources=args.source or None, mass=args.mass)
     print((args.out_dir / "loso.md").read_text())
     print(f"mean over {len(summary['folds'])} held-out sources: {summary['mean']}")
+    return 0
+
+
+def cmd_ood(args) -> int:
+    from model_pipeline.ood import ood_fit_run
+
+    extra = {}
+    for item in args.extra_lesions or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise PipelineError(f"--extra-lesions takes NAME=DIR, got {item!r}")
+        extra[name] = Path(path)
+    summary = ood_fit_run(
+        args.run_dir, _dataset(args), extra_lesions=extra, dims=tuple(args.dim or ()) or (16, 32, 64, 128, 256), seed=args.seed, score=args.score
+    )
+    print(f"chose {summary['chosen']}: {summary['rule']['score']} > {summary['rule']['threshold']:.4g} -> cannot assess; see {args.run_dir / 'ood.json'}")
     return 0
 
 
@@ -317,6 +334,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", help="only these held-out sources (repeatable; default: every source)")
     p.add_argument("--mass", type=float, help="high-risk mass the referral figures use (default: the product's default)")
     p.set_defaults(func=cmd_loso)
+
+    p = sub.add_parser("ood", help="'cannot assess': measure out-of-distribution scores, give model.h5 the chosen second output (before convert)")
+    _data_args(p)
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--extra-lesions", action="append", metavar="NAME=DIR", help="another lesion set (HAM10000 layout) to report refusal on; repeatable")
+    p.add_argument("--dim", type=int, action="append", help="Mahalanobis dimensions to measure (repeatable; default 16 32 64 128 256)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the non-lesion sets")
+    p.add_argument("--score", choices=("auto", "msp", "mahalanobis"), default="auto", help="the rule's score (auto: the one refusing most non-lesion images)")
+    p.set_defaults(func=cmd_ood)
 
     p = sub.add_parser("bundle", help="write the immutable bundle <out>/<version>/ and validate it")
     p.add_argument("--run-dir", type=Path, required=True)

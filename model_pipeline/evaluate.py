@@ -186,9 +186,12 @@ def set_single_thread() -> bool:
 
 
 def h5_probabilities(model, images: np.ndarray, batch: int = 128) -> np.ndarray:
+    """The first output (probabilities) of ``model`` on ``images``; a second output (ood_features) is ignored here."""
+    from model_pipeline.ood import h5_outputs
+
     out = []
     for i in progress(range(0, len(images), batch), math.ceil(len(images) / batch), "evaluate h5"):
-        out.append(np.asarray(model(images[i : i + batch].astype(np.float32), training=False)))
+        out.append(h5_outputs(model, images[i : i + batch])[0])
     return np.concatenate(out)
 
 
@@ -201,23 +204,27 @@ def evaluate_dir(
     target_precision: float = 0.85,
     latency_runs: int = 50,
     epoch_chosen_on_split: bool = True,
+    ood_rule: dict | None = None,
+    ood_sets: dict[str, np.ndarray] | None = None,
+    ood_summary: dict | None = None,
 ) -> dict:
-    """Evaluate ``model.h5`` + both .tflite files in ``model_dir``; write report.json/.md and PNGs there."""
+    """Evaluate ``model.h5`` + both .tflite files in ``model_dir``; write report.json/.md and PNGs there.
+
+    ``ood_rule`` (from the ood step's ``ood.json``): also fix the "cannot assess" threshold on the
+    validation lesions over the three variants and report refusal on ``ood_sets`` (name -> images)."""
     import keras
 
     from model_pipeline.export.tflite import TFLiteModel, median_latency_ms
+    from model_pipeline.ood import variant_outputs
 
     single_thread = set_single_thread()
     model_dir = Path(model_dir)
     h5 = keras.models.load_model(model_dir / VARIANT_FILES["h5"], compile=False)
-    probs = {"h5": h5_probabilities(h5, val_x)}
-    tfl = {}
-    for variant in ("int8", "fp16"):
-        tfl[variant] = TFLiteModel(model_dir / VARIANT_FILES[variant], num_threads=1)
-        out = []
-        for image in progress(val_x, len(val_x), f"evaluate {variant}"):
-            out.append(tfl[variant].predict_one(image))
-        probs[variant] = np.stack(out)
+    tfl = {variant: TFLiteModel(model_dir / VARIANT_FILES[variant], num_threads=1) for variant in ("int8", "fp16")}
+    predictors = {"h5": h5, **tfl}
+    # probabilities and (for a model with the "cannot assess" output) ood_features of each variant
+    outputs = {variant: variant_outputs(model, val_x, f"evaluate {variant}") for variant, model in predictors.items()}
+    probs = {variant: out[0] for variant, out in outputs.items()}
     report: dict = {
         "title": title,
         "eval_split": "val",
@@ -253,6 +260,10 @@ def evaluate_dir(
         f"precision >= {target_precision} (>= 5 predictions); below it the phone defers; 1.0 = always defer"
     )
     report["high_risk"] = choose_high_risk_mass(val_y, probs["int8"])
+    if ood_rule is not None:
+        from model_pipeline.ood import evaluate_ood
+
+        report["ood"] = evaluate_ood(ood_rule, predictors, outputs, ood_sets or {}, ood_summary or {})
     for variant, m in report["variants"].items():
         _plot_confusion(np.array(m["confusion_matrix"]), f"{title}: {variant} confusion (val)", model_dir / f"confusion_{variant}.png")
     _plot_reliability(
@@ -328,4 +339,8 @@ def markdown_report(report: dict) -> str:
         "![confusion int8](confusion_int8.png) ![reliability](reliability.png)",
         "",
     ]
+    if report.get("ood"):
+        from model_pipeline.ood import markdown as ood_markdown
+
+        lines.append(ood_markdown(report["ood"]))
     return "\n".join(lines)

@@ -336,8 +336,23 @@ def evaluate_run(run_dir: Path, dataset: Dataset, *, latency_runs: int = 50) -> 
     data = json.loads((run_dir / "data.json").read_text())
     prepared = _split_data(run_dir, dataset, cfg)
     title = "SYNTHETIC data" if data["synthetic"] else data["dataset"]
+    ood_rule, ood_sets, ood_summary = None, None, None
+    if (run_dir / "ood.json").is_file():  # the ood step ran: fix its threshold and measure refusal per variant
+        from model_pipeline.ood import evaluation_sets
+
+        ood_summary = json.loads((run_dir / "ood.json").read_text())
+        ood_rule = ood_summary["rule"]
+        ood_sets = evaluation_sets(ood_summary, prepared.val_x, [r.path for r in prepared.split.val], cfg.image_size)
     return evaluate_dir(
-        run_dir, prepared.val_x, prepared.val_y, title=title, latency_runs=latency_runs, epoch_chosen_on_split=cfg.swa_epochs <= 0
+        run_dir,
+        prepared.val_x,
+        prepared.val_y,
+        title=title,
+        latency_runs=latency_runs,
+        epoch_chosen_on_split=cfg.swa_epochs <= 0,
+        ood_rule=ood_rule,
+        ood_sets=ood_sets,
+        ood_summary=ood_summary,
     )
 
 

@@ -4,11 +4,13 @@ each variant's expected outputs, so the server and the app can prove they prepro
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from lesion_contract.ood import OodRule, ood_score
 from lesion_contract.preprocess import preprocess_image, tensor_sha256
 from model_pipeline.data.synthetic import _lesion_params, draw_lesion
 
@@ -45,19 +47,44 @@ def write_golden_images(directory: Path, seed: int = 7) -> list[str]:
     return names
 
 
-def golden_entries(bundle_dir: Path, names: list[str], size: int, predictors: dict) -> list[dict]:
-    """``predictors``: variant -> fn(uint8 HxWx3) -> 7 float probabilities."""
+def golden_entries(
+    bundle_dir: Path,
+    names: list[str],
+    size: int,
+    predictors: dict,
+    *,
+    ood_rule: OodRule | None = None,
+    feature_predictors: dict | None = None,
+    int8_features: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[dict]:
+    """``predictors``: variant -> fn(uint8 HxWx3) -> 7 float probabilities.
+
+    With the "cannot assess" rule: ``feature_predictors`` (variant -> fn(tensor) -> float ood_features or
+    None) give each variant's expected ``ood_score``, and ``int8_features`` (tensor -> the int8 model's raw
+    uint8 features) is stored as ``ood_features_int8``; the int8 score is the rule's score of exactly those
+    values, so the app checks its arithmetic against it without running a model."""
     entries = []
     for name in names:
         path = bundle_dir / name
         tensor = preprocess_image(path, size)
-        entries.append(
-            {
-                "file": name,
-                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                "tensor_sha256": tensor_sha256(tensor),
-                "shape": list(tensor.shape),
-                "expected": {v: [round(float(p), 6) for p in fn(tensor)] for v, fn in predictors.items()},
-            }
-        )
+        expected = {v: [round(float(p), 6) for p in fn(tensor)] for v, fn in predictors.items()}
+        entry = {
+            "file": name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "tensor_sha256": tensor_sha256(tensor),
+            "shape": list(tensor.shape),
+            "expected": expected,
+        }
+        if ood_rule is not None:
+            scores = {}
+            for variant, fn in (feature_predictors or {}).items():
+                features = fn(tensor)
+                if variant == "int8" and ood_rule.needs_features:
+                    assert int8_features is not None
+                    raw = [int(q) for q in int8_features(tensor)]
+                    entry["ood_features_int8"] = raw
+                    features = ood_rule.dequantize(raw)
+                scores[variant] = round(ood_score(ood_rule, features, expected[variant]), 6)
+            entry["ood_score"] = scores
+        entries.append(entry)
     return entries

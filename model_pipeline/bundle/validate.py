@@ -52,16 +52,23 @@ def check_models(bundle: Path, manifest: dict, golden: list[dict], *, allow_dyna
     import keras
 
     from model_pipeline.export.tflite import TFLiteModel
+    from model_pipeline.ood import h5_outputs
 
     problems: list[str] = []
     size = manifest["input"]["height"]
+    ood = manifest.get("ood")
+    dim = ood.get("dim") if isinstance(ood, dict) else None  # the second output's length (mahalanobis rule)
     predictors = {}
+    ood_predictors: dict[str, contract.OodPredictor] = {}
     try:
         h5 = keras.models.load_model(bundle / "model.h5", compile=False)
         shape = tuple(h5.input_shape)
-        if shape[1:] != (size, size, 3) or tuple(h5.output_shape)[1:] != (len(LABELS),):
-            problems.append(f"model.h5: input {shape} / output {h5.output_shape} do not match the manifest")
-        predictors["h5"] = lambda t: np.asarray(h5(t[None].astype(np.float32), training=False))[0]
+        out_shapes = [tuple(o.shape)[1:] for o in h5.outputs]
+        want = [(len(LABELS),)] + ([(dim,)] if dim else [])
+        if shape[1:] != (size, size, 3) or out_shapes != want:
+            problems.append(f"model.h5: input {shape} / outputs {out_shapes} do not match the manifest (expected {want})")
+        predictors["h5"] = lambda t: h5_outputs(h5, t[None])[0][0]
+        ood_predictors["h5"] = lambda batch: h5_outputs(h5, batch)
     except Exception as exc:
         problems.append(f"model.h5 does not load: {exc}")
     for variant, name in (("int8", "model_int8.tflite"), ("fp16", "model_fp16.tflite")):
@@ -80,6 +87,15 @@ def check_models(bundle: Path, manifest: dict, golden: list[dict], *, allow_dyna
                 f"not a fixed batch of 1 ([1, {size}, {size}, 3] -> [1, {len(LABELS)}]); -1 is a dynamic batch, which "
                 "LiteRT.js and GPU delegates refuse: convert it again with this pipeline (python -m model_pipeline reexport)"
             )
+        if dim and model.features_shape_signature != [1, dim]:
+            problems.append(f"{name}: second output ood_features {model.features_shape_signature} is not [1, {dim}] as manifest.ood says")
+        elif not dim and model.n_outputs != 1:
+            problems.append(f"{name}: {model.n_outputs} outputs but the manifest has no ood rule")
+        if variant == "int8" and dim and model.features_quantization is not None:
+            fq = ood["int8_quantization"]
+            scale, zero_point = model.features_quantization
+            if not np.isclose(scale, fq["scale"], rtol=1e-6) or zero_point != fq["zero_point"]:
+                problems.append(f"{name}: ood_features quantisation ({scale}, {zero_point}) differs from manifest.ood")
         if variant == "int8":
             if model.input_quantization != (1.0, 0):
                 problems.append(f"{name}: uint8 input must take raw pixels (scale 1, zero point 0), got {model.input_quantization}")
@@ -88,9 +104,22 @@ def check_models(bundle: Path, manifest: dict, golden: list[dict], *, allow_dyna
             if not np.isclose(scale, quant["scale"], rtol=1e-6) or zero_point != quant["zero_point"]:
                 problems.append(f"{name}: output quantisation ({scale}, {zero_point}) differs from the manifest")
         predictors[variant] = model.predict_one
+        ood_predictors[variant] = _features_one_by_one(model.predict_with_features)
     # the TFLite files take a batch of 1: run the golden images one by one
     batched = {variant: _one_by_one(fn) for variant, fn in predictors.items()}
-    return problems + contract.check_golden_outputs(bundle, manifest, golden, batched)
+    problems += contract.check_golden_outputs(bundle, manifest, golden, batched)
+    if dim or (isinstance(ood, dict) and ood):
+        problems += contract.check_golden_ood(bundle, manifest, golden, ood_predictors)
+    return problems
+
+
+def _features_one_by_one(fn: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]) -> contract.OodPredictor:
+    def run(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        outs = [fn(tensor) for tensor in batch]
+        feats = [f for _, f in outs]
+        return np.stack([p for p, _ in outs]), None if any(f is None for f in feats) else np.stack(feats)  # type: ignore[arg-type]
+
+    return run
 
 
 def _one_by_one(predict_one: Callable[[np.ndarray], np.ndarray]) -> contract.Predictor:

@@ -8,10 +8,9 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
-
 from lesion_contract.labels import LABELS, label_info
 from lesion_contract.manifest import SCHEMA_VERSION, SYNTHETIC_MARK, VARIANT_OF, sha256_file
+from lesion_contract.ood import OodRule
 from lesion_contract.preprocess import PREPROCESSING_SPEC
 from model_pipeline.bundle.golden import golden_entries, write_golden_images
 from model_pipeline.bundle.validate import validate_bundle
@@ -90,6 +89,23 @@ def metrics_summary(report: dict) -> dict:
     }
 
 
+def ood_block(report: dict) -> dict | None:
+    """The manifest's ``ood`` rule (from the evaluate step's report) with its measured refusal rates."""
+    measured = report.get("ood")
+    if not measured:
+        return None
+    rates = measured["rule_refusal"]
+    return {
+        **measured["rule"],
+        "refusal": {variant: {k: round(float(v), 4) for k, v in by_set.items()} for variant, by_set in rates.items()},
+        "candidates_measured": sorted(measured.get("candidates", {})),
+    }
+
+
+def _first(features):
+    return None if features is None else features[0]
+
+
 def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str | None = None) -> Path:
     """Assemble, hash and validate a bundle from a converted + evaluated run directory.
 
@@ -99,6 +115,7 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
     import keras
 
     from model_pipeline.export.tflite import TFLiteModel
+    from model_pipeline.ood import h5_outputs
 
     run_dir, out_root = Path(run_dir), Path(out_root)
     final = out_root / version
@@ -127,6 +144,8 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
     try:
         for name in RUN_FILES:
             shutil.copy2(run_dir / name, staging / name)
+        if (run_dir / "ood.json").is_file():  # the ood step's measurements (every candidate score)
+            shutil.copy2(run_dir / "ood.json", staging / "ood.json")
         for png in sorted(run_dir.glob("*.png")):
             shutil.copy2(png, staging / png.name)
         size = int(config["image_size"])
@@ -135,11 +154,27 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
         int8 = TFLiteModel(staging / "model_int8.tflite")
         fp16 = TFLiteModel(staging / "model_fp16.tflite")
         predictors = {
-            "h5": lambda t: np.asarray(h5(t[None].astype(np.float32), training=False))[0],
+            "h5": lambda t: h5_outputs(h5, t[None])[0][0],
             "int8": int8.predict_one,
             "fp16": fp16.predict_one,
         }
-        (staging / "golden.json").write_text(json.dumps(golden_entries(staging, names, size, predictors), indent=2))
+        ood = ood_block(report)
+        rule = OodRule.from_dict(ood) if ood else None
+        feature_predictors = {
+            "h5": lambda t: _first(h5_outputs(h5, t[None])[1]),
+            "int8": lambda t: int8.predict_with_features(t)[1],
+            "fp16": lambda t: fp16.predict_with_features(t)[1],
+        }
+        golden = golden_entries(
+            staging,
+            names,
+            size,
+            predictors,
+            ood_rule=rule,
+            feature_predictors=feature_predictors,
+            int8_features=lambda t: int8.raw_with_features(t)[1],
+        )
+        (staging / "golden.json").write_text(json.dumps(golden, indent=2))
         scale, zero_point = int8.output_quantization
         synthetic = bool(data["synthetic"])
         texts = model_texts(synthetic, version, data["dataset"])
@@ -173,6 +208,7 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
             "thresholds": report["thresholds"],
             "threshold_rule": report["threshold_rule"],
             "high_risk": report["high_risk"],
+            **({"ood": ood} if ood else {}),
             "metrics": metrics_summary(report),
             "data": data,
             "training": {

@@ -10,6 +10,8 @@ import numpy as np
 from model_pipeline.errors import BundleError
 from model_pipeline.export.quantization import Quantization
 
+N_LABELS = 7  # len(lesion_contract.labels.LABELS): the probabilities output's length
+
 
 def batch1_saved_model(model, directory: Path) -> Path:
     """Export ``model``'s inference call (``training=False``) as a SavedModel whose input is ``[1, H, W, 3]``.
@@ -25,7 +27,7 @@ def batch1_saved_model(model, directory: Path) -> Path:
     import keras
     import tensorflow as tf
 
-    if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
+    if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:  # outputs: probabilities (+ ood_features)
         raise ValueError(f"expected one NHWC image input, got {[tuple(x.shape) for x in model.inputs]}")
     spec = tf.TensorSpec([1, *model.inputs[0].shape[1:]], dtype=model.inputs[0].dtype, name=model.inputs[0].name)
     archive = keras.export.ExportArchive()
@@ -65,7 +67,12 @@ def _configure(converter, quant: Quantization) -> None:
 
 
 class TFLiteModel:
-    """A loaded .tflite model: ``predict`` takes uint8 HxWx3 images and returns float probabilities."""
+    """A loaded .tflite model: ``predict`` takes uint8 HxWx3 images and returns float probabilities.
+
+    A model exported with the "cannot assess" rule has a second output, ``ood_features``; the outputs
+    are told apart by length (the probabilities have 7 values, the features never do), since the
+    converter does not keep the Keras output order.
+    """
 
     def __init__(self, path_or_bytes: str | Path | bytes, num_threads: int = 1):
         from ai_edge_litert.interpreter import Interpreter
@@ -79,7 +86,12 @@ class TFLiteModel:
         except (ValueError, RuntimeError) as exc:
             raise BundleError(f"cannot load TFLite model {str(path_or_bytes)[:80]}: {exc}") from exc
         self.input = self.interpreter.get_input_details()[0]
-        self.output = self.interpreter.get_output_details()[0]
+        outputs = self.interpreter.get_output_details()
+        probs = [o for o in outputs if int(o["shape"][-1]) == N_LABELS]
+        self.output = probs[0] if len(probs) == 1 else outputs[0]
+        others = [o for o in outputs if o is not self.output]
+        self.features_output = others[0] if len(others) == 1 else None
+        self.n_outputs = len(outputs)
 
     @property
     def input_shape_signature(self) -> list[int]:
@@ -89,6 +101,18 @@ class TFLiteModel:
     @property
     def output_shape_signature(self) -> list[int]:
         return [int(d) for d in self.output.get("shape_signature", self.output["shape"])]
+
+    @property
+    def features_quantization(self) -> tuple[float, int] | None:
+        if self.features_output is None:
+            return None
+        scale, zero_point = self.features_output["quantization"]
+        return float(scale), int(zero_point)
+
+    @property
+    def features_shape_signature(self) -> list[int] | None:
+        out = self.features_output
+        return None if out is None else [int(d) for d in out.get("shape_signature", out["shape"])]
 
     @property
     def input_dtype(self) -> np.dtype:
@@ -110,6 +134,27 @@ class TFLiteModel:
         self.interpreter.set_tensor(self.input["index"], x)
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output["index"])[0].copy()
+
+    def raw_with_features(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Both outputs as stored (uint8 for int8 models); features None for a one-output model."""
+        x = image[None, ...].astype(self.input_dtype)
+        self.interpreter.set_tensor(self.input["index"], x)
+        self.interpreter.invoke()
+        probs = self.interpreter.get_tensor(self.output["index"])[0].copy()
+        feats = None if self.features_output is None else self.interpreter.get_tensor(self.features_output["index"])[0].copy()
+        return probs, feats
+
+    def predict_with_features(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Float probabilities and float (dequantised) ``ood_features`` (None without the second output)."""
+        probs, feats = self.raw_with_features(image)
+        if np.issubdtype(probs.dtype, np.integer):
+            scale, zero_point = self.output_quantization
+            probs = (probs.astype(np.float32) - zero_point) * scale
+        if feats is not None and np.issubdtype(feats.dtype, np.integer):
+            fq = self.features_quantization
+            assert fq is not None
+            feats = (feats.astype(np.float64) - fq[1]) * fq[0]
+        return probs.astype(np.float32), None if feats is None else np.asarray(feats, dtype=np.float64)
 
     def predict_one(self, image: np.ndarray) -> np.ndarray:
         out = self.raw(image)

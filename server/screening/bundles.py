@@ -81,8 +81,19 @@ def input_size(manifest: dict[str, Any]) -> int:
 
 def check_golden(bundle_dir: Path, manifest: dict[str, Any], predict: Callable[[np.ndarray], np.ndarray]) -> int:
     """Preprocess each golden image per the spec and compare tensor checksums and h5 outputs
-    (``predict``: uint8 batch -> probabilities). Returns the number of golden vectors checked."""
+    (``predict``: uint8 batch -> probabilities). Returns the number of golden vectors checked.
+
+    A bundle with a "cannot assess" rule (manifest.ood) must also reproduce its golden ood scores, from
+    ``predict.with_features`` (batch -> probabilities, ood_features; see inference.load_forward)."""
     problems, golden = contract.check_golden(Path(bundle_dir), manifest, {"h5": predict})
+    if not problems and manifest.get("ood") is not None:
+        with_features = getattr(predict, "with_features", None)
+        rule = contract.Manifest.from_dict(manifest).ood
+        if rule is not None and rule.needs_features and with_features is None:
+            problems.append(f"manifest.ood needs the model's {rule.output} output, which model.h5 lacks")
+        else:
+            both = with_features or (lambda batch: (predict(batch), None))
+            problems = contract.check_golden_ood(Path(bundle_dir), manifest, golden, {"h5": both})
     if problems:
         raise BundleInvalid("; ".join(problems))
     return len(golden)

@@ -25,6 +25,7 @@ import numpy as np
 from django.conf import settings
 
 from core.errors import ApplicationError
+from lesion_contract.ood import OodRule, Outcome, assess
 from screening.error_codes import ScreeningError
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def load_forward(h5_path: Path, size: int) -> Forward:
 
     The returned callable takes float32/uint8 NHWC pixel values 0..255 of any batch size and returns
     float32 probabilities (N, n_labels). The benchmark uses this same function for the bare timing.
+    A model with the "cannot assess" output (r21 on) also has ``forward.with_features``: batch ->
+    (probabilities, ood_features) from the same single pass.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -48,10 +51,17 @@ def load_forward(h5_path: Path, size: int) -> Forward:
     def _graph(x: Any) -> Any:
         return model(x, training=False)
 
+    def both(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        out = _graph(tf.constant(np.asarray(batch, dtype=np.float32)))
+        if isinstance(out, (list, tuple)):  # probabilities + ood_features
+            return np.asarray(out[0].numpy(), dtype=np.float32), np.asarray(out[1].numpy(), dtype=np.float64)
+        return np.asarray(out.numpy(), dtype=np.float32), None
+
     def forward(batch: np.ndarray) -> np.ndarray:
-        return np.asarray(_graph(tf.constant(np.asarray(batch, dtype=np.float32))).numpy(), dtype=np.float32)
+        return both(batch)[0]
 
     forward.keras_model = model  # type: ignore[attr-defined]  # keeps the weights alive with the function
+    forward.with_features = both if len(model.outputs) > 1 else None  # type: ignore[attr-defined]
     return forward
 
 
@@ -64,6 +74,10 @@ class LoadedModel:
     forward: Forward
     record: Any = None  # the ModelVersion row it was loaded from (saves a query per screening)
     loaded_at: float = field(default_factory=time.monotonic)
+    # The bundle's "cannot assess" rule (manifest.ood; None: every photo is assessed, as before r21) and,
+    # for a rule on the model's second output, the forward pass that returns it with the probabilities.
+    ood: OodRule | None = None
+    forward_features: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,10 +87,12 @@ class Prediction:
     model_version_id: int
     latency_ms: float  # queue wait + forward pass
     batch_size: int
+    outcome: Outcome = "assessed"  # the bundle's "cannot assess" rule (lesion_contract.ood)
+    ood_score: float | None = None
 
 
 class _Job:
-    __slots__ = ("batch_size", "done", "error", "finished_at", "model", "queued_at", "result", "tensor")
+    __slots__ = ("batch_size", "done", "error", "features", "finished_at", "model", "queued_at", "result", "tensor")
 
     def __init__(self, tensor: np.ndarray, model: LoadedModel) -> None:
         self.queued_at = time.perf_counter()
@@ -85,6 +101,7 @@ class _Job:
         self.model = model
         self.done = threading.Event()
         self.result: np.ndarray | None = None
+        self.features: np.ndarray | None = None
         self.error: BaseException | None = None
         self.batch_size = 0
 
@@ -198,6 +215,10 @@ class InferenceEngine:
         size = input_size(manifest)
         forward = load_forward(h5_path(Path(active.path), manifest), size)
         labels = list(manifest["labels"])
+        ood = OodRule.from_dict(manifest["ood"]) if manifest.get("ood") is not None else None
+        with_features = getattr(forward, "with_features", None)
+        if ood is not None and ood.needs_features and with_features is None:
+            raise ValueError(f"manifest.ood needs the model's {ood.output} output, which model.h5 lacks")
         # Warm up: trace the graph and allocate buffers for a single image and a full batch.
         for n in (1, self.max_batch()):
             out = forward(np.zeros((n, size, size, 3), dtype=np.float32))
@@ -205,7 +226,16 @@ class InferenceEngine:
                 raise ValueError(f"model output shape {out.shape} does not match {len(labels)} labels")
         self.loads += 1
         logger.info("Loaded model %s (%dx%d) in %.1f s", active.version, size, size, time.perf_counter() - started)
-        return LoadedModel(model_version_id=active.id, version=active.version, size=size, labels=labels, forward=forward, record=active)
+        return LoadedModel(
+            model_version_id=active.id,
+            version=active.version,
+            size=size,
+            labels=labels,
+            forward=forward,
+            record=active,
+            ood=ood,
+            forward_features=with_features if ood is not None and ood.needs_features else None,
+        )
 
     # -- batching --
     def _ensure_thread(self) -> None:
@@ -260,9 +290,15 @@ class InferenceEngine:
         while True:
             batch = self._collect(pending)
             try:
-                outputs = batch[0].model.forward(np.stack([job.tensor for job in batch]))
-                for job, out in zip(batch, outputs, strict=True):
+                model = batch[0].model
+                stacked = np.stack([job.tensor for job in batch])
+                if model.forward_features is not None:
+                    outputs, features = model.forward_features(stacked)
+                else:
+                    outputs, features = model.forward(stacked), None
+                for i, (job, out) in enumerate(zip(batch, outputs, strict=True)):
                     job.result = out
+                    job.features = None if features is None else features[i]
                     job.batch_size = len(batch)
             except BaseException as exc:
                 logger.exception("Forward pass failed for a batch of %d", len(batch))
@@ -297,12 +333,19 @@ class InferenceEngine:
         if job.error is not None or job.result is None:
             raise ApplicationError("The model failed on this photo; try again later.", code=ScreeningError.INFERENCE_FAILED, status=503)
         probs = [float(p) for p in job.result]
+        try:
+            outcome, score = assess(model.ood, job.features, probs)
+        except ValueError as exc:  # a rule the model's outputs do not fit: never a verdict without the check
+            logger.error("cannot-assess rule of %s failed: %s", model.version, exc)
+            raise ApplicationError("The model failed on this photo; try again later.", code=ScreeningError.INFERENCE_FAILED, status=503) from exc
         return Prediction(
             probabilities=probs,
             version=model.version,
             model_version_id=model.model_version_id,
             latency_ms=(job.finished_at - job.queued_at) * 1000.0,
             batch_size=job.batch_size,
+            outcome=outcome,
+            ood_score=score,
         )
 
     def predict_many(self, tensors: list[np.ndarray], model: LoadedModel) -> list[Prediction]:

@@ -20,6 +20,13 @@ class Risk(models.TextChoices):
     LOW = "low", "Low"
 
 
+class Outcome(models.TextChoices):
+    """lesion_contract.ood.OUTCOMES: whether the model could assess the photo at all."""
+
+    ASSESSED = "assessed", "Assessed"
+    CANNOT_ASSESS = "cannot_assess", "Cannot assess"
+
+
 class ModelVersion(models.Model):
     """One immutable bundle in tflite_artifacts/<version>/, validated (every sha256) before it is recorded.
 
@@ -120,6 +127,10 @@ class Screening(models.Model):
     top_label = models.CharField(max_length=16, choices=[(label, label) for label in LABELS])
     risk = models.CharField(max_length=8, choices=Risk.choices)
     server_latency_ms = models.FloatField()
+    # The bundle's "cannot assess" rule (manifest.ood): cannot_assess withholds the class verdict (top label,
+    # risk, probabilities) from every answer; they stay stored for the agreement report only.
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.ASSESSED)
+    ood_score = models.FloatField(null=True, blank=True, help_text="The rule's out-of-distribution score (NULL: the bundle has no rule).")
 
     device_model_version = models.CharField(max_length=100, blank=True)
     device_probabilities = models.JSONField(null=True, blank=True)
@@ -132,6 +143,7 @@ class Screening(models.Model):
             models.CheckConstraint(condition=Q(risk__in=[r.value for r in Risk]), name="screening_risk_valid"),
             models.CheckConstraint(condition=Q(top_label__in=list(LABELS)), name="screening_top_label_valid"),
             models.CheckConstraint(condition=Q(server_latency_ms__gte=0), name="screening_server_latency_nonneg"),
+            models.CheckConstraint(condition=Q(outcome__in=[o.value for o in Outcome]), name="screening_outcome_valid"),
         ]
         indexes = [
             models.Index(fields=["owner", "captured_at"]),

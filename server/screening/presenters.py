@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from core.schemas import DISCLAIMER
 from lesion_contract.labels import LABELS
-from screening.models import ModelVersion, Screening
+from lesion_contract.ood import CANNOT_ASSESS_MESSAGE
+from screening.models import ModelVersion, Outcome, Screening
 
 RECOMMENDED_ACTION = {
     "high": (
@@ -51,14 +52,19 @@ def device_comparison(screening: Screening) -> dict[str, Any] | None:
         "top_label": screening.device_top_label,
         "probabilities": dict(zip(LABELS, device, strict=True)),
         "latency_ms": screening.device_latency_ms,
-        "server_top_label": screening.top_label,
-        "agrees_top1": screening.device_top_label == screening.top_label,
+        "server_top_label": screening.top_label if assessed(screening) else None,
+        "agrees_top1": screening.device_top_label == screening.top_label if assessed(screening) else None,
         "max_abs_difference": round(max(abs(a - b) for a, b in zip(device, server, strict=True)), 6),
     }
 
 
+def assessed(screening: Screening) -> bool:
+    """False when the bundle's \"cannot assess\" rule refused the photo: then no class verdict is shown."""
+    return screening.outcome != Outcome.CANNOT_ASSESS
+
+
 def recommended_action(screening: Screening) -> str:
-    action = RECOMMENDED_ACTION[screening.risk]
+    action = RECOMMENDED_ACTION[screening.risk] if assessed(screening) else CANNOT_ASSESS_MESSAGE
     return SYNTHETIC_NOTE + action if screening.model_version.synthetic else action
 
 

@@ -13,6 +13,7 @@ from pydantic import WithJsonSchema, field_validator
 
 from core.schemas import StrictSchema
 from lesion_contract.labels import LABELS, Label, RiskLevel
+from lesion_contract.ood import Outcome
 from screening import presenters
 from screening.models import Impression, Lesion, Screening, ScreeningReview, ScreeningShare
 
@@ -81,8 +82,8 @@ class DeviceComparisonOut(Schema):
     top_label: str
     probabilities: dict[str, float]
     latency_ms: float | None
-    server_top_label: str
-    agrees_top1: bool
+    server_top_label: str | None = Field(..., description="Null when the server could not assess the photo (outcome cannot_assess).")
+    agrees_top1: bool | None = Field(..., description="Null when the server could not assess the photo.")
     max_abs_difference: float
 
 
@@ -132,10 +133,19 @@ class ScreeningOut(Schema):
     model_version: str
     model_synthetic: bool
     labels: list[str]
-    probabilities: dict[str, float]
-    top_label: str
-    top_label_display: str
-    risk: RiskLevel
+    outcome: Outcome = Field(
+        "assessed",
+        description=(
+            "cannot_assess: the photo is too far from the lesion photos the model knows (the bundle's manifest.ood rule); "
+            "no class verdict is given (probabilities, top_label, top_label_display and risk are null) and "
+            "recommended_action says to retake the photo or see a clinician."
+        ),
+    )
+    ood_score: float | None = Field(None, description="The rule's out-of-distribution score; null when the model version has no rule.")
+    probabilities: dict[str, float] | None
+    top_label: str | None
+    top_label_display: str | None
+    risk: RiskLevel | None
     recommended_action: str
     disclaimer: str
     server_latency_ms: float
@@ -165,12 +175,22 @@ class ScreeningOut(Schema):
         return list(LABELS)
 
     @staticmethod
-    def resolve_probabilities(obj: Screening) -> dict[str, float]:
+    def resolve_probabilities(obj: Screening) -> dict[str, float] | None:
+        if not presenters.assessed(obj):
+            return None
         return dict(zip(LABELS, (float(p) for p in obj.probabilities), strict=True))
 
     @staticmethod
-    def resolve_top_label_display(obj: Screening) -> str:
-        return presenters.display_name(obj.model_version, obj.top_label)
+    def resolve_top_label(obj: Screening) -> str | None:
+        return obj.top_label if presenters.assessed(obj) else None
+
+    @staticmethod
+    def resolve_risk(obj: Screening) -> str | None:
+        return obj.risk if presenters.assessed(obj) else None
+
+    @staticmethod
+    def resolve_top_label_display(obj: Screening) -> str | None:
+        return presenters.display_name(obj.model_version, obj.top_label) if presenters.assessed(obj) else None
 
     @staticmethod
     def resolve_recommended_action(obj: Screening) -> str:

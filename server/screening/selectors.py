@@ -16,7 +16,17 @@ from core.errors import ApplicationError, NotFound
 from core.permissions import is_admin, is_clinician
 from lesion_contract.labels import LABELS
 from screening.error_codes import ScreeningError
-from screening.models import CONCERNING_IMPRESSIONS, Impression, Lesion, ModelVersion, Risk, Screening, ScreeningReview, ScreeningShare
+from screening.models import (
+    CONCERNING_IMPRESSIONS,
+    Impression,
+    Lesion,
+    ModelVersion,
+    Outcome,
+    Risk,
+    Screening,
+    ScreeningReview,
+    ScreeningShare,
+)
 
 
 def appointment_patient_ids(clinician: User) -> QuerySet[Any, int]:
@@ -83,10 +93,11 @@ def screening_list(
         qs = qs.filter(captured_at__gte=datetime.combine(date_from, time.min, tzinfo=UTC))
     if date_to:
         qs = qs.filter(captured_at__lte=datetime.combine(date_to, time.max, tzinfo=UTC))
+    # a "cannot assess" screening has no risk level or label to match (they are withheld from every answer)
     if risk:
-        qs = qs.filter(risk=risk)
+        qs = qs.filter(risk=risk, outcome=Outcome.ASSESSED)
     if label:
-        qs = qs.filter(top_label=label)
+        qs = qs.filter(top_label=label, outcome=Outcome.ASSESSED)
     if owner_id is not None:
         qs = qs.filter(owner_id=owner_id)
     if model_version:
@@ -109,7 +120,7 @@ def worklist(
     qs = screenings_visible_to(clinician).exclude(owner=clinician).select_related("owner", "lesion")
     qs = qs.annotate(is_reviewed=Exists(ScreeningReview.objects.filter(screening=OuterRef("pk"))), risk_rank=RISK_RANK)
     if risk:
-        qs = qs.filter(risk=risk)
+        qs = qs.filter(risk=risk, outcome=Outcome.ASSESSED)
     if reviewed is not None:
         qs = qs.filter(is_reviewed=reviewed)
     if date_from:

@@ -203,6 +203,8 @@ def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model:
             top_label=top,
             risk=risk_level(top, probs, bundle_mass),
             server_latency_ms=round(prediction.latency_ms, 3),
+            outcome=prediction.outcome,
+            ood_score=None if prediction.ood_score is None or not np.isfinite(prediction.ood_score) else float(prediction.ood_score),
             device_model_version=device.model_version if device else "",
             device_probabilities=device.probabilities if device else None,
             device_top_label=device.top_label if device else "",

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from lesion_contract.labels import LABELS, RISK_GROUP
+from lesion_contract.ood import OodRule, check_ood, ood_score
 from lesion_contract.preprocess import PREPROCESSING_SPEC, preprocess_image, tensor_sha256
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Predictor",
     "check_files",
     "check_golden",
+    "check_golden_ood",
     "check_golden_outputs",
     "check_manifest",
     "golden_tolerance",
@@ -109,8 +111,14 @@ DATA_KEYS = ("dataset", "synthetic", "split_seed", "split_file", "n_images", "n_
 TOLERANCE = {"h5": 2e-3, "fp16": 2e-3}
 INT8_STEPS = 2  # int8 outputs may differ by this many quantisation steps between kernels
 
+# golden ood scores: relative tolerance (of max(1, |expected|)) per variant; int8 features may move by
+# INT8_STEPS quantisation steps between kernels, which moves a squared distance by a few percent
+OOD_TOLERANCE = {"h5": 0.01, "fp16": 0.02, "int8": 0.1}
+
 # variant -> fn(uint8 batch (n, size, size, 3)) -> probabilities (n, 7)
 Predictor = Callable[[np.ndarray], np.ndarray]
+# variant -> fn(uint8 batch) -> (probabilities (n, 7), float ood_features (n, dim) or None)
+OodPredictor = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]
 
 
 class BundleError(Exception):
@@ -168,6 +176,7 @@ class Manifest:
     metrics: dict[str, Any]
     data: dict[str, Any]
     raw: dict[str, Any] = field(repr=False, compare=False)
+    ood: OodRule | None = None  # the "cannot assess" rule (bundles from r21 on; None: always assessed)
 
     @classmethod
     def from_dict(cls, raw: Any, *, dir_name: str | None = None, source: str | None = None) -> Manifest:
@@ -208,6 +217,7 @@ class Manifest:
             metrics=dict(raw["metrics"]),
             data=dict(raw["data"]),
             raw=raw,
+            ood=OodRule.from_dict(raw["ood"]) if raw.get("ood") is not None else None,
         )
 
     @classmethod
@@ -341,6 +351,8 @@ def check_manifest(manifest: Any, dir_name: str | None = None) -> list[str]:
         high_risk = manifest["high_risk"]
         if not isinstance(high_risk, dict) or not _is_number(high_risk.get("mass")) or not 0 < high_risk["mass"] <= 1:
             problems.append("high_risk.mass must be a number in (0, 1]")
+    if manifest.get("ood") is not None:  # optional: bundles before r21 have no "cannot assess" rule
+        problems += check_ood(manifest["ood"])
     missing = [k for k in METRIC_KEYS if k not in manifest["metrics"]]
     if missing:
         problems.append(f"metrics missing {missing}")
@@ -462,11 +474,57 @@ def check_golden(
             for variant in VARIANTS:
                 if len(entry["expected"][variant]) != len(LABELS):
                     problems.append(f"golden[{i}]: expected.{variant} must have {len(LABELS)} values")
+            if raw.get("ood") is not None:
+                problems += _check_golden_ood_entry(i, entry, raw)
         except (KeyError, TypeError) as exc:
             problems.append(f"golden[{i}]: malformed entry ({exc})")
     if not problems and predictors:
         problems = check_golden_outputs(bundle, manifest, golden, predictors)
     return problems, golden
+
+
+def _check_golden_ood_entry(i: int, entry: Mapping[str, Any], raw: Mapping[str, Any]) -> list[str]:
+    """A golden entry of a bundle with an ood rule: its expected scores, and the int8 features the int8
+    score was computed from (so the app can check its own arithmetic without a model)."""
+    rule = OodRule.from_dict(raw["ood"])
+    scores = entry.get("ood_score")
+    if not isinstance(scores, Mapping) or not all(isinstance(scores.get(v), (int, float)) for v in VARIANTS):
+        return [f"golden[{i}]: ood_score must give a number for each of {list(VARIANTS)}"]
+    if not rule.needs_features:
+        return []
+    q = entry.get("ood_features_int8")
+    if not isinstance(q, list) or len(q) != rule.dim or not all(isinstance(v, int) and 0 <= v <= 255 for v in q):
+        return [f"golden[{i}]: ood_features_int8 must be {rule.dim} uint8 values"]
+    probs = entry["expected"]["int8"]
+    got = ood_score(rule, rule.dequantize(q), probs)
+    if abs(got - float(scores["int8"])) > 1e-6 * max(1.0, abs(got)):
+        return [f"golden[{i}]: ood_score.int8 {scores['int8']} is not the rule's score of ood_features_int8 ({got})"]
+    return []
+
+
+def check_golden_ood(
+    bundle_dir: str | Path,
+    manifest: Manifest | Mapping[str, Any],
+    golden: list[dict[str, Any]],
+    predictors: Mapping[str, OodPredictor],
+) -> list[str]:
+    """Each predictor reproduces golden.json's ``ood_score`` within ``OOD_TOLERANCE`` (a bundle without a
+    rule has nothing to check)."""
+    raw = _raw(manifest)
+    if raw.get("ood") is None:
+        return []
+    rule = OodRule.from_dict(raw["ood"])
+    size = int(raw["input"]["height"])
+    batch = np.stack([preprocess_image(Path(bundle_dir) / entry["file"], size) for entry in golden])
+    problems: list[str] = []
+    for variant, predict in predictors.items():
+        probs, features = predict(batch)
+        for i, entry in enumerate(golden):
+            got = ood_score(rule, None if features is None else features[i], probs[i])
+            want = float(entry["ood_score"][variant])
+            if abs(got - want) > OOD_TOLERANCE[variant] * max(1.0, abs(want)):
+                problems.append(f"golden[{i}] {entry['file']}: {variant} ood score {got:.4g} differs from expected {want:.4g}")
+    return problems
 
 
 def check_golden_outputs(

@@ -17,6 +17,7 @@ from typing import Any
 
 from lesion_contract import manifest
 from lesion_contract.labels import DISPLAY_NAMES, HIGH_RISK_LABELS, LABELS, MEDIUM_RISK_LABELS, RISK_GROUP, RISK_LEVELS
+from lesion_contract.ood import CANNOT_ASSESS_MESSAGE, OOD_SCORES, OUTCOMES, OodRule, assess
 from lesion_contract.preprocess import PREPROCESSING_SPEC
 from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS, risk_level
 
@@ -46,6 +47,25 @@ RISK_RULE_INPUTS: tuple[tuple[tuple[float, ...], float], ...] = (
     ((0.0, 0.0, 0.0, 0.0, 0.4, 0.4, 0.2), DEFAULT_HIGH_RISK_MASS),  # mel/nv tie: mel (first) wins -> high
     ((0.003875, 0.003875, 0.01938, 0.0, 0.01163, 0.9535, 0.00775), DEFAULT_HIGH_RISK_MASS),  # int8-style outputs
     ((0.2, 0.1, 0.0, 0.0, 0.0, 0.7, 0.0), 1.0),  # mass 1.0: only a high top label counts
+)
+
+# The "cannot assess" rule's table: a small Mahalanobis rule (dim 3, so the generated file stays short;
+# the arithmetic is the same at any dim) and the msp rule, with int8-style features, a score exactly at
+# the threshold (assessed: only strictly above refuses), just above it, and the nearest mean not first.
+_OOD_MEANS = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]]
+_OOD_MAHALANOBIS = {"score": "mahalanobis", "threshold": 4.0, "output": "ood_features", "dim": 3, "means": _OOD_MEANS,
+                    "int8_quantization": {"scale": 0.0625, "zero_point": 128}}
+_OOD_MSP = {"score": "msp", "threshold": 0.5}
+_NV = (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+OOD_RULE_INPUTS: tuple[tuple[dict[str, Any], tuple[float, ...] | None, tuple[float, ...]], ...] = (
+    (_OOD_MAHALANOBIS, (0.0, 0.0, 0.0), _NV),  # on a class mean: 0
+    (_OOD_MAHALANOBIS, (2.0, 2.0, 0.0), _NV),  # nearest is mean 4 (2,2,2): 4.0 exactly at the threshold -> assessed
+    (_OOD_MAHALANOBIS, (2.0, 2.0, -0.0625), _NV),  # just above -> cannot assess
+    (_OOD_MAHALANOBIS, (-1.0, 0.5, 0.3125), _NV),  # nearest is mean 5, not the first
+    (_OOD_MAHALANOBIS, (7.9375, -8.0, 3.3125), _NV),  # int8 extremes: far from every mean
+    (_OOD_MSP, None, (0.1, 0.1, 0.1, 0.1, 0.1, 0.4, 0.1)),  # top 0.4: score 0.6 -> cannot assess
+    (_OOD_MSP, None, (0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0)),  # top 0.5: score 0.5 at the threshold -> assessed
+    (_OOD_MSP, None, (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0)),  # certain: assessed
 )
 
 MODEL_VARIANT_TYPE = " | ".join(f"'{v}'" for v in manifest.VARIANTS)
@@ -80,6 +100,7 @@ MANIFEST_FIELD_TYPES: dict[str, str] = {
 OPTIONAL_MANIFEST_FIELDS: dict[str, str] = {
     "threshold_rule": "string",
     "high_risk": "{ mass: number; [k: string]: unknown }",
+    "ood": "OodRuleJson",
 }
 
 
@@ -122,6 +143,16 @@ def risk_rule_cases() -> list[dict[str, Any]]:
     ]
 
 
+def ood_rule_cases() -> list[dict[str, Any]]:
+    """The "cannot assess" table with the scores and outcomes the Python rule gives."""
+    cases = []
+    for raw, features, probs in OOD_RULE_INPUTS:
+        outcome, score = assess(OodRule.from_dict(raw), features, probs)
+        cases.append({"rule": raw, "features": None if features is None else list(features), "probabilities": list(probs),
+                      "score": score, "outcome": outcome})
+    return cases
+
+
 def _manifest_interface() -> str:
     missing = sorted(set(manifest.TOPLEVEL_TYPES) - set(MANIFEST_FIELD_TYPES))
     if missing:
@@ -159,6 +190,23 @@ def render() -> str:
         f"export const DISCLAIMER_START = {ts_value(manifest.DISCLAIMER_START)};\n",
         "export interface ManifestFile {\n  name: string;\n  variant?: ModelVariant | null;\n  size: number;\n  sha256: string;\n}\n",
         _manifest_interface(),
+        "/** The \"cannot assess\" rule (lesion_contract.ood): outcomes, its scores, and the text shown instead of a verdict. */\n"
+        f"export const OUTCOMES = {_labels(OUTCOMES)} as const;\n"
+        "export type Outcome = (typeof OUTCOMES)[number];\n"
+        f"export const OOD_SCORES = {_labels(OOD_SCORES)} as const;\n"
+        "export type OodScore = (typeof OOD_SCORES)[number];\n"
+        f"export const CANNOT_ASSESS_MESSAGE = {ts_value(CANNOT_ASSESS_MESSAGE)};\n"
+        "/** manifest.ood: mahalanobis needs output/dim/means/int8_quantization (the model's second output, ood_features). */\n"
+        "export interface OodRuleJson {\n  score: OodScore;\n  threshold: number;\n  output?: string;\n  dim?: number;\n"
+        "  means?: number[][];\n  int8_quantization?: { scale: number; zero_point: number };\n  [k: string]: unknown;\n}\n",
+        "/** The \"cannot assess\" rule's table, with the scores and outcomes computed by the Python rule. */\n"
+        "export const OOD_RULE_CASES: readonly { rule: OodRuleJson; features: number[] | null; probabilities: number[]; score: number; outcome: Outcome }[] = [\n"
+        + ",\n".join(
+            f"  {{ rule: {ts_value(c['rule'], '  ')}, features: {ts_value(c['features'])}, probabilities: {ts_value(c['probabilities'])}, "
+            f"score: {ts_value(c['score'])}, outcome: {ts_value(c['outcome'])} }}"
+            for c in ood_rule_cases()
+        )
+        + ",\n];\n",
         "/** The high-risk rule's table, with the levels computed by the Python rule (lesion_contract.risk). */\n"
         "export const RISK_RULE_CASES: readonly { probabilities: number[]; highRiskMass: number; expected: RiskLevel }[] = [\n"
         f"{cases},\n];\n",

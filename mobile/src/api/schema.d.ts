@@ -200,6 +200,27 @@ export interface paths {
         patch: operations["update_me"];
         trace?: never;
     };
+    "/api/v1/auth/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export My Data
+         * @description Everything the platform holds about you as one zip: `data.json` and `photos/<screening id>.jpg`
+         *     (re-encoded, no metadata). Limited to PRIVACY_EXPORT_RATE per account (429 `export_throttled`).
+         */
+        get: operations["export_my_data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -1203,6 +1224,11 @@ export interface components {
              */
             time_zone: string;
         };
+        /**
+         * AppointmentStatus
+         * @enum {string}
+         */
+        AppointmentStatus: "booked" | "cancelled" | "done" | "no_show";
         /** AvailabilityIn */
         AvailabilityIn: {
             /** Windows */
@@ -1302,8 +1328,11 @@ export interface components {
         };
         /** DeviceComparisonOut */
         DeviceComparisonOut: {
-            /** Agrees Top1 */
-            agrees_top1: boolean;
+            /**
+             * Agrees Top1
+             * @description Null when the server could not assess the photo.
+             */
+            agrees_top1: boolean | null;
             /** Latency Ms */
             latency_ms: number | null;
             /** Max Abs Difference */
@@ -1316,18 +1345,18 @@ export interface components {
             };
             /** Same Model Version */
             same_model_version: boolean;
-            /** Server Top Label */
-            server_top_label: string;
+            /**
+             * Server Top Label
+             * @description Null when the server could not assess the photo (outcome cannot_assess).
+             */
+            server_top_label: string | null;
             /** Top Label */
             top_label: string;
         };
         /** DeviceIn */
         DeviceIn: {
-            /**
-             * Platform
-             * @description ios, android or web
-             */
-            platform: string;
+            /** @description ios, android or web */
+            platform: components["schemas"]["Platform"];
             /**
              * Token
              * @description Expo push token, ExponentPushToken[...]
@@ -1556,7 +1585,10 @@ export interface components {
              * @description Let the clinic use your reviewed screenings, pseudonymised, to train and check the screening model.
              */
             research_consent?: boolean | null;
-            /** Time Zone */
+            /**
+             * Time Zone
+             * @description IANA time zone, e.g. Europe/Berlin
+             */
             time_zone?: string | null;
         };
         /** ModelFileOut */
@@ -1764,6 +1796,11 @@ export interface components {
             /** Id */
             id: number;
         };
+        /**
+         * Platform
+         * @enum {string}
+         */
+        Platform: "ios" | "android" | "web";
         /** PostDetailOut */
         PostDetailOut: {
             /** Author Name */
@@ -1970,6 +2007,7 @@ export interface components {
             phone: string;
             /**
              * Time Zone
+             * @description IANA time zone, e.g. Europe/Berlin
              * @default UTC
              */
             time_zone: string;
@@ -1979,6 +2017,7 @@ export interface components {
             /**
              * Start
              * Format: date-time
+             * @description ISO 8601 with offset, exactly a free slot start
              */
             start: string;
         };
@@ -2225,6 +2264,18 @@ export interface components {
             model_version: string;
             /** Note */
             note: string;
+            /**
+             * Ood Score
+             * @description The rule's out-of-distribution score; null when the model version has no rule.
+             */
+            ood_score?: number | null;
+            /**
+             * Outcome
+             * @description cannot_assess: the photo is too far from the lesion photos the model knows (the bundle's manifest.ood rule); no class verdict is given (probabilities, top_label, top_label_display and risk are null) and recommended_action says to retake the photo or see a clinician.
+             * @default assessed
+             * @enum {string}
+             */
+            outcome: "assessed" | "cannot_assess";
             /** Owner Id */
             owner_id: number;
             /** Photo Height */
@@ -2236,7 +2287,7 @@ export interface components {
             /** Probabilities */
             probabilities: {
                 [key: string]: number;
-            };
+            } | null;
             /** Recommended Action */
             recommended_action: string;
             /**
@@ -2244,19 +2295,16 @@ export interface components {
              * @description Clinicians' reviews (current versions), oldest first.
              */
             reviews?: components["schemas"]["ReviewOut"][];
-            /**
-             * Risk
-             * @enum {string}
-             */
-            risk: "high" | "medium" | "low";
+            /** Risk */
+            risk: ("high" | "medium" | "low") | null;
             /** Server Latency Ms */
             server_latency_ms: number;
             /** Source */
             source: string;
             /** Top Label */
-            top_label: string;
+            top_label: string | null;
             /** Top Label Display */
-            top_label_display: string;
+            top_label_display: string | null;
         };
         /** ShareIn */
         ShareIn: {
@@ -2343,9 +2391,10 @@ export interface components {
         StatusIn: {
             /**
              * Status
-             * @description done or no_show
+             * @description What happened: the visit took place, or the patient did not come
+             * @enum {string}
              */
-            status: string;
+            status: "done" | "no_show";
         };
         /**
          * SyncBatchIn
@@ -2534,6 +2583,18 @@ export interface components {
             model_version: string;
             /** Note */
             note: string;
+            /**
+             * Ood Score
+             * @description The rule's out-of-distribution score; null when the model version has no rule.
+             */
+            ood_score?: number | null;
+            /**
+             * Outcome
+             * @description cannot_assess: the photo is too far from the lesion photos the model knows (the bundle's manifest.ood rule); no class verdict is given (probabilities, top_label, top_label_display and risk are null) and recommended_action says to retake the photo or see a clinician.
+             * @default assessed
+             * @enum {string}
+             */
+            outcome: "assessed" | "cannot_assess";
             /** Owner Id */
             owner_id: number;
             /** Patient Name */
@@ -2547,7 +2608,7 @@ export interface components {
             /** Probabilities */
             probabilities: {
                 [key: string]: number;
-            };
+            } | null;
             /** Recommended Action */
             recommended_action: string;
             /** Reviewed */
@@ -2557,19 +2618,16 @@ export interface components {
              * @description Clinicians' reviews (current versions), oldest first.
              */
             reviews?: components["schemas"]["ReviewOut"][];
-            /**
-             * Risk
-             * @enum {string}
-             */
-            risk: "high" | "medium" | "low";
+            /** Risk */
+            risk: ("high" | "medium" | "low") | null;
             /** Server Latency Ms */
             server_latency_ms: number;
             /** Source */
             source: string;
             /** Top Label */
-            top_label: string;
+            top_label: string | null;
             /** Top Label Display */
-            top_label_display: string;
+            top_label_display: string | null;
         };
     };
     responses: never;
@@ -2587,7 +2645,7 @@ export interface operations {
                 page_size?: number | null;
                 start_after?: string | null;
                 start_before?: string | null;
-                status?: string | null;
+                status?: components["schemas"]["AppointmentStatus"] | null;
             };
             header?: never;
             path?: never;
@@ -2648,6 +2706,15 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2677,6 +2744,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2826,6 +2902,15 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2846,6 +2931,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2888,6 +2982,15 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2917,6 +3020,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2995,6 +3107,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3006,6 +3127,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3044,6 +3174,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3055,6 +3194,24 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3086,8 +3243,35 @@ export interface operations {
                     "application/json": components["schemas"]["LoginOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3126,8 +3310,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3188,6 +3399,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3197,8 +3417,53 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    export_my_data: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3230,8 +3495,35 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3263,8 +3555,26 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3315,6 +3625,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3451,6 +3770,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     get_clinician: {
@@ -3566,6 +3894,15 @@ export interface operations {
                     "application/json": components["schemas"]["AvailabilityOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3586,6 +3923,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3628,6 +3974,15 @@ export interface operations {
                     "application/json": components["schemas"]["ExceptionCreatedOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3648,6 +4003,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3719,6 +4083,7 @@ export interface operations {
             query: {
                 end: string;
                 start: string;
+                /** @description IANA time zone of the slots; default: yours */
                 tz?: string | null;
             };
             header?: never;
@@ -3831,8 +4196,26 @@ export interface operations {
                     "application/json": components["schemas"]["LesionOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3889,6 +4272,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     delete_lesion: {
@@ -3927,6 +4319,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     update_lesion: {
@@ -3953,6 +4354,15 @@ export interface operations {
                     "application/json": components["schemas"]["LesionOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3964,6 +4374,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4006,6 +4425,15 @@ export interface operations {
                     "application/json": components["schemas"]["LesionOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -4017,6 +4445,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4073,6 +4510,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     get_lesion_timeline: {
@@ -4106,6 +4552,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4464,6 +4919,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     read_notification: {
@@ -4555,8 +5019,26 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4595,6 +5077,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found, or not yours to see (`not_found`). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4673,6 +5164,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     create_order: {
@@ -4699,6 +5199,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -4710,6 +5219,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4890,6 +5408,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -4919,6 +5446,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4971,6 +5507,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     create_post: {
@@ -4995,6 +5540,15 @@ export interface operations {
                     "application/json": components["schemas"]["PostDetailOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5015,6 +5569,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5097,6 +5660,15 @@ export interface operations {
                     "application/json": components["schemas"]["PostDetailOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5117,6 +5689,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5241,6 +5822,15 @@ export interface operations {
                     "application/json": components["schemas"]["PostDetailOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5310,6 +5900,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PagedProductOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5443,6 +6042,15 @@ export interface operations {
                     "application/json": components["schemas"]["ScreeningOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5537,6 +6145,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     delete_screening: {
@@ -5575,6 +6192,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     assign_screening_lesion: {
@@ -5601,6 +6227,15 @@ export interface operations {
                     "application/json": components["schemas"]["ScreeningOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5612,6 +6247,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5666,6 +6310,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     write_screening_review: {
@@ -5701,6 +6354,15 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewDetailOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5721,6 +6383,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5777,6 +6448,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     list_screening_shares: {
@@ -5810,6 +6490,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5852,6 +6541,15 @@ export interface operations {
                     "application/json": components["schemas"]["ShareOut"];
                 };
             };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5863,6 +6561,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body is larger than the server accepts (`too_large`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5918,6 +6625,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     sync_screenings: {
@@ -5946,6 +6662,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncOut"];
+                };
+            };
+            /** @description Malformed request: the body is not valid JSON or multipart (`malformed_json`, `malformed_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Unauthorized */

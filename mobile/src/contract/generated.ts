@@ -90,8 +90,97 @@ export interface Manifest {
   code_revision: string;
   threshold_rule?: string;
   high_risk?: { mass: number; [k: string]: unknown };
+  ood?: OodRuleJson;
   [k: string]: unknown;
 }
+
+/** The "cannot assess" rule (lesion_contract.ood): outcomes, its scores, and the text shown instead of a verdict. */
+export const OUTCOMES = ['assessed', 'cannot_assess'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export const OOD_SCORES = ['mahalanobis', 'msp'] as const;
+export type OodScore = (typeof OOD_SCORES)[number];
+export const CANNOT_ASSESS_MESSAGE = 'Cannot assess this photo: it does not look like the close-up lesion photos the model knows (it may be blurred, too dark or bright, off-centre, or not a skin lesion). Retake the photo, or see a clinician.';
+/** manifest.ood: mahalanobis needs output/dim/means/int8_quantization (the model's second output, ood_features). */
+export interface OodRuleJson {
+  score: OodScore;
+  threshold: number;
+  output?: string;
+  dim?: number;
+  means?: number[][];
+  int8_quantization?: { scale: number; zero_point: number };
+  [k: string]: unknown;
+}
+
+/** The "cannot assess" rule's table, with the scores and outcomes computed by the Python rule. */
+export const OOD_RULE_CASES: readonly { rule: OodRuleJson; features: number[] | null; probabilities: number[]; score: number; outcome: Outcome }[] = [
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+  }, features: [0.0, 0.0, 0.0], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 0.0, outcome: 'assessed' },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+  }, features: [2.0, 2.0, 0.0], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 4.0, outcome: 'assessed' },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+  }, features: [2.0, 2.0, -0.0625], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 4.25390625, outcome: 'cannot_assess' },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+  }, features: [-1.0, 0.5, 0.3125], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 0.00390625, outcome: 'assessed' },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+  }, features: [7.9375, -8.0, 3.3125], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 123.1015625, outcome: 'cannot_assess' },
+  { rule: {
+    score: 'msp',
+    threshold: 0.5,
+  }, features: null, probabilities: [0.1, 0.1, 0.1, 0.1, 0.1, 0.4, 0.1], score: 0.6, outcome: 'cannot_assess' },
+  { rule: {
+    score: 'msp',
+    threshold: 0.5,
+  }, features: null, probabilities: [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0], score: 0.5, outcome: 'assessed' },
+  { rule: {
+    score: 'msp',
+    threshold: 0.5,
+  }, features: null, probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 0.0, outcome: 'assessed' },
+];
 
 /** The high-risk rule's table, with the levels computed by the Python rule (lesion_contract.risk). */
 export const RISK_RULE_CASES: readonly { probabilities: number[]; highRiskMass: number; expected: RiskLevel }[] = [

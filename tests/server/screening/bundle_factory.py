@@ -17,20 +17,36 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str, model: Any = None, size: int = SIZE) -> Path:
+def build_tiny_bundle(
+    root: Path,
+    version: str,
+    *,
+    seed: int,
+    created_at: str,
+    model: Any = None,
+    size: int = SIZE,
+    ood_reference: np.ndarray | None = None,
+    ood_threshold: float | None = None,
+) -> Path:
     """Write `root/version/` with model.h5, int8/fp16 .tflite, golden vectors and a manifest the
     pipeline's validator accepts. A few kB; about two seconds on a laptop core. Pass `model` (a Keras
-    model taking size x size x 3 pixels 0..255) to bundle another network, e.g. for benchmarks."""
+    model taking size x size x 3 pixels 0..255) to bundle another network, e.g. for benchmarks.
+
+    `ood_reference` (a uint8 tensor) and `ood_threshold`: the default model gets the "cannot assess"
+    output (4 `ood_features`) and the manifest a mahalanobis rule whose every class mean is the
+    reference tensor's features, so photos like it are assessed and photos far from it are not."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
     from lesion_contract.labels import LABELS, label_info
     from lesion_contract.manifest import VARIANT_OF
+    from lesion_contract.ood import OodRule
     from lesion_contract.preprocess import PREPROCESSING_SPEC
     from model_pipeline.bundle.golden import golden_entries, write_golden_images
     from model_pipeline.bundle.writer import DISCLAIMER, model_texts
     from model_pipeline.export.quantization import Quantization
     from model_pipeline.export.tflite import TFLiteModel, convert
+    from model_pipeline.ood import h5_outputs
 
     bundle = Path(root) / version
     bundle.mkdir(parents=True)
@@ -41,9 +57,13 @@ def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str, m
         x = keras.layers.Conv2D(6, 3, activation="relu")(x)
         x = keras.layers.GlobalAveragePooling2D()(x)
         outputs = keras.layers.Dense(len(LABELS), activation="softmax")(x)
-        model = keras.Model(inputs, outputs)
+        if ood_reference is not None:
+            features = keras.layers.Dense(4, name="ood_features")(x)
+            model = keras.Model(inputs, [outputs, features])
+        else:
+            model = keras.Model(inputs, outputs)
         # Spread the logits so the tiny model's top label depends on the picture's colours.
-        dense = model.layers[-1]
+        dense = model.get_layer(model.output_names[0]) if ood_reference is not None else model.layers[-1]
         weights, bias = dense.get_weights()
         dense.set_weights([weights * 25.0, bias])
     model.save(bundle / "model.h5")
@@ -62,11 +82,37 @@ def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str, m
     int8 = TFLiteModel(bundle / "model_int8.tflite")
     fp16 = TFLiteModel(bundle / "model_fp16.tflite")
     predictors = {
-        "h5": lambda t: np.asarray(model(t[None].astype(np.float32), training=False))[0],
+        "h5": lambda t: h5_outputs(model, t[None])[0][0],
         "int8": int8.predict_one,
         "fp16": fp16.predict_one,
     }
-    (bundle / "golden.json").write_text(json.dumps(golden_entries(bundle, names, size, predictors), indent=2))
+    ood: dict[str, Any] | None = None
+    if ood_reference is not None:
+        reference = h5_outputs(model, ood_reference[None])[1][0]  # type: ignore[index]
+        fq = int8.features_quantization
+        assert fq is not None
+        ood = {
+            "score": "mahalanobis",
+            "threshold": float(ood_threshold if ood_threshold is not None else 1.0),
+            "output": "ood_features",
+            "dim": 4,
+            "means": [[round(float(v), 6) for v in reference]] * len(LABELS),
+            "int8_quantization": {"scale": fq[0], "zero_point": fq[1]},
+        }
+    golden = golden_entries(
+        bundle,
+        names,
+        size,
+        predictors,
+        ood_rule=OodRule.from_dict(ood) if ood else None,
+        feature_predictors={
+            "h5": lambda t: h5_outputs(model, t[None])[1][0],  # type: ignore[index]
+            "int8": lambda t: int8.predict_with_features(t)[1],
+            "fp16": lambda t: fp16.predict_with_features(t)[1],
+        },
+        int8_features=lambda t: int8.raw_with_features(t)[1],
+    )
+    (bundle / "golden.json").write_text(json.dumps(golden, indent=2))
     scale, zero_point = int8.output_quantization
     texts = model_texts(True, version, "synthetic-ham10000-layout")
     files = [
@@ -103,6 +149,7 @@ def build_tiny_bundle(root: Path, version: str, *, seed: int, created_at: str, m
         },
         "files": files,
         "thresholds": dict.fromkeys(LABELS, 0.5),
+        **({"ood": ood} if ood else {}),
         "metrics": {
             "balanced_accuracy": per_variant,
             "per_class_recall": {},

@@ -3,7 +3,7 @@
  * manifest's quantisation parameters, pick the top label, and apply the contract's risk rule with the
  * effective high-risk mass (the lower of the app default and the bundle's operating point).
  */
-import { DEFAULT_HIGH_RISK_MASS, LABELS, effectiveHighRiskMass, riskLevel, type Label, type Manifest } from '@/contract';
+import { DEFAULT_HIGH_RISK_MASS, LABELS, assess, dequantizeFeatures, effectiveHighRiskMass, parseOodRule, riskLevel, type Label, type Manifest } from '@/contract';
 
 import type { ModelAnswer } from './engine.types';
 
@@ -58,13 +58,37 @@ export function answerFromProbabilities(
   };
 }
 
-/** The on-device answer for a raw uint8 output of the bundle's int8 model. */
-export function deviceAnswer(raw: ArrayLike<number>, manifest: Manifest, latencyMs: number): ModelAnswer {
+/**
+ * The on-device answer for the raw uint8 outputs of the bundle's int8 model: the probabilities and, for a
+ * bundle with a "cannot assess" rule on the model's second output, its uint8 `ood_features`. The rule
+ * (lesion_contract.ood, ported in contract/ood.ts) decides the outcome exactly as the server does.
+ */
+export function deviceAnswer(raw: ArrayLike<number>, manifest: Manifest, latencyMs: number, rawFeatures?: ArrayLike<number> | null): ModelAnswer {
   const probabilities = dequantise(raw, outputQuantisation(manifest));
-  return answerFromProbabilities(probabilities, {
+  const answer = answerFromProbabilities(probabilities, {
     source: 'device',
     modelVersion: manifest.version,
     latencyMs,
     highRiskMass: effectiveHighRiskMass(DEFAULT_HIGH_RISK_MASS, bundleHighRiskMass(manifest)),
   });
+  const rule = parseOodRule(manifest.ood);
+  if (!rule) return answer;
+  if (rule.score === 'mahalanobis' && !rawFeatures) {
+    throw new Error(`Model ${manifest.version}: the manifest's cannot-assess rule needs the model's ood_features output, which it did not return.`);
+  }
+  const features = rule.score === 'mahalanobis' && rawFeatures ? dequantizeFeatures(rule, rawFeatures) : null;
+  const { outcome, score } = assess(rule, features, probabilities);
+  return { ...answer, outcome, oodScore: score };
+}
+
+/**
+ * The model's outputs told apart by length: the probabilities have one value per label, the second
+ * output (ood_features, bundles with a cannot-assess rule) never does. The converter does not keep
+ * the Keras output order, so position is not a contract.
+ */
+export function splitOutputs<T extends ArrayLike<number>>(outputs: readonly T[]): { probabilities: T; features: T | null } {
+  const probabilities = outputs.find((o) => o.length === LABELS.length);
+  if (!probabilities) throw new Error(`The model returned no output with ${LABELS.length} values.`);
+  const features = outputs.find((o) => o !== probabilities) ?? null;
+  return { probabilities, features };
 }

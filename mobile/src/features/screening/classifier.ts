@@ -6,7 +6,7 @@
  */
 import { loadTensorflowModel } from 'react-native-fast-tflite';
 
-import { deviceAnswer } from './answer';
+import { deviceAnswer, splitOutputs } from './answer';
 import type { Classifier, ModelAnswer } from './engine.types';
 import type { InstalledModel } from './modelManager';
 
@@ -27,9 +27,10 @@ export async function createClassifier(model: InstalledModel): Promise<Classifie
       }
       const started = Date.now();
       const buffer = tensor.byteOffset === 0 && tensor.byteLength === tensor.buffer.byteLength ? (tensor.buffer as ArrayBuffer) : tensor.slice().buffer;
-      const [out] = await tflite.run([buffer]);
-      if (!out) throw new Error('The model returned no output.');
-      return deviceAnswer(new Uint8Array(out), model.manifest, Date.now() - started);
+      const outputs = await tflite.run([buffer]);
+      if (!outputs.length) throw new Error('The model returned no output.');
+      const { probabilities, features } = splitOutputs(outputs.map((o) => new Uint8Array(o)));
+      return deviceAnswer(probabilities, model.manifest, Date.now() - started, features);
     },
     dispose() {
       // fast-tflite releases the interpreter when the hybrid object is garbage-collected.

@@ -4,7 +4,7 @@
  * served by our own server from /litert/, copied there by scripts/copy-litert-wasm.mjs), so the rest
  * of the app stays light.
  */
-import { deviceAnswer } from './answer';
+import { deviceAnswer, splitOutputs } from './answer';
 import type { Classifier, ModelAnswer } from './engine.types';
 import type { InstalledModel } from './modelManager';
 
@@ -58,9 +58,14 @@ export async function createClassifier(model: InstalledModel): Promise<Classifie
       let outputs: InstanceType<LiteRt['Tensor']>[] = [];
       try {
         outputs = await compiled.run([inputTensor]);
-        const raw = outputs[0]?.toTypedArray();
-        if (!(raw instanceof Uint8Array)) throw new Error('The model did not return a uint8 output.');
-        return deviceAnswer(raw, model.manifest, performance.now() - started);
+        const raws: Uint8Array[] = [];
+        for (const t of outputs) {
+          const raw = t.toTypedArray();
+          if (!(raw instanceof Uint8Array)) throw new Error('The model did not return uint8 outputs.');
+          raws.push(raw);
+        }
+        const { probabilities, features } = splitOutputs(raws);
+        return deviceAnswer(probabilities, model.manifest, performance.now() - started, features);
       } finally {
         inputTensor.delete();
         outputs.forEach((t) => t.delete());

@@ -13,6 +13,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { AppState } from 'react-native';
 
 import { apiBaseUrl } from '@/api/config';
+import { CANNOT_ASSESS_MESSAGE } from '@/contract';
 import { currentUserId } from '@/api/identity';
 import { uuid4 } from '@/lib/id';
 
@@ -293,9 +294,22 @@ function disclaimerOf(model: InstalledModel | null): string {
   return (model.manifest.synthetic ? SYNTHETIC_NOTE : '') + (model.manifest.disclaimer || FALLBACK_DISCLAIMER);
 }
 
-/** Top label or risk level differ: the screen flags it, and the server's answer is the one of record. */
+/**
+ * Outcome, top label or risk level differ: the screen flags it, and the server's answer is the one of
+ * record. Two "cannot assess" answers agree (neither has a label to compare).
+ */
 export function disagree(device: ModelAnswer | null, server: ModelAnswer | null): boolean {
-  return !!device && !!server && (device.topLabel !== server.topLabel || device.risk !== server.risk);
+  if (!device || !server) return false;
+  const outcome = (a: ModelAnswer) => a.outcome ?? 'assessed';
+  if (outcome(device) !== outcome(server)) return true;
+  if (outcome(device) === 'cannot_assess') return false;
+  return device.topLabel !== server.topLabel || device.risk !== server.risk;
+}
+
+/** What to do after a device-only answer: the risk wording, or retake / see a clinician when it could not assess. */
+export function deviceAction(device: ModelAnswer | null): string {
+  if (!device) return '';
+  return device.outcome === 'cannot_assess' ? CANNOT_ASSESS_MESSAGE : DEVICE_ACTION[device.risk];
 }
 
 async function classifyOnDevice(photo: Photo, model: InstalledModel): Promise<ModelAnswer | null> {
@@ -343,7 +357,7 @@ export async function screenPhoto(photo: Photo, opts: { askServer?: boolean; bod
 
   if (!fallback.askServer) {
     if (ob && saved) void flushOutbox();
-    return { kind: 'done', clientUuid, device, server: null, screeningId: null, disagreement: false, fallback, recommendedAction: device ? DEVICE_ACTION[device.risk] : '', disclaimer };
+    return { kind: 'done', clientUuid, device, server: null, screeningId: null, disagreement: false, fallback, recommendedAction: deviceAction(device), disclaimer };
   }
 
   let sent: SendNowResult;
@@ -369,7 +383,7 @@ export async function screenPhoto(photo: Photo, opts: { askServer?: boolean; bod
   }
   if (device) {
     // The server refused it (or nothing could be saved): show the device answer, say why there is no second opinion.
-    return { kind: 'done', clientUuid, device, server: null, screeningId: null, disagreement: false, fallback, recommendedAction: DEVICE_ACTION[device.risk], disclaimer, serverError: sent.reason };
+    return { kind: 'done', clientUuid, device, server: null, screeningId: null, disagreement: false, fallback, recommendedAction: deviceAction(device), disclaimer, serverError: sent.reason };
   }
   return { kind: 'error', message: sent.reason };
 }

@@ -4,7 +4,7 @@
  * screens (capture, result, history) only use these types and the functions in `engine.ts`.
  * Labels, risk levels and the manifest type come from the generated bundle contract.
  */
-import type { Label, Manifest, RiskLevel } from '@/contract';
+import type { Label, Manifest, Outcome, RiskLevel } from '@/contract';
 
 /** A photo as the capture step hands it over: a URI (file:// on phones, blob:/data: on the web). */
 export interface Photo {
@@ -44,6 +44,14 @@ export interface ModelAnswer {
   confidence: number;
   risk: RiskLevel;
   latencyMs: number;
+  /**
+   * The bundle's "cannot assess" rule (manifest.ood): `cannot_assess` means the photo is too far from the
+   * lesion photos the model knows, and no class verdict may be shown (topLabel, confidence, risk and
+   * probabilities are then not an answer). Absent (older bundles, answers saved before the rule): assessed.
+   */
+  outcome?: Outcome;
+  /** The rule's score (null or absent when the bundle has no rule). */
+  oodScore?: number | null;
 }
 
 export type FallbackReason =
@@ -51,6 +59,7 @@ export type FallbackReason =
   | 'model_outdated'
   | 'low_confidence'
   | 'high_risk'
+  | 'cannot_assess'
   | 'user_request';
 
 export interface FallbackDecision {

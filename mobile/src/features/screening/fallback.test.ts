@@ -21,6 +21,8 @@ const table: Row[] = [
   ['device model older than the server active one', { model: r19, answer: answer('nv', 0.9, 'low') }, ['model_outdated']],
   ['device model newer than the server (server rolled back): fine', { model: r20, serverModel: r19 }, []],
   ['nevus just under its threshold', { answer: answer('nv', 0.2634, 'low') }, ['low_confidence']],
+  ['the device cannot assess the photo: ask the server, no confidence or risk reason from a withheld verdict', { answer: { ...answer('mel', 0.1, 'high'), outcome: 'cannot_assess', oodScore: 900 } }, ['cannot_assess']],
+  ['an assessed answer is judged as before', { answer: { ...answer('nv', 0.9, 'low'), outcome: 'assessed', oodScore: 12 } }, []],
   ['nevus exactly at its threshold is confident enough', { answer: answer('nv', 0.2635, 'low') }, []],
   ['a class whose threshold is 1.0 always defers', { answer: answer('bkl', 0.99, 'medium') }, ['low_confidence']],
   ['a class with no threshold in the manifest defers', { answer: answer('vasc', 0.99, 'low'), thresholds: { nv: 0.2 } }, ['low_confidence']],

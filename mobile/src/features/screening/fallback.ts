@@ -44,8 +44,12 @@ export function decideFallback(input: FallbackInput): FallbackDecision {
   if (!usable) reasons.push('no_model');
   if (input.model && input.serverModel && compareModels(input.model, input.serverModel) < 0) reasons.push('model_outdated');
   if (usable && input.answer) {
-    if (input.answer.confidence < thresholdFor(input.thresholds, input.answer.topLabel)) reasons.push('low_confidence');
-    if (input.answer.risk === 'high') reasons.push('high_risk');
+    // "cannot assess" on the device: the server (authoritative, same rule) is asked; no verdict is shown meanwhile
+    if (input.answer.outcome === 'cannot_assess') reasons.push('cannot_assess');
+    else {
+      if (input.answer.confidence < thresholdFor(input.thresholds, input.answer.topLabel)) reasons.push('low_confidence');
+      if (input.answer.risk === 'high') reasons.push('high_risk');
+    }
   }
   if (input.userAsked) reasons.push('user_request');
   return { askServer: reasons.length > 0, reasons };

@@ -46,6 +46,8 @@ function screening(uuid: string, id: number): ScreeningOut {
     model_version: '2026.12.04-ham10000-r20',
     model_synthetic: false,
     labels: ['akiec', 'bcc', 'bkl', 'df', 'mel', 'nv', 'vasc'],
+    outcome: 'assessed',
+    ood_score: null,
     probabilities: { akiec: 0.01, bcc: 0.01, bkl: 0.04, df: 0.02, mel: 0.07, nv: 0.8, vasc: 0.05 },
     top_label: 'nv',
     top_label_display: 'Melanocytic nevus',

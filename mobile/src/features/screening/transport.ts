@@ -77,10 +77,18 @@ export const apiTransport: ScreeningTransport = {
   sync: (items) => api.post<SyncOut>(route('/api/v1/screenings/sync'), syncForm(items)),
 };
 
-/** The server's screening as a ModelAnswer (probabilities in the contract's label order). */
+/**
+ * The server's screening as a ModelAnswer (probabilities in the contract's label order). A "cannot
+ * assess" answer carries no verdict: its probabilities are zeros and its label and risk are
+ * placeholders that no screen shows (they check `outcome` first).
+ */
 export function serverAnswer(s: ScreeningOut): ModelAnswer {
-  const probabilities = LABELS.map((label) => Number(s.probabilities[label] ?? 0));
+  const outcome = s.outcome ?? 'assessed';
+  const oodScore = s.ood_score ?? null;
+  const probabilities = LABELS.map((label) => Number(s.probabilities?.[label] ?? 0));
   const answer = answerFromProbabilities(probabilities, { source: 'server', modelVersion: s.model_version, latencyMs: s.server_latency_ms, highRiskMass: 1 });
+  if (outcome === 'cannot_assess' || !s.top_label || !s.risk) return { ...answer, confidence: 0, outcome: 'cannot_assess', oodScore };
   // The server's own risk level is the one of record (its mass setting is not known to the app).
-  return { ...answer, topLabel: (LABELS as readonly string[]).includes(s.top_label) ? (s.top_label as ModelAnswer['topLabel']) : answer.topLabel, risk: s.risk };
+  const topLabel = (LABELS as readonly string[]).includes(s.top_label) ? (s.top_label as ModelAnswer['topLabel']) : answer.topLabel;
+  return { ...answer, topLabel, risk: s.risk, outcome, oodScore };
 }

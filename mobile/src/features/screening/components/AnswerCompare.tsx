@@ -12,7 +12,16 @@ function Column({ title, answer, pending, testID }: { title: string; answer: Mod
   return (
     <View style={styles.column} testID={testID}>
       <Text style={styles.columnTitle}>{title}</Text>
-      {answer ? (
+      {answer?.outcome === 'cannot_assess' ? (
+        <>
+          <Text style={styles.top} testID={`${testID}-cannot-assess`}>
+            Cannot assess
+          </Text>
+          <Text style={styles.meta} testID={`${testID}-version`}>
+            Model {answer.modelVersion}
+          </Text>
+        </>
+      ) : answer ? (
         <>
           <Text style={styles.top} testID={`${testID}-top`}>
             {DISPLAY_NAMES[answer.topLabel]}
@@ -48,7 +57,7 @@ export function AnswerCompare({ device, server, disagreement, serverPending }: P
         </Text>
       ) : device && server ? (
         <Text style={styles.agree} testID="answers-agree">
-          Both models point to the same lesion type.
+          {device.outcome === 'cannot_assess' ? 'Neither model could assess this photo.' : 'Both models point to the same lesion type.'}
         </Text>
       ) : null}
     </View>

@@ -28,6 +28,7 @@ export const FALLBACK_REASON_TEXT = {
   model_outdated: 'the model on this device is older than the clinic’s',
   low_confidence: 'the device model was unsure',
   high_risk: 'the device model found a higher risk',
+  cannot_assess: 'the device model could not assess the photo',
   user_request: 'you asked for it',
 } as const;
 

@@ -18,6 +18,7 @@ import { Card, Screen } from '@/ui/Screen';
 import { FormMessage } from '@/ui/States';
 import { colors, font, space } from '@/ui/theme';
 import type { Screening } from '../api';
+import { CannotAssessBanner } from '../components/CannotAssessBanner';
 import { ProbabilityBars } from '../components/ProbabilityBars';
 import { RiskBanner } from '../components/RiskBanner';
 import { percent } from '../components/riskText';
@@ -70,8 +71,10 @@ function DeleteButton({ id }: { id: string }) {
 
 function Detail({ s }: { s: Screening }) {
   const tz = useUserTimeZone();
-  const probabilities = LABELS.map((l) => s.probabilities[l] ?? 0);
-  const top = isLabel(s.top_label) ? s.top_label : null;
+  // "cannot assess" (outcome): the server withholds label, risk and probabilities; none is shown
+  const assessed = s.outcome !== 'cannot_assess' && !!s.probabilities && !!s.risk;
+  const probabilities = LABELS.map((l) => s.probabilities?.[l] ?? 0);
+  const top = assessed && s.top_label && isLabel(s.top_label) ? s.top_label : null;
   return (
     <>
       <ScreeningPhoto id={s.id} testID="detail-photo" />
@@ -84,16 +87,23 @@ function Detail({ s }: { s: Screening }) {
           Demonstration model trained on synthetic images: not for clinical use.
         </Text>
       ) : null}
-      {top ? (
-        <RiskBanner risk={s.risk} topLabel={top} confidence={s.probabilities[top] ?? 0} probabilities={probabilities} action={s.recommended_action} testID="detail-banner" />
+      {!assessed ? <CannotAssessBanner action={s.recommended_action} testID="detail-cannot-assess" /> : null}
+      {top && s.risk ? (
+        <RiskBanner risk={s.risk} topLabel={top} confidence={s.probabilities?.[top] ?? 0} probabilities={probabilities} action={s.recommended_action} testID="detail-banner" />
       ) : null}
-      {s.risk === 'high' ? <Button title="Book an appointment" testID="detail-book" onPress={() => router.push('/appointments/book')} /> : null}
-      <Section title="How closely the photo resembles each lesion type">
-        <ProbabilityBars probabilities={probabilities} testID="detail-bars" />
+      {assessed && s.risk === 'high' ? <Button title="Book an appointment" testID="detail-book" onPress={() => router.push('/appointments/book')} /> : null}
+      {assessed ? (
+        <Section title="How closely the photo resembles each lesion type">
+          <ProbabilityBars probabilities={probabilities} testID="detail-bars" />
+          <Text style={styles.meta} testID="detail-model-version">
+            Model {s.model_version} · answer of record from the clinic’s server
+          </Text>
+        </Section>
+      ) : (
         <Text style={styles.meta} testID="detail-model-version">
           Model {s.model_version} · answer of record from the clinic’s server
         </Text>
-      </Section>
+      )}
       {s.device ? (
         <Section title="Compared with the answer on the phone" testID="detail-device">
           <Text style={styles.body}>

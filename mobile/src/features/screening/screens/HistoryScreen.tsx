@@ -85,7 +85,7 @@ export function HistoryScreen() {
             <ListItem
               key={s.id}
               testID={`history-${s.id}`}
-              title={`${RISK_SHORT[s.risk]} · most like ${s.top_label_display || displayName(s.top_label)}`}
+              title={s.outcome === 'cannot_assess' || !s.risk || !s.top_label ? 'Cannot assess · retake the photo or see a clinician' : `${RISK_SHORT[s.risk]} · most like ${s.top_label_display || displayName(s.top_label)}`}
               subtitle={`${formatDateTime(s.captured_at, tz)} · ${s.source === 'sync' ? 'synced later' : 'screened online'}${s.body_site ? ` · ${s.body_site}` : ''}`}
               detail={`Model ${s.model_version}`}
               onPress={() => router.push({ pathname: '/screening/detail/[id]', params: { id: s.id } })}

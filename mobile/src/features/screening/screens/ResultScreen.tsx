@@ -14,6 +14,7 @@ import { Card, Screen } from '@/ui/Screen';
 import { EmptyState, LoadingState } from '@/ui/States';
 import { colors, font, space } from '@/ui/theme';
 import { AnswerCompare } from '../components/AnswerCompare';
+import { CannotAssessBanner } from '../components/CannotAssessBanner';
 import { ProbabilityBars } from '../components/ProbabilityBars';
 import { RiskBanner } from '../components/RiskBanner';
 import { FALLBACK_REASON_TEXT, joinReasons } from '../components/riskText';
@@ -100,7 +101,9 @@ function RunResult({ run, item }: { run: ScreeningRun; item: OutboxItem | undefi
         </Text>
       ) : null}
 
-      {record ? (
+      {record?.outcome === 'cannot_assess' ? (
+        <CannotAssessBanner action={outcome.kind === 'done' && (outcome.server || !server) ? outcome.recommendedAction : undefined} testID="result-cannot-assess" />
+      ) : record ? (
         <RiskBanner
           risk={record.risk}
           topLabel={record.topLabel}
@@ -110,7 +113,7 @@ function RunResult({ run, item }: { run: ScreeningRun; item: OutboxItem | undefi
           testID="result-banner"
         />
       ) : null}
-      {record?.risk === 'high' ? (
+      {record?.risk === 'high' && record.outcome !== 'cannot_assess' ? (
         <Button title="Book an appointment" testID="result-book" onPress={() => router.push('/appointments/book')} accessibilityHint="Choose a clinician and a time" />
       ) : null}
 
@@ -120,7 +123,7 @@ function RunResult({ run, item }: { run: ScreeningRun; item: OutboxItem | undefi
         </Text>
       ) : null}
 
-      {record ? (
+      {record && record.outcome !== 'cannot_assess' ? (
         <Section title={`How closely the photo resembles each lesion type (${server ? 'clinic server' : 'this device'})`} testID="result-bars-card">
           <ProbabilityBars probabilities={record.probabilities} testID="result-bars" />
           <Text style={styles.meta} testID="result-model-version">
