@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,13 +10,13 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from PIL import Image, UnidentifiedImageError
 
 from blog.error_codes import BlogError
 from blog.models import Bookmark, Post, Tag
 from blog.rendering import make_excerpt, render_markdown
+from core.concurrency import decode_slot
 from core.errors import Conflict, Forbidden, Unprocessable
-from core.images import reencode_jpeg
+from core.images import ImageRejected, Rejection, open_untrusted, reencode_jpeg
 from core.permissions import is_admin, require_role
 from core.tasks import run_after_commit
 
@@ -28,6 +27,7 @@ MAX_TAGS = 10
 MAX_COVER_PIXELS = 40_000_000
 COVER_MAX_SIDE = 2000
 COVER_JPEG_QUALITY = 85
+COVER_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 
 
 def _tags_from_names(names: Iterable[str]) -> list[Tag]:
@@ -128,25 +128,27 @@ def post_update(*, actor: User, post: Post, data: dict[str, Any]) -> Post:
     return post
 
 
-@transaction.atomic
 def post_set_cover(*, actor: User, post: Post, content: bytes) -> Post:
-    """Re-encode an uploaded cover from its pixels (orientation applied, metadata dropped) as JPEG."""
+    """Re-encode an uploaded cover from its pixels (orientation applied, metadata dropped) as JPEG.
+
+    The pixel count is checked from the file's header before anything is decoded (core.images), and the
+    decode takes one of the process's decode slots, outside the transaction."""
     _require_editor(actor, post)
-    invalid = Unprocessable("The cover must be a JPEG, PNG or WebP image.", code=BlogError.INVALID_IMAGE)
     try:
-        with Image.open(io.BytesIO(content)) as img:  # header only: the pixel count is known before decoding
-            # Checked here rather than by changing Pillow's process-wide MAX_IMAGE_PIXELS, which screening shares.
-            if img.width * img.height > MAX_COVER_PIXELS:
-                raise invalid
-            jpeg = reencode_jpeg(img, quality=COVER_JPEG_QUALITY, max_side=COVER_MAX_SIDE, optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise invalid from exc
-    old = post.cover_image.name if post.cover_image else None
-    post.cover_image.save(f"{post.slug}.jpg", ContentFile(jpeg), save=False)
-    post.save(update_fields=["cover_image", "updated_at"])
-    if old and old != post.cover_image.name:
-        storage, name = post.cover_image.storage, old
-        run_after_commit(lambda: storage.delete(name), what=f"delete the old cover {name}")
+        image = open_untrusted(content, max_pixels=MAX_COVER_PIXELS, formats=COVER_FORMATS)
+        with decode_slot():
+            jpeg = reencode_jpeg(image, quality=COVER_JPEG_QUALITY, max_side=COVER_MAX_SIDE, optimize=True)
+    except ImageRejected as exc:
+        if exc.reason == Rejection.TOO_MANY_PIXELS:
+            raise Unprocessable(exc.message, code=BlogError.INVALID_IMAGE) from exc
+        raise Unprocessable("The cover must be a JPEG, PNG or WebP image.", code=BlogError.INVALID_IMAGE) from exc
+    with transaction.atomic():
+        old = post.cover_image.name if post.cover_image else None
+        post.cover_image.save(f"{post.slug}.jpg", ContentFile(jpeg), save=False)
+        post.save(update_fields=["cover_image", "updated_at"])
+        if old and old != post.cover_image.name:
+            storage, name = post.cover_image.storage, old
+            run_after_commit(lambda: storage.delete(name), what=f"delete the old cover {name}")
     return post
 
 

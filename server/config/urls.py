@@ -6,10 +6,13 @@ from django.urls import path, re_path
 
 from config.api import api
 from core import views as core_views
+from core.errors import api_not_found
 from core.web import serve_media, serve_web_app
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    # Past the API's routes: still the JSON error shape, never Django's HTML 404 page.
+    re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz),
     path("readyz", core_views.readyz),

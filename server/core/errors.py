@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -20,13 +21,16 @@ class ApplicationError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, code: str = "error", status: int | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str = "error", status: int | None = None, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = str(code)
         if status is not None:
             self.status_code = status
         self.extra = extra or {}
+        self.headers = headers or {}  # e.g. Retry-After on a 503
 
 
 class NotFound(ApplicationError):
@@ -68,6 +72,11 @@ def _summarise(errors: list[dict[str, Any]]) -> str:
     return "Invalid request: " + "; ".join(parts) + more
 
 
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any /api/ path no route matches (an unknown path, or `abc` where a route wants an integer id): JSON 404."""
+    return JsonResponse(error_body("Not found.", "not_found"), status=404)
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     """Map every error the API can raise to the one error shape with the right status."""
 
@@ -76,7 +85,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ApplicationError)
     def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-        return respond(request, exc.status_code, error_body(exc.message, exc.code, **exc.extra))
+        response = respond(request, exc.status_code, error_body(exc.message, exc.code, **exc.extra))
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
 
     @api.exception_handler(NinjaValidationError)
     def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
@@ -128,6 +140,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(RequestDataTooBig)
     def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return respond(request, 413, error_body("Request body is too large.", "too_large"))
+
+    @api.exception_handler(MultiPartParserError)
+    def _malformed_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        # e.g. multipart/form-data without a boundary: the client's mistake, not the server's.
+        return respond(request, 400, error_body(f"The multipart body could not be parsed: {exc}", "malformed_request"))
 
     @api.exception_handler(Exception)
     def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -1,38 +1,33 @@
-"""Untrusted photo uploads: sniffed by content, bounded before decode, re-encoded without metadata."""
+"""Untrusted photo uploads: sniffed by content, bounded before decode, decoded within a budget, re-encoded without metadata."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
-import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from core import images
+from core.concurrency import decode_slot
 from core.errors import ApplicationError
-from core.images import encode_jpeg, upright_rgb
+from core.images import ImageRejected, Rejection, encode_jpeg
 from screening.error_codes import ScreeningError
+
+__all__ = ["CleanPhoto", "OpenedPhoto", "decode_photo", "decode_slot", "open_photo", "register_heif"]
 
 logger = logging.getLogger(__name__)
 
-_HEIF_REGISTERED = False
-HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+PHOTO_FORMATS = frozenset({"JPEG", "PNG", "HEIF"})
+register_heif = images.register_heif
 
-
-def register_heif() -> bool:
-    """Let Pillow open HEIC (iPhone photos) when pillow-heif is installed."""
-    global _HEIF_REGISTERED
-    if _HEIF_REGISTERED:
-        return True
-    try:
-        import pillow_heif
-    except ImportError:
-        return False
-    pillow_heif.register_heif_opener()
-    _HEIF_REGISTERED = True
-    return True
+_REJECTION = {
+    Rejection.EMPTY: (ScreeningError.PHOTO_EMPTY, 422),
+    Rejection.UNSUPPORTED: (ScreeningError.PHOTO_UNSUPPORTED, 415),
+    Rejection.TOO_MANY_PIXELS: (ScreeningError.PHOTO_TOO_MANY_PIXELS, 422),
+    Rejection.CORRUPT: (ScreeningError.PHOTO_CORRUPT, 422),
+}
 
 
 def max_bytes() -> int:
@@ -47,20 +42,29 @@ def max_side() -> int:
     return int(settings.SCREENING_MAX_PHOTO_SIDE)
 
 
-def sniff(data: bytes) -> str | None:
-    """The container by its magic bytes, never by name or Content-Type."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "JPEG"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "PNG"
-    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
-        return "HEIF"
-    return None
+def stored_side() -> int:
+    return int(settings.SCREENING_STORED_PHOTO_MAX_SIDE)
+
+
+def _rejected(exc: ImageRejected) -> ApplicationError:
+    code, status = _REJECTION[exc.reason]
+    return ApplicationError(exc.message, code=code, status=status)
+
+
+@dataclass
+class OpenedPhoto:
+    """An upload whose type and declared size passed the checks; no pixel decoded yet."""
+
+    image: Image.Image
+    sha256: str  # of the uploaded bytes
+    source_format: str
 
 
 @dataclass
 class CleanPhoto:
-    image: Image.Image  # oriented RGB pixels, no metadata
+    """A decoded upload: what the model is fed from and what is stored (as `.jpeg`) are these pixels."""
+
+    image: Image.Image  # oriented RGB pixels, no metadata, at most SCREENING_STORED_PHOTO_MAX_SIDE a side
     sha256: str  # of the uploaded bytes
     width: int
     height: int
@@ -80,68 +84,27 @@ class CleanPhoto:
         self.image.close()
 
 
-def _error(message: str, code: ScreeningError, status: int) -> ApplicationError:
-    return ApplicationError(message, code=code, status=status)
-
-
-def open_checked(data: bytes) -> tuple[Image.Image, str]:
-    """Identify by content and check the declared size before any pixel is decoded."""
-    if not data:
-        raise _error("The photo is empty (0 bytes).", ScreeningError.PHOTO_EMPTY, 422)
+def open_photo(data: bytes, *, sha256: str | None = None) -> OpenedPhoto:
+    """Identify by content and check the declared size before any pixel is decoded (cheap: no decode slot)."""
     limit = max_bytes()
     if len(data) > limit:
-        raise _error(f"The photo is {len(data)} bytes; the limit is {limit}.", ScreeningError.PHOTO_TOO_LARGE, 413)
-    kind = sniff(data)
-    if kind is None:
-        raise _error("Unsupported photo type: send a JPEG, PNG or HEIC image.", ScreeningError.PHOTO_UNSUPPORTED, 415)
-    if kind == "HEIF" and not register_heif():
-        raise _error("HEIC photos are not supported on this server; send a JPEG or PNG.", ScreeningError.PHOTO_UNSUPPORTED, 415)
-    formats = {"JPEG": ["JPEG"], "PNG": ["PNG"], "HEIF": ["HEIF"]}[kind]
+        raise ApplicationError(f"The photo is {len(data)} bytes; the limit is {limit}.", code=ScreeningError.PHOTO_TOO_LARGE, status=413)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=formats)  # header only: no pixels yet
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _error(
-            f"The photo declares too many pixels; the limit is {max_pixels():,} pixels and {max_side()} per side.",
-            ScreeningError.PHOTO_TOO_MANY_PIXELS,
-            422,
-        ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise _error(f"The photo could not be read as a {kind} image (corrupt or truncated).", ScreeningError.PHOTO_CORRUPT, 422) from exc
-    width, height = image.size
-    if width <= 0 or height <= 0:
-        raise _error("The photo has no pixels.", ScreeningError.PHOTO_CORRUPT, 422)
-    if width > max_side() or height > max_side() or width * height > max_pixels():
-        raise _error(
-            f"The photo is {width}x{height} pixels; the limit is {max_pixels():,} pixels and {max_side()} per side.",
-            ScreeningError.PHOTO_TOO_MANY_PIXELS,
-            422,
-        )
-    return image, kind
+        image = images.open_untrusted(data, max_pixels=max_pixels(), max_side=max_side(), formats=PHOTO_FORMATS)
+    except ImageRejected as exc:
+        raise _rejected(exc) from exc
+    return OpenedPhoto(image=image, sha256=sha256 or hashlib.sha256(data).hexdigest(), source_format=str(image.format))
 
 
-def decode(image: Image.Image, kind: str) -> Image.Image:
-    """Decode the pixels, apply EXIF orientation, return RGB without metadata; corrupt or truncated data is a 422."""
+def decode_photo(opened: OpenedPhoto) -> CleanPhoto:
+    """Decode within the memory budget, at most SCREENING_STORED_PHOTO_MAX_SIDE a side (a larger photo is
+    decoded at a reduced scale or shrunk right after decoding); corrupt data is a 422. Hold a
+    `decode_slot()` around this and every use of the bitmap, up to `release_pixels()`."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            rgb = upright_rgb(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _error("The photo declares too many pixels.", ScreeningError.PHOTO_TOO_MANY_PIXELS, 422) from exc
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-        raise _error(f"The photo could not be decoded as a {kind} image (corrupt or truncated).", ScreeningError.PHOTO_CORRUPT, 422) from exc
-    return rgb
-
-
-def clean_photo(data: bytes, *, sha256: str | None = None) -> CleanPhoto:
-    """Validate and decode an upload; `.jpeg` re-encodes it from pixels: no EXIF, GPS, XMP, ICC or comments survive."""
-    image, kind = open_checked(data)
-    pixels = decode(image, kind)
-    return CleanPhoto(
-        image=pixels,
-        sha256=sha256 or hashlib.sha256(data).hexdigest(),
-        width=pixels.width,
-        height=pixels.height,
-        source_format=kind,
-    )
+        pixels = images.decode_upright(opened.image, max_side=stored_side())
+    except ImageRejected as exc:
+        opened.image.close()
+        raise _rejected(exc) from exc
+    if pixels is not opened.image:
+        opened.image.close()  # the full-size decode, when a smaller copy was made from it
+    return CleanPhoto(image=pixels, sha256=opened.sha256, width=pixels.width, height=pixels.height, source_format=opened.source_format)

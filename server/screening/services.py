@@ -155,19 +155,31 @@ class _Prepared:
 @dataclass
 class _Checked:
     item: ScreeningInput
-    clean: photos.CleanPhoto
+    photo: photos.OpenedPhoto  # type and declared size checked; nothing decoded yet
 
 
 def _check(item: ScreeningInput, owner: User) -> _Checked:
-    """Everything about the input, before the model is touched: bad input never loads a model."""
+    """Everything about the input but the pixels, before the model is touched: bad input never loads a model.
+
+    Only the photo's header is read here, so a bomb or a wrong type is refused without waiting for a decode slot."""
     _check_fields(item)
     if item.lesion_id is not None:
         selectors.lesion_of_owner(owner_id=owner.pk, lesion_id=item.lesion_id)
-    return _Checked(item=item, clean=photos.clean_photo(item.photo, sha256=item.photo_sha256))
+    return _Checked(item=item, photo=photos.open_photo(item.photo, sha256=item.photo_sha256))
 
 
-def _prepare(checked: _Checked, model: LoadedModel) -> _Prepared:
-    return _Prepared(item=checked.item, clean=checked.clean, tensor=preprocess_pil(checked.clean.image, model.size))
+def _submit(item: ScreeningInput, clean: photos.CleanPhoto) -> tuple[_Prepared, LoadedModel, Any]:
+    """Preprocess a decoded photo, queue it for the model, encode the stored copy and free the bitmap.
+
+    Called under the decode slot that decoded `clean` (photos.decode_photo, before the model is touched:
+    a corrupt photo never loads a model either)."""
+    try:
+        model = ENGINE.current()
+        prepared = _Prepared(item=item, clean=clean, tensor=preprocess_pil(clean.image, model.size))
+        job = ENGINE.submit(prepared.tensor, model)
+    finally:
+        clean.release_pixels()  # encodes the stored copy (while the model runs), then frees the bitmap
+    return prepared, model, job
 
 
 def _persist(*, owner: User, prepared: _Prepared, prediction: Prediction, model: LoadedModel) -> idempotency.Answer:
@@ -250,10 +262,8 @@ def screening_create(*, owner: User, item: ScreeningInput) -> idempotency.Answer
         return stored
     with ENGINE.request():
         checked = _check(item, owner)
-        model = ENGINE.current()
-        prepared = _prepare(checked, model)
-        job = ENGINE.submit(prepared.tensor, model)
-        prepared.clean.jpeg  # noqa: B018  (encode the stored copy while the model runs)
+        with photos.decode_slot():
+            prepared, model, job = _submit(item, photos.decode_photo(checked.photo))
         prediction = ENGINE.wait(job)
     return _persist(owner=owner, prepared=prepared, prediction=prediction, model=model)
 
@@ -301,23 +311,22 @@ def screenings_sync(*, owner: User, items: list[ScreeningInput | ApplicationErro
     # One photo decoded at a time (memory stays bounded by one image, not by the batch): decode,
     # preprocess, queue for the model, encode the stored copy, drop the pixels, next. The model works
     # on the queued tensors meanwhile and batches them.
-    model: LoadedModel | None = None
-    queued: list[tuple[int, _Prepared, Any]] = []
+    queued: list[tuple[int, _Prepared, LoadedModel, Any]] = []
     for index, item in todo:
         try:
             checked = _check(item, owner)
         except ApplicationError as exc:
             outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="error", error=exc)
             continue
-        if model is None:
-            model = ENGINE.current()
-        prepared = _prepare(checked, model)
-        job = ENGINE.submit(prepared.tensor, model)
-        prepared.clean.jpeg  # noqa: B018
-        prepared.clean.release_pixels()
-        queued.append((index, prepared, job))
-    for index, prepared, job in queued:
-        assert model is not None
+        with photos.decode_slot():
+            try:
+                clean = photos.decode_photo(checked.photo)
+            except ApplicationError as exc:
+                outcomes[index] = SyncOutcome(index=index, client_uuid=item.client_uuid, status="error", error=exc)
+                continue
+            prepared, model, job = _submit(item, clean)
+        queued.append((index, prepared, model, job))
+    for index, prepared, model, job in queued:
         try:
             prediction = ENGINE.wait(job)
             answer = _persist(owner=owner, prepared=prepared, prediction=prediction, model=model)

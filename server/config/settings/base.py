@@ -138,6 +138,16 @@ MOBILE_WEB_DIR = Path(env.str("MOBILE_WEB_DIR", default=str(REPO_DIR / "mobile" 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=20 * 1024 * 1024)
+# Image decoding (core/images.py, core/concurrency.py): PNG, WebP, HEIF and progressive JPEGs are decoded
+# whole, so they get a lower pixel cap than a baseline JPEG (decoded at a reduced scale); at most IMAGE_DECODE_SLOTS decodes run at once
+# per process (gunicorn runs 8 threads a worker), a request waits up to IMAGE_DECODE_WAIT_SECONDS for one,
+# then gets 503 + Retry-After.
+IMAGE_MAX_DECODE_PIXELS = env.int("IMAGE_MAX_DECODE_PIXELS", default=16_000_000)
+IMAGE_DECODE_SLOTS = env.int("IMAGE_DECODE_SLOTS", default=2)
+IMAGE_DECODE_WAIT_SECONDS = env.float("IMAGE_DECODE_WAIT_SECONDS", default=20.0)
+# Allocations of this many bytes or more get their own mmap and go back to the OS when freed, so a
+# threaded server's memory does not creep up with large uploads (core/memory.py; 0: glibc's default).
+MALLOC_MMAP_THRESHOLD = env.int("MALLOC_MMAP_THRESHOLD", default=4 * 1024 * 1024)
 
 # Cache: shared by every process (throttle counters, login lockouts), never per process. CACHE_URL wins;
 # else Redis when REDIS_URL is set; else a table in the database (the embedded default needs no service).

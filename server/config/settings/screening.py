@@ -19,10 +19,13 @@ MODEL_MANIFEST_TTL_SECONDS = _env.int("MODEL_MANIFEST_TTL_SECONDS", default=24 *
 # reach this mass; a bundle's own (lower) operating point can only make it more cautious.
 SCREENING_HIGH_RISK_MASS = _env.float("SCREENING_HIGH_RISK_MASS", default=_CONTRACT_MASS)
 
-# Photo limits, checked before decoding, and the quality of the stored re-encoded copy.
+# Photo limits, checked before decoding; the longest side of the stored re-encoded copy, which is also
+# what the model is fed from (a larger JPEG is decoded at a reduced scale, at most twice this a side;
+# anything else is shrunk right after decoding), and its quality.
 SCREENING_MAX_PHOTO_BYTES = _env.int("SCREENING_MAX_PHOTO_BYTES", default=15 * 1024 * 1024)
 SCREENING_MAX_PHOTO_PIXELS = _env.int("SCREENING_MAX_PHOTO_PIXELS", default=50_000_000)
 SCREENING_MAX_PHOTO_SIDE = _env.int("SCREENING_MAX_PHOTO_SIDE", default=10_000)
+SCREENING_STORED_PHOTO_MAX_SIDE = _env.int("SCREENING_STORED_PHOTO_MAX_SIDE", default=2048)
 SCREENING_PHOTO_JPEG_QUALITY = _env.int("SCREENING_PHOTO_JPEG_QUALITY", default=90)
 SCREENING_SYNC_MAX_ITEMS = _env.int("SCREENING_SYNC_MAX_ITEMS", default=50)
 

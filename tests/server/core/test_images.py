@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import io
+import struct
+import threading
+import warnings
+import zlib
 
 import pytest
 from PIL import Image, ImageCms
 
-from core.images import encode_jpeg, reencode_jpeg, upright_rgb
+from core.images import (
+    ImageRejected,
+    Rejection,
+    decode_upright,
+    encode_jpeg,
+    header_size,
+    open_untrusted,
+    reencode_jpeg,
+    sniff,
+    upright_rgb,
+)
 
 RED = (220, 20, 20)
 BLUE = (20, 20, 220)
@@ -131,3 +145,152 @@ def _png_text(text: str) -> object:
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", text)
     return info
+
+
+# -- open_untrusted / decode_upright: the one entry point for untrusted uploads --
+
+
+def _png_declaring(width: int, height: int, color_type: int = 2) -> bytes:
+    """A tiny PNG whose header claims width x height (a decompression bomb's shape)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 1024)) + chunk(b"IEND", b"")
+
+
+def _encoded(image: Image.Image, fmt: str, **save: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size", "save"),
+    [
+        ("JPEG", (123, 45), {}),
+        ("JPEG", (77, 300), {"progressive": True}),
+        ("PNG", (64, 33), {}),
+        ("WEBP", (50, 20), {}),
+        ("WEBP", (41, 19), {"lossless": True}),
+    ],
+)
+def test_header_size_reads_what_pillow_reads(fmt: str, size: tuple[int, int], save: dict[str, object]) -> None:
+    data = _encoded(Image.new("RGB", size, BLUE), fmt, **save)
+    assert sniff(data) == fmt
+    assert header_size(data, fmt) == size
+
+
+def test_a_bomb_is_refused_from_its_header_with_every_warning_an_error_and_no_global_touched() -> None:
+    # Given a process where any warning is an error, and Pillow's own limit as it was
+    limit_before = Image.MAX_IMAGE_PIXELS
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        filters_before = list(warnings.filters)
+        # When PNGs declaring 100 MP (past Pillow's own warning) and 400 MP (past its error) are opened
+        for width, height in ((10_000, 10_000), (20_000, 20_000)):
+            with pytest.raises(ImageRejected) as refused:
+                open_untrusted(_png_declaring(width, height), max_pixels=50_000_000)
+            # Then they are ours to refuse, from the header: no Pillow warning or error was needed
+            assert refused.value.reason == Rejection.TOO_MANY_PIXELS
+            assert "too many pixels" in refused.value.message
+        # And a good photo still opens and decodes under the same strict filters
+        good = open_untrusted(_encoded(Image.new("RGB", (40, 30), BLUE), "PNG"), max_pixels=50_000_000)
+        assert decode_upright(good).size == (40, 30)
+        # And nothing process-wide was changed
+        assert warnings.filters == filters_before
+    assert Image.MAX_IMAGE_PIXELS == limit_before
+
+
+def test_png_gets_the_lower_full_decode_cap_but_a_baseline_jpeg_of_the_same_size_is_accepted(settings: object) -> None:
+    # Given a full-decode cap of 1 MP
+    settings.IMAGE_MAX_DECODE_PIXELS = 1_000_000  # type: ignore[attr-defined]
+    png = _encoded(Image.new("L", (2000, 1000)), "PNG")
+    baseline = _encoded(Image.new("RGB", (2000, 1000), BLUE), "JPEG")
+    progressive = _encoded(Image.new("RGB", (2000, 1000), BLUE), "JPEG", progressive=True)
+    # When each is opened under a 50 MP limit
+    # Then the PNG and the progressive JPEG (both decoded whole) are refused, the baseline JPEG is not
+    for data in (png, progressive):
+        with pytest.raises(ImageRejected) as refused:
+            open_untrusted(data, max_pixels=50_000_000)
+        assert refused.value.reason == Rejection.TOO_MANY_PIXELS
+        assert "1,000,000" in refused.value.message
+    assert open_untrusted(baseline, max_pixels=50_000_000).size == (2000, 1000)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", Rejection.EMPTY),
+        (b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', Rejection.UNSUPPORTED),
+        (b"GIF89a" + b"\x00" * 40, Rejection.UNSUPPORTED),
+        (b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + b"\x00" * 20, Rejection.CORRUPT),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, Rejection.CORRUPT),
+    ],
+    ids=["empty", "svg", "gif", "jpeg_without_frame", "png_without_ihdr"],
+)
+def test_what_is_not_a_decodable_image_is_refused_with_its_reason(data: bytes, reason: Rejection) -> None:
+    with pytest.raises(ImageRejected) as refused:
+        open_untrusted(data, max_pixels=50_000_000)
+    assert refused.value.reason == reason
+
+
+def test_truncated_jpeg_is_refused_when_decoded() -> None:
+    data = _encoded(Image.effect_noise((400, 300), 64).convert("RGB"), "JPEG")[:2000]
+    image = open_untrusted(data, max_pixels=50_000_000)
+    with pytest.raises(ImageRejected) as refused:
+        decode_upright(image)
+    assert refused.value.reason == Rejection.CORRUPT
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_comes_out_within_max_side() -> None:
+    # Given a 4000x2000 JPEG, blue with a red left half
+    source = Image.new("RGB", (4000, 2000), BLUE)
+    source.paste(RED, (0, 0, 2000, 2000))
+    image = open_untrusted(_encoded(source, "JPEG", quality=90), max_pixels=50_000_000)
+    # When it is decoded for at most 500 pixels a side
+    out = decode_upright(image, max_side=500)
+    # Then libjpeg decoded it at 1/8 scale (never a 4000x2000 bitmap), the result is 500x250 and still right
+    assert image.decoderconfig[0] == 8
+    assert out.size == (500, 250) and out.mode == "RGB"
+    assert _near(out.getpixel((100, 125)), RED)
+    assert _near(out.getpixel((400, 125)), BLUE)
+
+
+def test_an_image_within_max_side_is_decoded_pixel_for_pixel() -> None:
+    source = Image.effect_noise((300, 200), 80).convert("RGB")
+    data = _encoded(source, "PNG")
+    out = decode_upright(open_untrusted(data, max_pixels=50_000_000), max_side=2048)
+    assert out.tobytes() == source.tobytes()
+
+
+def test_thirty_two_threads_of_uploads_leave_the_warning_filters_alone_and_a_cover_bomb_is_refused(settings: object) -> None:
+    # Given the process's warning filters, and 32 threads opening and decoding uploads at once
+    filters_before = list(warnings.filters)
+    good = _encoded(Image.new("RGB", (64, 48), BLUE), "JPEG")
+    bomb = _png_declaring(12_000, 12_000)
+    errors: list[BaseException] = []
+    start = threading.Barrier(32)
+
+    def work() -> None:
+        try:
+            start.wait()
+            for _ in range(5):
+                decode_upright(open_untrusted(good, max_pixels=50_000_000), max_side=2048)
+                with pytest.raises(ImageRejected):
+                    open_untrusted(bomb, max_pixels=50_000_000)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then every thread got its answer and the filters are what they were
+    assert errors == []
+    assert warnings.filters == filters_before
+    # And a 100 MP cover bomb afterwards is a clean refusal, not a DecompressionBombWarning raised as an error
+    with pytest.raises(ImageRejected):
+        open_untrusted(_png_declaring(10_000, 10_000), max_pixels=40_000_000, formats={"JPEG", "PNG", "WEBP"})
