@@ -33,6 +33,8 @@ if [ -f mobile/package.json ] && [ -z "${SKIP_WEB:-}" ]; then
       echo ">> building the web app (first time: a few minutes)"
       (cd mobile && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } \
         && npm run build:web -- --clear >"$root/var/web-build.log" 2>&1) \
+        && echo ">> compressing the web app (brotli + gzip copies next to each file)" \
+        && "$py" -m whitenoise.compress -q mobile/dist \
         && echo "$src_hash" > mobile/dist/.build-hash \
         || echo "!! web build failed (see var/web-build.log); the API still runs"
     fi

@@ -75,6 +75,9 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # The database, not the queue, knows whether the receipt went out: a repeated task sends nothing twice.
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    # A sender claims the receipt until then (render + send happen outside any transaction or row lock);
+    # a sender that died leaves the claim to expire, and the next attempt sends it.
+    receipt_claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

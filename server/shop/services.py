@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core import idempotency
@@ -222,27 +222,51 @@ def order_set_status(*, actor: User, order_id: int, status: str) -> Order:
     return retry_on_deadlock(lambda: _set_status(order_id=order_id, new_status=status, user=actor, owner_only=False), what="set status", busy_message=_BUSY)
 
 
-@transaction.atomic
+# How long a sender owns a receipt it claimed (rendering + the SMTP timeout, with room to spare).
+RECEIPT_CLAIM = timedelta(minutes=5)
+
+
+def _receipt_claim(order_id: int) -> Order | None:
+    """Claim the unsent receipt with one conditional UPDATE (its own short transaction); None if not ours."""
+    now = timezone.now()
+    claimed = (
+        Order.objects.filter(pk=order_id, receipt_sent_at__isnull=True)
+        .exclude(customer_email="")
+        .filter(Q(receipt_claimed_until__isnull=True) | Q(receipt_claimed_until__lt=now))
+        .update(receipt_claimed_until=now + RECEIPT_CLAIM)
+    )
+    return Order.objects.prefetch_related("lines").get(pk=order_id) if claimed else None
+
+
 def order_send_receipt(*, order_id: int) -> bool:
-    """E-mail the PDF receipt once; the order row, not the queue, records that it went out."""
+    """E-mail the PDF receipt once; the order row, not the queue, records that it went out.
+
+    The receipt is claimed with a conditional UPDATE, then rendered and sent with no transaction open
+    and no row locked, so a slow PDF or a slow mail server never holds up a cancellation or a status
+    change of the order, and a failure there changes nothing but the claim (released for the retry and
+    the sweeper). Called by the task that checkout enqueues after its commit.
+    """
     from shop.receipts import render_receipt_pdf
 
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None or order.receipt_sent_at is not None or not order.customer_email:
+    order = _receipt_claim(order_id)
+    if order is None:
         return False
-    clinic = settings.CLINIC_NAME
-    body = (
-        f"Hello {order.customer_name},\n\n"
-        f"thank you for your order {order.number} at {clinic}.\n"
-        f"Total: {format_minor(order.total_minor, order.currency)} (incl. tax).\n"
-        "Your receipt is attached as a PDF.\n\n"
-        f"{clinic}\n"
-    )
-    message = EmailMessage(subject=f"Your receipt for order {order.number}", body=body, to=[order.customer_email])
-    message.attach(f"receipt-{order.number}.pdf", render_receipt_pdf(order), "application/pdf")
-    message.send(fail_silently=False)
-    order.receipt_sent_at = timezone.now()
-    order.save(update_fields=["receipt_sent_at"])
+    try:
+        clinic = settings.CLINIC_NAME
+        body = (
+            f"Hello {order.customer_name},\n\n"
+            f"thank you for your order {order.number} at {clinic}.\n"
+            f"Total: {format_minor(order.total_minor, order.currency)} (incl. tax).\n"
+            "Your receipt is attached as a PDF.\n\n"
+            f"{clinic}\n"
+        )
+        message = EmailMessage(subject=f"Your receipt for order {order.number}", body=body, to=[order.customer_email])
+        message.attach(f"receipt-{order.number}.pdf", render_receipt_pdf(order), "application/pdf")
+        message.send(fail_silently=False)
+    except BaseException:
+        Order.objects.filter(pk=order_id, receipt_sent_at__isnull=True).update(receipt_claimed_until=None)
+        raise
+    Order.objects.filter(pk=order_id).update(receipt_sent_at=timezone.now(), receipt_claimed_until=None)
     return True
 
 
