@@ -10,4 +10,7 @@ export const authApi = {
   updateMe: (patch: ProfilePatch) => api.patch<User>(route('/api/v1/auth/me'), patch),
   changePassword: (input: ChangePasswordInput) => api.post<TokenPair>(route('/api/v1/auth/change-password'), input),
   deleteAccount: (password: string) => api.post<void>(route('/api/v1/auth/delete-account'), { password }),
+  /** The zip of everything the server holds about the user (web: fetched as a Blob; phones stream it to a file, see dataExport.ts). */
+  exportData: () => api.get<Blob>(route('/api/v1/auth/me/export'), { responseType: 'blob', headers: { Accept: 'application/zip' } }),
+  exportUrl: () => api.url(route('/api/v1/auth/me/export')),
 };

@@ -1,13 +1,16 @@
 /**
- * The signed-in user's profile with links to edit it, change the password, notifications and sign-out
+ * The signed-in user's profile with links to edit it, change the password, notifications, "Download my
+ * data" (a zip of everything the server holds: shared from the phone, downloaded on the web) and sign-out
  * (confirmed first when signing out would delete something on this device, e.g. screenings not sent yet).
  */
 import { router } from 'expo-router';
 import { useState } from 'react';
 import { StyleSheet, Text, View } from 'react-native';
 
+import { downloadMyData } from '../dataExport';
 import { useMeQuery } from '../queries';
 import { checkSignOut, useSession } from '../session';
+import { failureMessage } from '@/api/result';
 import { Button } from '@/ui/Button';
 import { QueryView } from '@/ui/QueryView';
 import { Card, Screen } from '@/ui/Screen';
@@ -30,6 +33,22 @@ export function ProfileScreen() {
   const [signingOut, setSigningOut] = useState(false);
   /** What the user should know before signing out (screenings still waiting), while they decide; null when not asking. */
   const [warnings, setWarnings] = useState<string[] | null>(null);
+  const [exporting, setExporting] = useState(false);
+  const [exportMessage, setExportMessage] = useState<{ text: string; tone: 'success' | 'error' } | null>(null);
+
+  async function exportData() {
+    setExporting(true);
+    setExportMessage(null);
+    try {
+      const outcome = await downloadMyData();
+      if (outcome.kind === 'shared' || outcome.kind === 'saved') setExportMessage({ text: `Your data was downloaded (${outcome.filename}).`, tone: 'success' });
+      else setExportMessage({ text: failureMessage(outcome), tone: 'error' });
+    } catch (error) {
+      setExportMessage({ text: `Could not save your data: ${error instanceof Error ? error.message : String(error)}`, tone: 'error' });
+    } finally {
+      setExporting(false);
+    }
+  }
 
   async function requestSignOut() {
     setSigningOut(true);
@@ -64,6 +83,12 @@ export function ProfileScreen() {
       <Button variant="secondary" title="Edit profile" testID="profile-edit" onPress={() => router.push('/profile/edit')} />
       <Button variant="secondary" title="Notifications" testID="profile-notifications" onPress={() => router.push('/profile/notifications')} />
       <Button variant="secondary" title="Change password" testID="profile-password" onPress={() => router.push('/profile/password')} />
+      <Button variant="secondary" title="Download my data" testID="profile-export" busy={exporting} onPress={() => void exportData()} />
+      {exportMessage ? (
+        <Text style={exportMessage.tone === 'error' ? styles.error : styles.success} testID="profile-export-message">
+          {exportMessage.text}
+        </Text>
+      ) : null}
       {warnings ? (
         <Card testID="logout-confirm">
           {warnings.map((text) => (
@@ -87,4 +112,6 @@ const styles = StyleSheet.create({
   label: { color: colors.muted, fontSize: font.body },
   value: { color: colors.text, fontSize: font.body, flexShrink: 1, textAlign: 'right' },
   warning: { color: colors.text, fontSize: font.body, marginBottom: space.sm },
+  error: { color: colors.danger, fontSize: font.body },
+  success: { color: colors.success, fontSize: font.body },
 });
