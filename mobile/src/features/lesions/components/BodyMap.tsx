@@ -37,8 +37,13 @@ const clamp = (v: number) => Math.min(1, Math.max(0, v));
 
 export function BodyMap({ view, point, spots = [], onPlace, onSpotPress, testID }: Props) {
   function place(event: GestureResponderEvent) {
-    const { locationX, locationY } = event.nativeEvent;
-    onPlace?.(clamp(locationX / MAP_WIDTH), clamp(locationY / MAP_HEIGHT));
+    // Phones give locationX/Y; in the browser a click's offsetX/Y is the same (the outline's parts
+    // and the point let clicks through, so the map itself is the target).
+    const e = event.nativeEvent as { locationX?: number; locationY?: number; offsetX?: number; offsetY?: number };
+    const x = Number.isFinite(e.locationX) ? e.locationX : e.offsetX;
+    const y = Number.isFinite(e.locationY) ? e.locationY : e.offsetY;
+    if (x === undefined || y === undefined || !Number.isFinite(x) || !Number.isFinite(y)) return;
+    onPlace?.(clamp(x / MAP_WIDTH), clamp(y / MAP_HEIGHT));
   }
   return (
     <View style={styles.wrap}>

@@ -135,6 +135,21 @@ describe('new lesion on the body map', () => {
   });
 });
 
+describe('body map in the browser', () => {
+  it("places the point from a click's offset (react-native-web gives no locationX)", async () => {
+    jest.mocked(useLocalSearchParams).mockReturnValue({});
+    const server = base();
+    server.on('POST', '/api/v1/lesions', ({ body }) => ({ status: 201, body: lesion(body as Record<string, unknown>) }));
+    renderApp(<NewLesionScreen />);
+
+    fireEvent.changeText(screen.getByTestId('lesion-name'), 'Freckle');
+    fireEvent.press(screen.getByTestId('lesion-map'), { nativeEvent: { offsetX: 45, offsetY: 270 } });
+    fireEvent.press(screen.getByTestId('lesion-save'));
+
+    await waitFor(() => expect(server.calls.find((c) => c.method === 'POST')?.body).toMatchObject({ body_view: 'front', body_x: 0.25, body_y: 0.75 }));
+  });
+});
+
 describe('assign a screening to an existing lesion', () => {
   it('puts the screening on the chosen lesion and opens its timeline', async () => {
     jest.mocked(useLocalSearchParams).mockReturnValue({ id: S1 });
