@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.append_only import AppendOnlyModel
 from lesion_contract.labels import LABELS
 
 
@@ -237,10 +238,11 @@ class AccessOutcome(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
-class ScreeningAccessLog(models.Model):
+class ScreeningAccessLog(AppendOnlyModel):
     """Every read of a screening by someone other than its owner: who, what, when, outcome.
 
     Plain values (no foreign keys) so the trail survives the deletion of users and screenings.
+    Append-only for the application (core.append_only): rows are inserted, never changed or deleted.
     """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
