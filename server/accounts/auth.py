@@ -45,6 +45,7 @@ class JWTBearer(HttpBearer):
         if user is None:
             return None
         request.user = user
+        request.auth_session_id = str(validated.get("sid") or "")  # type: ignore[attr-defined]  # core.auth.request_session_id
         return user
 
 

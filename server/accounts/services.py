@@ -234,7 +234,7 @@ def session_logout(*, user: User, refresh: str) -> None:
     # This session ends now, its access tokens included; the account's other sessions go on.
     _revoke_session(user_id=user.pk, sid=token.get("sid"), reason=RevokedSession.Reason.LOGOUT)
     for hook in hooks.logout_hooks:
-        hook(user)
+        hook(user, str(token.get("sid") or ""))
 
 
 def _blacklist_refresh_tokens(*, user_id: int) -> None:

@@ -17,6 +17,11 @@ def request_user(request: HttpRequest) -> User:
     return user
 
 
+def request_session_id(request: HttpRequest) -> str:
+    """The sign-in session (`sid` claim) of the request's access token; "" for tokens from before sessions had ids."""
+    return str(getattr(request, "auth_session_id", "") or "")
+
+
 def request_user_or_anonymous(request: HttpRequest) -> User | AnonymousUser:
     """For routes open to anonymous readers: the signed-in user, else an `AnonymousUser`."""
     user = getattr(request, "auth", None)

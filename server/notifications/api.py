@@ -5,7 +5,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from accounts.auth import jwt_auth
-from core.auth import request_user
+from core.auth import request_session_id, request_user
 from core.schemas import ErrorOut
 from notifications import selectors, services
 from notifications.models import Device, Notification
@@ -14,9 +14,12 @@ from notifications.schemas import DeviceIn, DeviceOut, NotificationOut
 router = Router(auth=jwt_auth, tags=["notifications"])
 
 
-@router.post("/notifications/devices", response={201: DeviceOut, 401: ErrorOut, 422: ErrorOut})
+@router.post("/notifications/devices", response={201: DeviceOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def register_device(request: HttpRequest, payload: DeviceIn) -> Status[Device]:
-    return Status(201, services.device_register(user=request_user(request), token=payload.token, platform=payload.platform))
+    device = services.device_register(
+        user=request_user(request), token=payload.token, platform=payload.platform, session_id=request_session_id(request)
+    )
+    return Status(201, device)
 
 
 @router.get("/notifications/devices", response={200: list[DeviceOut], 401: ErrorOut})

@@ -9,8 +9,8 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import hooks
-        from notifications.services import devices_remove_for_user
+        from notifications.services import devices_remove_for_session
 
-        # Logging out stops pushes to this account's phones; the app registers again after login.
-        if devices_remove_for_user not in hooks.logout_hooks:
-            hooks.logout_hooks.append(devices_remove_for_user)
+        # Signing out of a device stops pushes to it and frees its token; the app registers again after login.
+        if devices_remove_for_session not in hooks.logout_hooks:
+            hooks.logout_hooks.append(devices_remove_for_session)

@@ -23,10 +23,15 @@ class Device(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
     deactivation_reason = models.CharField(max_length=64, blank=True)
+    # The sign-in session that registered the token (the tokens' `sid`, and the account's session
+    # generation then): its logout unregisters the token, and until that session ends (logout, password
+    # change, revocation, expiry) the token cannot move to another account. Empty for rows from before.
+    session_id = models.CharField(max_length=32, blank=True)
+    session_generation = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["user", "is_active"])]
+        indexes = [models.Index(fields=["user", "is_active"]), models.Index(fields=["user", "session_id"])]
         constraints = [models.CheckConstraint(condition=Q(platform__in=[p.value for p in Platform]), name="device_platform_valid")]
 
     def __str__(self) -> str:

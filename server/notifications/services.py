@@ -22,7 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from core.errors import ApplicationError, NotFound
+from accounts.selectors import session_is_live
+from core.errors import ApplicationError, Conflict, NotFound
 from core.tasks import enqueue_after_commit
 from notifications import push
 from notifications.error_codes import NotificationsError
@@ -37,8 +38,14 @@ MAX_ACTIVE_DEVICES_PER_USER = 10
 
 
 @transaction.atomic
-def device_register(*, user: User, token: str, platform: str) -> Device:
-    """Register (or re-activate) an Expo push token for `user`. A token moves to whoever registers it last."""
+def device_register(*, user: User, token: str, platform: str, session_id: str = "") -> Device:
+    """Register (or re-activate) an Expo push token for `user` from sign-in session `session_id`.
+
+    A token held by another account moves only once it is released: that account signed out of the
+    session that registered it (logout unregisters it), the session ended otherwise (password change,
+    revoked), Expo reported the token dead, or the account is gone. Otherwise 409 `push_token_in_use`,
+    so nobody can redirect another person's reminders to their own account by registering the token.
+    """
     token = token.strip()
     if not push.is_valid_token(token):
         raise ApplicationError(
@@ -49,10 +56,20 @@ def device_register(*, user: User, token: str, platform: str) -> Device:
     if platform not in Platform.values:
         raise ApplicationError("platform must be one of ios, android, web.", code=NotificationsError.INVALID_PLATFORM, status=422)
     now = timezone.now()
-    device, _created = Device.objects.select_for_update().get_or_create(
+    # Locks the row (or, for a new token, the unique insert decides): two accounts registering one token
+    # at once are serialised, and the second sees the first's row.
+    device, created = Device.objects.select_for_update().get_or_create(
         token=token, defaults={"user": user, "platform": platform, "created_at": now, "last_seen_at": now}
     )
+    if not created and device.user_id != user.pk and not _device_released(device):
+        raise Conflict(
+            "This device's push token belongs to another account that is still signed in on it. "
+            "Sign that account out on this device, then turn reminders on again.",
+            code=NotificationsError.PUSH_TOKEN_IN_USE,
+        )
     device.user = user
+    device.session_id = session_id
+    device.session_generation = user.session_generation
     device.platform = platform
     device.is_active = True
     device.last_seen_at = now
@@ -67,15 +84,26 @@ def device_register(*, user: User, token: str, platform: str) -> Device:
     return device
 
 
+def _device_released(device: Device) -> bool:
+    """Whether the account holding `device` let go of it (see device_register)."""
+    if not device.is_active:  # Expo said DeviceNotRegistered, or it was replaced
+        return True
+    return not session_is_live(user_id=device.user_id, sid=device.session_id, generation=device.session_generation)
+
+
 @transaction.atomic
 def device_remove(*, user: User, token: str) -> None:
     """Forget one of the user's tokens (idempotent; other users' tokens are never touched)."""
     Device.objects.filter(user=user, token=token.strip()).delete()
 
 
-def devices_remove_for_user(user: User) -> None:
-    """Logout hook: the account's phones stop receiving pushes until the app registers again."""
-    Device.objects.filter(user=user).delete()
+def devices_remove_for_session(user: User, session_id: str) -> None:
+    """Logout hook: the tokens the ending session registered stop receiving pushes and are free to move.
+    A session without an id (tokens from before sessions had ids) cannot be told apart: all go."""
+    devices = Device.objects.filter(user=user)
+    if session_id:
+        devices = devices.filter(session_id=session_id)
+    devices.delete()
 
 
 def device_deactivate(*, token: str, reason: str) -> int:

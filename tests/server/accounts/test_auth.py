@@ -184,14 +184,14 @@ def test_logout_blacklists_the_refresh_token(api, as_user):
 def test_logout_runs_logout_hooks(api):
     UserFactory(email="pat@example.org")
     pair = login(api, "pat@example.org").json()
-    seen: list[int] = []
-    hooks.logout_hooks.append(lambda u: seen.append(u.pk))
+    seen: list[tuple[int, str]] = []
+    hooks.logout_hooks.append(lambda u, sid: seen.append((u.pk, sid)))
     try:
         ApiClient(pair["access"]).post("/api/v1/auth/logout", {"refresh": pair["refresh"]})
     finally:
         hooks.logout_hooks.pop()
 
-    assert len(seen) == 1
+    assert seen == [(User.objects.get(email="pat@example.org").pk, AccessToken(pair["access"])["sid"])]
 
 
 def test_logout_with_someone_elses_refresh_token_is_401(api):

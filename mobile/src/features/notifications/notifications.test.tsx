@@ -32,6 +32,21 @@ describe('push reminders', () => {
     expect(server.calls.some((c) => c.method === 'DELETE')).toBe(true);
   });
 
+  it('says so when another account still signed in on this device holds the token, and does not claim reminders are on', async () => {
+    const server = fakeServer();
+    const detail = "This device's push token belongs to another account that is still signed in on it. Sign that account out on this device, then turn reminders on again.";
+    server.on('POST', '/api/v1/notifications/devices', { status: 409, body: { detail, code: 'push_token_in_use' } });
+    renderApp(<RemindersCard />);
+
+    fireEvent.press(await screen.findByTestId('enable-reminders'));
+
+    expect(await screen.findByText(/belongs to another account/)).toBeTruthy();
+    expect(screen.getByTestId('reminders-card')).toBeTruthy();
+    // nothing to unregister on sign-out: the token was not registered for this account
+    await disablePush();
+    expect(server.calls.some((c) => c.method === 'DELETE')).toBe(false);
+  });
+
   it('respects a refusal without calling the server', async () => {
     const server = fakeServer();
     jest.mocked(Notifications.requestPermissionsAsync).mockResolvedValueOnce({ status: 'denied' } as never);

@@ -42,7 +42,8 @@ export async function enablePush(): Promise<PushOutcome> {
     return { kind: 'unsupported', reason: `Could not get a push token: ${String(error)}` };
   }
   const result = await notificationsApi.registerDevice(token, Platform.OS === 'ios' ? 'ios' : 'android');
-  if (result.kind !== 'ok' && result.kind !== 'conflict') return result;
+  // A 409 (push_token_in_use): another account still signed in on this device holds the token; not registered.
+  if (result.kind !== 'ok') return result;
   await writeJson(TOKEN_KEY, token);
   return { kind: 'registered', token };
 }
