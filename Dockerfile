@@ -15,9 +15,15 @@ COPY server/ server/
 # bundles reach a volume that already exists.
 COPY tflite_artifacts/ /app/tflite_artifacts-image/
 WORKDIR /app/server
-ENV DJANGO_SETTINGS_MODULE=config.settings.base STATIC_ROOT=/app/staticfiles MODEL_ARTIFACTS_DIR=/app/tflite_artifacts
-RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
-RUN useradd --system --uid 10001 app && mkdir -p /data /app/tflite_artifacts && chown app /data /app/tflite_artifacts
+ENV DJANGO_SETTINGS_MODULE=config.settings.base STATIC_ROOT=/app/staticfiles MODEL_ARTIFACTS_DIR=/app/tflite_artifacts VAR_DIR=/data/var
+# Production static files: hashed names + gzip/brotli copies (WhiteNoise serves them; config/settings/storage.py).
+# A throwaway key: settings refuse to load without one, and nothing signed at build time survives.
+RUN SECRET_KEY=$(python -c "import secrets; print(secrets.token_urlsafe(48))") python manage.py collectstatic --noinput -v 0
+# The mount points of compose's volumes exist in the image, owned by the non-root user: a new named volume
+# copies that ownership, so the server can write media, keys, its VAR_DIR and seeded bundles.
+RUN useradd --system --uid 10001 app \
+    && mkdir -p /data/media /data/keys /data/var /app/tflite_artifacts \
+    && chown -R app /data /app/tflite_artifacts
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "--timeout", "60"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]

@@ -19,6 +19,12 @@ run "ruff" .venv/bin/ruff check .
 run "mypy" .venv/bin/mypy server model_pipeline contract
 # Models and migrations agree: a model change without its migration fails here.
 run "migrations up to date" env DJANGO_SETTINGS_MODULE=config.settings.test .venv/bin/python server/manage.py makemigrations --check --dry-run
+# compose.yaml is valid (variables from .env.example) where Docker with its compose plugin is installed.
+if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
+  run "docker compose config" docker compose --env-file .env.example config --quiet
+else
+  echo; echo "=== docker compose config SKIPPED: docker compose not found ==="
+fi
 run "pytest (SQLite)" .venv/bin/pytest -q -p no:cacheprovider tests
 
 mariadb_up=0
