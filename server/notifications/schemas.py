@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ninja import ModelSchema
 from pydantic import Field
@@ -25,6 +26,7 @@ class DeviceOut(ModelSchema):
 class NotificationOut(ModelSchema):
     read: bool
     sent_at: datetime | None
+    data: dict[str, Any] = Field(description="What to open: `type` and ids (appointment_id, lesion_id, screening_id, review_id).")
 
     class Meta:
         model = Notification

@@ -1,4 +1,5 @@
-"""Admin: the model registry (activate / roll back), screenings (read-only results), the access trail."""
+"""Admin: the model registry (activate / roll back), screenings (read-only results), lesions, reviews with
+their history (read-only: reviews are written by clinicians through the API), the access trail."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.http import HttpRequest
 
 from core.errors import ApplicationError
 from screening import services
-from screening.models import ModelVersion, Screening, ScreeningAccessLog, ScreeningShare
+from screening.models import Lesion, ModelVersion, Screening, ScreeningAccessLog, ScreeningReview, ScreeningReviewRevision, ScreeningShare
 
 
 @admin.register(ModelVersion)
@@ -71,6 +72,43 @@ class ScreeningAccessLogAdmin(admin.ModelAdmin):
     list_filter = ("outcome", "action", "actor_role")
     search_fields = ("actor_email", "screening_id")
     readonly_fields = [f.name for f in ScreeningAccessLog._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Lesion)
+class LesionAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "body_view", "body_region", "follow_up_due_at", "created_at")
+    list_filter = ("body_view",)
+    search_fields = ("owner__email", "name", "id")
+    raw_id_fields = ("owner",)
+    readonly_fields = ("id", "follow_up_due_at", "created_at", "updated_at")
+
+
+class RevisionInline(admin.TabularInline):
+    model = ScreeningReviewRevision
+    extra = 0
+    can_delete = False
+    readonly_fields = ("number", "impression", "note", "follow_up_weeks", "diagnosis_label", "created_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ScreeningReview)
+class ScreeningReviewAdmin(admin.ModelAdmin):
+    list_display = ("screening", "clinician_name", "impression", "diagnosis_label", "revision", "updated_at")
+    list_filter = ("impression", "diagnosis_label")
+    search_fields = ("clinician_name", "screening__id", "screening__owner__email")
+    readonly_fields = [f.name for f in ScreeningReview._meta.fields]
+    inlines = [RevisionInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1636,6 +1636,13 @@ export interface components {
              * Format: date-time
              */
             created_at?: string;
+            /**
+             * Data
+             * @description What to open: `type` and ids (appointment_id, lesion_id, screening_id, review_id).
+             */
+            data: {
+                [key: string]: unknown;
+            };
             /** ID */
             id?: number | null;
             /** Kind */

@@ -159,6 +159,16 @@ def test_follow_up_reminder_is_a_notification_row_and_a_new_one_replaces_it(pati
     assert not Notification.objects.filter(user=patient, kind="lesion_follow_up", status="pending").exists()
 
 
+def test_a_due_follow_up_shows_in_the_app_with_the_lesion_to_open(patient: Any, as_user: Any) -> None:
+    # Given a follow-up set 6 weeks ago for 6 weeks: due now
+    lesion = LesionFactory(owner=patient)
+    lesions.lesion_follow_up_set(lesion=lesion, weeks=6, now=timezone.now() - timedelta(weeks=6, seconds=1))
+    # When the patient opens their notifications
+    listed = as_user(patient).get("/api/v1/notifications").json()["items"]
+    # Then the reminder says which lesion it is about, so the app can open it
+    assert [(n["kind"], n["data"]["lesion_id"]) for n in listed] == [("lesion_follow_up", str(lesion.pk))]
+
+
 @pytest.mark.parametrize("weeks", [0, -1, 105, "six"])
 def test_follow_up_out_of_range_is_422(patient: Any, as_user: Any, weeks: Any) -> None:
     lesion = LesionFactory(owner=patient)
