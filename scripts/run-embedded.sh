@@ -21,7 +21,9 @@ echo "$key_info"
 export EXPO_PUBLIC_MODEL_PUBLIC_KEY=$(printf '%s\n' "$key_info" | sed -n 's/^public_key (base64): //p')
 echo ">> model bundles: validate (every sha256) and register; activate the newest unless one is active"
 manage import_bundles --activate latest --if-none-active
-echo ">> demo data (users for each role):"
+# HOST is exported above: the demo admin (its password is printed) exists only on a loopback address;
+# with HOST=0.0.0.0 seed_demo creates none and disables an existing one, and prints a line saying so.
+echo ">> demo data (users for each role; the demo admin only while the server listens on loopback):"
 manage seed_demo
 
 # The Expo web build, served at / by the same process. Rebuilt only when the app's sources change.
@@ -53,7 +55,7 @@ cat <<MSG
   Skin-lesion screening platform (embedded default) -- results are screening aids, not diagnoses.
     API:        http://$HOST:$PORT/api/v1/
     API docs:   http://$HOST:$PORT/api/v1/docs
-    Admin:      http://$HOST:$PORT/admin/   (admin@demo.skinscreen.local / demo-pass-2026)
+    Admin:      http://$HOST:$PORT/admin/   (the demo admin above exists only on a loopback HOST)
     Web app:    http://$HOST:$PORT/
     Health:     http://$HOST:$PORT/healthz  http://$HOST:$PORT/readyz
   Ctrl-C stops the server and the queue consumer.

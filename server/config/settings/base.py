@@ -8,6 +8,9 @@ from config.settings.environment import REPO_DIR, SERVER_DIR, VAR_DIR, checked_s
 
 DEBUG = env.bool("DEBUG", default=False)
 EMBEDDED = env.bool("EMBEDDED", default=False)
+# The address the embedded server listens on (scripts/run-embedded.sh). The demo admin, whose password
+# is printed, exists only while it is a loopback address (accounts/demo.py).
+EMBEDDED_HOST = env.str("HOST", default="127.0.0.1")
 
 # Production sets SECRET_KEY; the embedded default (and DEBUG) make one per installation in var/, never a constant.
 _secret = env.str("SECRET_KEY", default="")
