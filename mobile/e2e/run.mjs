@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
+import { lesionSteps } from './lesions.mjs';
 import { activeBundle, e2eSigningKey, makePhotos, screeningSteps } from './screening.mjs';
 import { startServer } from './server.mjs';
 
@@ -158,6 +159,13 @@ async function main() {
     await visible('home-greeting');
     await shot('03-home');
 
+    step = 'a new tab of the same origin is signed in';
+    const tab2 = await context2.newPage();
+    await tab2.goto(`${server.base}/`, { waitUntil: 'commit' });
+    await tab2.locator(tid('home-greeting')).first().waitFor({ state: 'visible' });
+    await tab2.close();
+    log('a new tab of the same origin opened signed in (shared refresh token)');
+
     step = 'time to interactive of the home screen (signed in, cold load)';
     const t0 = Date.now();
     await page.goto(`${server.base}/`, { waitUntil: 'commit' });
@@ -288,6 +296,24 @@ async function main() {
       },
     });
 
+    await lesionSteps({
+      browser,
+      page,
+      base: server.base,
+      server,
+      goldenFile: join(model.dir, model.golden[2 % model.golden.length].file),
+      patient: { email, password, name: 'Erin Endtoend' },
+      log,
+      setStep: (name) => {
+        step = name;
+      },
+      newContext: async () => {
+        const ctx = await browser.newContext({ viewport: { width: 420, height: 900 }, timezoneId: 'Europe/Berlin' });
+        ctx.setDefaultTimeout(TIMEOUT);
+        return ctx;
+      },
+    });
+
     step = 'log out';
     await click('tab-profile');
     await visible('profile-email');
@@ -298,6 +324,8 @@ async function main() {
     await visible('login-email');
     const stored = await page.evaluate(() => window.sessionStorage.getItem('skinscreen.session.v1'));
     if (stored) throw new Error('tokens are still stored after logout');
+    const shared = await page.evaluate(() => window.localStorage.getItem('skinscreen.refresh.v1'));
+    if (shared) throw new Error('the shared refresh token is still stored after logout');
     await shot('19-logged-out');
 
     metrics.bundleBytes = bundle.bytes;
@@ -305,7 +333,7 @@ async function main() {
     metrics.consoleErrors = consoleErrors.length;
     metrics.bundleLazyBytes = bundle.lazyBytes;
     writeFileSync(join(artifacts, 'metrics.json'), JSON.stringify({ ...metrics, date: new Date().toISOString() }, null, 2));
-    log('PASS: register -> log in -> book -> my appointments -> buy -> receipt -> bookmark -> offline/retry -> screening (golden exact, online both answers, offline queued, one sync, agreement, share, delete) -> log out');
+    log('PASS: register -> log in -> new tab signed in -> book -> my appointments -> buy -> receipt -> bookmark -> offline/retry -> screening (golden exact, online both answers, offline queued, one sync, agreement, share, delete) -> lesion on the body map, share, clinician (today by name, done, worklist review + amend), patient sees review and timeline, follow-up -> log out');
     log(
       `NUMBERS bundle_js_bytes=${bundle.bytes} bundle_js_mb=${(bundle.bytes / 1048576).toFixed(2)} bundle_js_gzip_bytes=${bundle.gzipBytes} lazy_js_bytes=${bundle.lazyBytes} home_tti_ms=${metrics.homeInteractiveMs}` +
         ` model=${model.version} model_int8_bytes=${metrics.modelInt8Bytes} model_download_bytes=${metrics.modelDownloadBytes} wasm_download_bytes=${metrics.wasmDownloadBytes}` +

@@ -73,6 +73,8 @@ export async function startServer({ repo, webDir, log, screening }) {
   return {
     base,
     output: () => output,
+    /** Run a management command against this server's database (e.g. `shell -c` for a fixture the API cannot make). */
+    manage,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
