@@ -137,7 +137,7 @@ def cmd_ood(args) -> int:
             raise PipelineError(f"--extra-lesions takes NAME=DIR, got {item!r}")
         extra[name] = Path(path)
     summary = ood_fit_run(
-        args.run_dir, _dataset(args), extra_lesions=extra, dims=tuple(args.dim or ()) or (16, 32, 64, 128, 256), seed=args.seed, score=args.score
+        args.run_dir, _dataset(args), extra_lesions=extra, dims=tuple(args.dim or ()) or (64, 128, 256, 512), seed=args.seed, score=args.score
     )
     print(f"chose {summary['chosen']}: {summary['rule']['score']} > {summary['rule']['threshold']:.4g} -> cannot assess; see {args.run_dir / 'ood.json'}")
     return 0
@@ -339,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(p)
     p.add_argument("--run-dir", type=Path, required=True)
     p.add_argument("--extra-lesions", action="append", metavar="NAME=DIR", help="another lesion set (HAM10000 layout) to report refusal on; repeatable")
-    p.add_argument("--dim", type=int, action="append", help="Mahalanobis dimensions to measure (repeatable; default 16 32 64 128 256)")
+    p.add_argument("--dim", type=int, action="append", help="Mahalanobis dimensions to measure, each on the lowest- and the highest-variance directions (repeatable; default 64 128 256 512)")
     p.add_argument("--seed", type=int, default=0, help="seed of the non-lesion sets")
     p.add_argument("--score", choices=("auto", "msp", "mahalanobis"), default="auto", help="the rule's score (auto: the one refusing most non-lesion images)")
     p.set_defaults(func=cmd_ood)

@@ -33,7 +33,7 @@ from model_pipeline.errors import ConfigError, DatasetError
 from model_pipeline.progress import log, progress
 
 FEATURES_OUTPUT = "ood_features"
-CANDIDATE_DIMS = (16, 32, 64, 128, 256)
+CANDIDATE_DIMS = (64, 128, 256, 512)
 MAX_LESION_REFUSAL = 0.05
 
 
@@ -158,8 +158,17 @@ def mahalanobis_min(z: np.ndarray, means: np.ndarray) -> np.ndarray:
     return d.min(axis=1)
 
 
-def fit_whitening(pooled: np.ndarray, labels: np.ndarray, dim: int) -> Whitening:
-    """Class means and the shared (within-class) covariance of training lesions' pooled features."""
+def fit_whitening(pooled: np.ndarray, labels: np.ndarray, dim: int, *, directions: str = "low") -> Whitening:
+    """Class means and the shared (within-class) covariance of training lesions' pooled features, whitened
+    in ``dim`` principal directions: the lowest-variance ones (``directions="low"``, where photos that are
+    not lesions stand out: measured on r20, see docs/training.md) or the highest-variance ones ("top")."""
+    return fit_whitenings(pooled, labels, (dim,), directions=directions)[dim]
+
+
+def fit_whitenings(pooled: np.ndarray, labels: np.ndarray, dims: tuple[int, ...], *, directions: str = "low") -> dict[int, Whitening]:
+    """``fit_whitening`` for several dimensions from one eigendecomposition."""
+    if directions not in ("low", "top"):
+        raise ConfigError(f"directions must be 'low' or 'top', got {directions!r}")
     x = pooled.astype(np.float64)
     present = [k for k in range(len(LABELS)) if (labels == k).any()]
     if len(present) < 2:
@@ -170,14 +179,19 @@ def fit_whitening(pooled: np.ndarray, labels: np.ndarray, dim: int) -> Whitening
     values, vectors = np.linalg.eigh(cov)
     order = np.argsort(values)[::-1]
     values, vectors = values[order], vectors[:, order]
-    dim = min(dim, len(values))
-    kept = np.maximum(values[:dim], 1e-6 * max(float(values[0]), 1e-12))
-    projection = vectors[:, :dim] / np.sqrt(kept)[None, :]
     centre = x.mean(axis=0)
-    bias = -centre @ projection
-    means = class_means @ projection + bias
-    explained = float(values[:dim].sum() / max(values.sum(), 1e-12))
-    return Whitening(projection, bias, means, explained)
+    # directions whose variance is numerically zero (dead channels) whiten to noise: never kept
+    usable = int((values > 1e-6 * max(float(values[0]), 1e-12)).sum())
+    fits = {}
+    for requested in dims:
+        dim = min(requested, usable)
+        pick = slice(0, dim) if directions == "top" else slice(usable - dim, usable)
+        projection = vectors[:, pick] / np.sqrt(values[pick])[None, :]
+        bias = -centre @ projection
+        means = class_means @ projection + bias
+        explained = float(values[pick].sum() / max(values.sum(), 1e-12))
+        fits[requested] = Whitening(projection, bias, means, explained)
+    return fits
 
 
 # -- the non-lesion sets (nothing downloaded) --
@@ -412,9 +426,18 @@ def candidate_table(
     return table
 
 
-def choose(table: dict[str, dict]) -> str:
-    """The candidate refusing most non-lesion images on average over the families (each family counts once)."""
-    return max(table, key=lambda k: (table[k]["non_lesion_family_mean"], table[k]["non_lesion_refusal"]))
+def _output_size(name: str) -> int:
+    """Values the candidate adds to the model's output (msp: none; mahalanobis_<dirs><dim>: dim)."""
+    digits = "".join(ch for ch in name.rsplit("_", 1)[-1] if ch.isdigit())
+    return int(digits) if name.startswith("mahalanobis_") and digits else 0
+
+
+def choose(table: dict[str, dict], *, tie: float = 0.01) -> str:
+    """The candidate refusing most non-lesion images on average over the families (each family counts once);
+    within ``tie`` of the best, the one adding the smallest second output (a smaller phone model)."""
+    best = max(v["non_lesion_family_mean"] for v in table.values())
+    near = [k for k, v in table.items() if v["non_lesion_family_mean"] >= best - tie]
+    return min(near, key=lambda k: (_output_size(k), -table[k]["non_lesion_family_mean"]))
 
 
 def markdown(summary: dict) -> str:
@@ -618,10 +641,10 @@ def ood_fit_run(
         "maxlogit": {k: maxlogit(p.logits) for k, p in probes.items()},
     }
     fits = {}
-    for dim in dims:
-        fit = fit_whitening(train.pooled, train_y, dim)
-        fits[dim] = fit
-        candidates[f"mahalanobis_{dim}"] = {k: fit.score(p.pooled) for k, p in probes.items()}
+    for directions in ("top", "low"):
+        for dim, fit in fit_whitenings(train.pooled, train_y, tuple(dims), directions=directions).items():
+            fits[f"mahalanobis_{directions}{dim}"] = fit
+            candidates[f"mahalanobis_{directions}{dim}"] = {k: fit.score(p.pooled) for k, p in probes.items()}
     table = candidate_table(candidates, max_refusal=max_lesion_refusal)
     # the rule can be applied by the contract to msp or to the mahalanobis output; energy / maxlogit are measured only
     exportable = {k: v for k, v in table.items() if (k == "msp" and score in ("auto", "msp")) or (k.startswith("mahalanobis_") and score in ("auto", "mahalanobis"))}
@@ -630,13 +653,14 @@ def ood_fit_run(
     chosen = choose(exportable)
     rule: dict = {"score": MSP, "threshold": table[chosen]["threshold"]}
     if chosen.startswith("mahalanobis_"):
-        fit = fits[int(chosen.split("_")[1])]
+        fit = fits[chosen]
         rule = {
             "score": MAHALANOBIS,
             "threshold": table[chosen]["threshold"],
             "output": FEATURES_OUTPUT,
             "dim": int(fit.means.shape[1]),
             "means": [[round(float(v), 6) for v in row] for row in fit.means],
+            "directions": "lowest-variance" if "_low" in chosen else "highest-variance",
         }
         model = with_ood_output(base, fit.projection, fit.bias)
         np.savez(run_dir / "ood_whitening.npz", projection=fit.projection, bias=fit.bias, means=fit.means)
@@ -650,7 +674,7 @@ def ood_fit_run(
         "threshold_variant": "h5 (re-chosen over h5, int8 and fp16 by the evaluate step)",
         "set_sizes": {k: len(v) for k, v in sets.items()} | {"train_lesions": len(train_x)},
         "candidates": {k: {kk: vv for kk, vv in v.items()} for k, v in table.items()},
-        "explained_variance": {str(d): f.explained for d, f in fits.items()},
+        "explained_variance": {name: f.explained for name, f in fits.items()},
         "seed": seed,
         "extra_lesions": {k: str(v) for k, v in (extra_lesions or {}).items()},
     }

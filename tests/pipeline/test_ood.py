@@ -37,6 +37,17 @@ def test_whitening_gives_unit_within_class_variance_and_the_mahalanobis_distance
     assert fit.explained == pytest.approx(1.0)
 
 
+def test_choice_prefers_the_smaller_output_within_a_point():
+    table = {
+        "msp": {"non_lesion_family_mean": 0.40, "non_lesion_refusal": 0.4},
+        "mahalanobis_low512": {"non_lesion_family_mean": 0.906, "non_lesion_refusal": 0.9},
+        "mahalanobis_low256": {"non_lesion_family_mean": 0.902, "non_lesion_refusal": 0.9},
+        "mahalanobis_low64": {"non_lesion_family_mean": 0.78, "non_lesion_refusal": 0.8},
+    }
+    assert ood.choose(table) == "mahalanobis_low256"
+    assert ood.choose({"msp": table["msp"], "mahalanobis_low64": table["mahalanobis_low64"]}) == "mahalanobis_low64"
+
+
 def test_threshold_refuses_at_most_the_target_share_of_lesions_and_auroc_orders_scores():
     scores = np.arange(100, dtype=np.float64)
     t = ood.threshold_for(scores, 0.05)
@@ -77,7 +88,7 @@ def test_ood_step_gives_the_bundle_a_second_output_and_a_rule_both_sides_apply(d
         assert result.returncode == 0, (step[0], result.stderr[-3000:])
     # Then every candidate was measured and recorded
     summary = json.loads((run / "ood.json").read_text())
-    assert {"msp", "energy", "maxlogit", "mahalanobis_4", "mahalanobis_8"} <= set(summary["candidates"])
+    assert {"msp", "energy", "maxlogit", "mahalanobis_low4", "mahalanobis_top4", "mahalanobis_low8", "mahalanobis_top8"} <= set(summary["candidates"])
     assert summary["chosen"].startswith("mahalanobis_")
     # and the bundle validates with models loaded (golden ood scores reproduced by h5, int8 and fp16)
     bundle = out / version
