@@ -58,7 +58,7 @@ def update_post(request: HttpRequest, slug: str, payload: PostPatch) -> Post:
 @router.post(
     "/posts/{slug}/cover",
     auth=jwt_auth,
-    response={200: PostDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut},
+    response={200: PostDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut, 503: ErrorOut},
 )
 def upload_post_cover(request: HttpRequest, slug: str, image: File[UploadedFile]) -> Post:
     user = request_user(request)
