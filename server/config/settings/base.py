@@ -154,7 +154,10 @@ MALLOC_MMAP_THRESHOLD = env.int("MALLOC_MMAP_THRESHOLD", default=4 * 1024 * 1024
 
 # Cache: shared by every process (throttle counters, login lockouts), never per process. CACHE_URL wins;
 # else Redis when REDIS_URL is set; else a table in the database (the embedded default needs no service).
-CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="") or "dbcache://skinscreen_cache")}
+# (The table keeps up to 100000 live entries, so a flood of made-up e-mail addresses cannot cull the
+# lockout counter of a real account.)
+_db_cache = "dbcache://skinscreen_cache?max_entries=100000&cull_frequency=10"
+CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="") or _db_cache)}
 if CACHES["default"]["BACKEND"].endswith("RedisCache") and not env.str("CACHE_URL", default=""):
     CACHES["default"]["KEY_PREFIX"] = "cache"  # sharing the queue's Redis: keep the keys apart
 
