@@ -47,15 +47,22 @@ def lesions_visible_to(user: User) -> QuerySet[Lesion]:
     return qs.filter(condition)
 
 
+def _with_counts(qs: QuerySet[Lesion], user: User) -> QuerySet[Lesion]:
+    """`screening_count`: the lesion's screenings `user` may see (a clinician with one shared screening
+    does not learn how many others there are)."""
+    visible = selectors.screenings_visible_to(user).values("pk")
+    return qs.annotate(screening_count=Count("screenings", filter=Q(screenings__in=visible)))
+
+
 def lesion_list(*, user: User, owner_id: int | None = None) -> QuerySet[Lesion]:
     """Lesions `user` may see (their own unless `owner_id` names another patient), by name, with screening counts."""
     qs = lesions_visible_to(user).filter(owner_id=owner_id if owner_id is not None else user.pk)
-    return qs.annotate(screening_count=Count("screenings")).order_by("name", "created_at", "pk")
+    return _with_counts(qs, user).order_by("name", "created_at", "pk")
 
 
 def lesion_open(*, user: User, lesion_id: uuid.UUID) -> Lesion:
     """The lesion if `user` may see it; 404 otherwise (the same answer as for an unknown id)."""
-    lesion = lesions_visible_to(user).filter(pk=lesion_id).first()
+    lesion = _with_counts(lesions_visible_to(user), user).filter(pk=lesion_id).first()
     if lesion is None:
         raise _not_found()
     return lesion

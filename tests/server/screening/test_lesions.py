@@ -185,3 +185,20 @@ def test_deleting_a_lesion_keeps_its_screenings_unassigned_and_cancels_its_remin
     assert response.status_code == 204
     assert Screening.objects.get(pk=screening.pk).lesion_id is None
     assert list(Notification.objects.filter(kind="lesion_follow_up").values_list("status", flat=True)) == ["cancelled"]
+
+
+def test_a_clinician_with_one_shared_screening_counts_only_what_they_see(registry: Any, patient: Any, as_user: Any) -> None:
+    # Given a lesion with two screenings, one of them shared with a clinician
+    from screening.models import ScreeningShare
+
+    clinician = UserFactory(role="clinician")
+    lesion = LesionFactory(owner=patient)
+    shared = ScreeningFactory(owner=patient, model_version=registry["a"], lesion=lesion)
+    ScreeningFactory(owner=patient, model_version=registry["a"], lesion=lesion)
+    ScreeningShare.objects.create(screening=shared, clinician=clinician)
+    # Then the owner counts two, and the clinician (lesion and list alike) one: the other one stays unknown to them
+    assert as_user(patient).get(f"/api/v1/lesions/{lesion.pk}").json()["screening_count"] == 2
+    assert as_user(clinician).get(f"/api/v1/lesions/{lesion.pk}").json()["screening_count"] == 1
+    listed = as_user(clinician).get("/api/v1/lesions", {"owner_id": patient.pk}).json()["items"]
+    assert [(item["id"], item["screening_count"]) for item in listed] == [(str(lesion.pk), 1)]
+    assert [s["id"] for s in as_user(clinician).get(f"/api/v1/lesions/{lesion.pk}/timeline").json()["screenings"]] == [str(shared.pk)]
