@@ -6,9 +6,10 @@ import re
 import uuid
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_logged_in
@@ -218,11 +219,20 @@ def session_refresh(*, refresh: str) -> TokenPair:
             raise
     # Outside the failed transaction, so the revocation is kept. A token of an already-ended session
     # (after logout or a password change) ends nothing more: the account's live sessions stay.
-    if live_session_user(user_id=token.get("user_id"), generation=token.get("gen"), sid=sid) is not None:
-        _revoke_session(user_id=token["user_id"], sid=sid, reason=RevokedSession.Reason.REUSED)
+    if _reuse_within_grace(token) or live_session_user(user_id=token.get("user_id"), generation=token.get("gen"), sid=sid) is None:
+        raise ApplicationError("Refresh token was already used.", code=AccountsError.TOKEN_REUSED, status=_UNAUTHORIZED)
+    _revoke_session(user_id=token["user_id"], sid=sid, reason=RevokedSession.Reason.REUSED)
     raise ApplicationError(
         "Refresh token was already used; this session has been ended. Sign in again.", code=AccountsError.TOKEN_REUSED, status=_UNAUTHORIZED
     )
+
+
+def _reuse_within_grace(token: RefreshToken) -> bool:
+    """Whether the token was rotated less than REFRESH_REUSE_GRACE_SECONDS ago: the same client refreshing
+    twice at once (two tabs sharing the token, a retried request), refused without ending the session."""
+    grace = int(settings.REFRESH_REUSE_GRACE_SECONDS)
+    used_at = BlacklistedToken.objects.filter(token__jti=token["jti"]).values_list("blacklisted_at", flat=True).first()
+    return grace > 0 and used_at is not None and timezone.now() - used_at < timedelta(seconds=grace)
 
 
 @transaction.atomic

