@@ -155,7 +155,10 @@ export function ReviewScreen() {
           return (
             <View>
               <History reviews={list} tz={tz} />
-              <ReviewForm key={mine?.id ?? 'new'} screeningId={screeningId} mine={mine} message={message} setMessage={setMessage} />
+              {/* Keyed by the saved version: after each save the form shows what is on record. */}
+              {/* Keyed by the saved version: after each save the form shows what is on record, even when a
+                  slower read of the previous version lands while the amendment is on its way. */}
+              <ReviewForm key={`${mine?.id ?? 'new'}-${mine?.revision ?? 0}`} screeningId={screeningId} mine={mine} message={message} setMessage={setMessage} />
             </View>
           );
         }}

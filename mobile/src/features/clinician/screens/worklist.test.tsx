@@ -87,8 +87,15 @@ describe('review', () => {
     let reviews: Record<string, unknown>[] = [];
     server.on('GET', '/api/v1/auth/me', { status: 200, body: clara });
     server.on('GET', `/api/v1/screenings/${S}`, { status: 200, body: item() });
-    server.on('GET', `/api/v1/screenings/${S}/reviews`, () => ({ status: 200, body: reviews }));
-    server.on('PUT', `/api/v1/screenings/${S}/review`, ({ body }) => {
+    // Like a slow network: the reviews read after a save can arrive after the clinician has amended.
+    server.on('GET', `/api/v1/screenings/${S}/reviews`, async () => {
+      const body = reviews;
+      if (body.length) await new Promise((resolve) => setTimeout(resolve, 300));
+      return { status: 200, body };
+    });
+    server.on('PUT', `/api/v1/screenings/${S}/review`, async ({ body }) => {
+      // The amendment takes longer than reading the first review back.
+      if (reviews.length) await new Promise((resolve) => setTimeout(resolve, 600));
       const b = body as { impression: string; note: string; follow_up_weeks: number | null };
       const previous = (reviews[0]?.revisions as Record<string, unknown>[] | undefined) ?? [];
       const number = previous.length + 1;
@@ -137,13 +144,16 @@ describe('review', () => {
     expect(await screen.findByTestId('review-message', {}, { timeout: 5000 })).toHaveTextContent('Review saved. The patient can see it now.');
     expect(server.calls.filter((c) => c.method === 'PUT').map((c) => c.body)).toEqual([{ impression: 'monitor', note: 'Photograph again in 3 months.', follow_up_weeks: 12 }]);
 
-    // When they amend it
-    fireEvent.press(await screen.findByTestId('review-impression-excise_or_biopsy', {}, { timeout: 5000 }));
+    // When they amend it straight away (before the saved review has been read back)
+    fireEvent.press(screen.getByTestId('review-impression-excise_or_biopsy'));
     fireEvent.press(screen.getByTestId('review-save'));
 
     // Then the history shows both versions
     expect(await screen.findByTestId('review-1-revision-2', {}, { timeout: 5000 })).toHaveTextContent(/Version 2.*Excise or biopsy/);
     expect(screen.getByTestId('review-1-revision-1')).toHaveTextContent(/Version 1.*Monitor.*Photograph again in 3 months.*12 weeks/);
     expect(screen.getByTestId('review-message')).toHaveTextContent('Review amended (version 2).');
+    // And the form shows what is on record now
+    await waitFor(() => expect(screen.getByTestId('review-impression-excise_or_biopsy')).toBeSelected());
+    expect(screen.getByTestId('review-impression-monitor')).not.toBeSelected();
   });
 });
