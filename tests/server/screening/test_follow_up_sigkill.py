@@ -105,3 +105,92 @@ def test_sigkill_while_sending_follow_up_reminders_loses_nothing_and_sends_nothi
         f"late rows: max lateness {max(lateness):.2f}s"
     )
     assert max(lateness) <= 2.0
+
+
+SEED_SCRIPT = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.models import User
+from notifications.models import Device
+from screening import lesions
+from screening.models import Lesion
+start, n, due_in = {start}, {n}, {due_in}
+for i in range(start, start + n):
+    user = User.objects.create(email=f"fu{{i}}@example.org", role="patient")
+    Device.objects.create(user=user, token=f"ExponentPushToken[kill{{i:06d}}xxxxxxxxxx]", platform="ios")
+    lesion = Lesion.objects.create(owner=user, name="spot", body_view="front", body_x=0.5, body_y=0.5)
+    if i % 2:  # set, then replaced: the first row must never go out
+        lesions.lesion_follow_up_set(lesion=lesion, weeks=4, now=timezone.now() - timedelta(weeks=4) + timedelta(seconds=due_in + 3600))
+    lesions.lesion_follow_up_set(lesion=lesion, weeks=4, now=timezone.now() - timedelta(weeks=4) + timedelta(seconds=due_in))
+"""
+
+
+def test_embedded_sqlite_consumer_sigkill_sends_follow_ups_once(tmp_path):
+    """The embedded default (SQLite database, SqliteHuey queue in files): the same guarantees for follow-ups."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    fake = FakeExpo().start()
+    fake.latency = 0.25
+    fake.fail_every = 5
+    db_file = tmp_path / "db.sqlite3"
+    consumer = Consumer(fake, tmp_path, DATABASE_URL=f"sqlite:///{db_file}", VAR_DIR=str(tmp_path), REDIS_URL="")
+    consumer.manage("migrate", "--noinput", "-v", "0")
+    consumer.manage("shell", "-c", SEED_SCRIPT.format(start=0, n=160, due_in=0))
+    dead = {_token(i) for i in range(0, 160, 37)}
+    fake.unregistered |= dead
+
+    def query(sql: str) -> list[tuple]:
+        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=20) as db:
+            return db.execute(sql).fetchall()
+
+    def settled(timeout: float) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not query("select count(*) from notifications_notification where status in ('pending', 'sending')")[0][0]:
+                return
+            time.sleep(0.3)
+        raise AssertionError(query("select id, status, attempts, last_error from notifications_notification where status in ('pending','sending') limit 5"))
+
+    try:
+        kills_in_flight, kills_random = _kill_while_sending(fake, consumer, kills=3)
+        settled(120)
+        fake.fail_every = 0
+        fake.latency = 0.0
+        consumer.manage("shell", "-c", SEED_SCRIPT.format(start=1000, n=20, due_in=4))
+        settled(60)
+    finally:
+        consumer.stop()
+        fake.stop()
+
+    assert kills_in_flight == 3 and kills_random == 1
+    assert not fake.duplicates(), fake.duplicates()
+    rows = query(
+        "select n.id, d.token, n.status, n.due_at from notifications_notification n join notifications_device d on d.user_id = n.user_id"
+        " where n.kind = 'lesion_follow_up'"
+    )
+    live = [(nid, token, status, due) for nid, token, status, due in rows if status != "cancelled"]
+    assert len(live) == 180 and len(rows) - len(live) == 90  # one live reminder per lesion; 90 replaced ones
+    cancelled_ids = {nid for nid, _, status, _ in rows if status == "cancelled"}
+    assert not any(nid in cancelled_ids for _, nid in fake.accepted)
+    never_received = 0
+    lateness = []
+    for nid, token, status, due in live:
+        accepted = fake.accepted[(token, nid)]
+        if token in dead:
+            assert accepted == 0 and status in ("failed", "unconfirmed"), (nid, status)
+        elif status == "sent":
+            assert accepted == 1, (nid, status)
+        else:
+            assert status == "unconfirmed" and accepted <= 1, (nid, status)
+            never_received += accepted == 0
+        if token.startswith("ExponentPushToken[kill001"):
+            assert status == "sent"
+            lateness.append(fake.first_seen[nid] - datetime.fromisoformat(due).replace(tzinfo=UTC).timestamp())
+    unconfirmed = sum(1 for *_, status, _ in live if status == "unconfirmed")
+    assert unconfirmed <= (kills_in_flight + kills_random) * 25
+    print(
+        f"\nembedded follow-up sigkill test: 160 + 20 reminders (90 replaced), {kills_in_flight}+{kills_random} kills, {fake.requests} requests "
+        f"({fake.rejected_requests} rejected), unconfirmed {unconfirmed} ({never_received} never received), late rows: max lateness {max(lateness):.2f}s"
+    )
+    assert len(lateness) == 20 and max(lateness) <= 2.0
