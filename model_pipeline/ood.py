@@ -215,7 +215,7 @@ def _package_sources() -> list[tuple[str, object]]:
     from PIL import Image
 
     found: list[tuple[str, object]] = []
-    roots = []
+    roots: list[Path] = []
     for module in ("matplotlib", "sklearn", "scipy", "PIL", "skimage", "django", "locust", "keras"):
         spec = importlib.util.find_spec(module)
         if spec is not None and spec.submodule_search_locations:
@@ -328,6 +328,7 @@ def noise(size: int, rng: np.random.Generator, n: int = 60) -> np.ndarray:
     out = []
     for i in range(n):
         kind = i % 4
+        img: np.ndarray
         if kind == 0:
             img = rng.integers(0, 256, (size, size, 3))
         elif kind == 1:

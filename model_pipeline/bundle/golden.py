@@ -55,7 +55,7 @@ def golden_entries(
     *,
     ood_rule: OodRule | None = None,
     feature_predictors: dict | None = None,
-    int8_features: Callable[[np.ndarray], np.ndarray] | None = None,
+    int8_features: Callable[[np.ndarray], np.ndarray | None] | None = None,
 ) -> list[dict]:
     """``predictors``: variant -> fn(uint8 HxWx3) -> 7 float probabilities.
 
@@ -80,8 +80,10 @@ def golden_entries(
             for variant, fn in (feature_predictors or {}).items():
                 features = fn(tensor)
                 if variant == "int8" and ood_rule.needs_features:
-                    assert int8_features is not None
-                    raw = [int(q) for q in int8_features(tensor)]
+                    stored = None if int8_features is None else int8_features(tensor)
+                    if stored is None:
+                        raise ValueError("the int8 model has no ood_features output although the rule needs it")
+                    raw = [int(q) for q in stored]
                     entry["ood_features_int8"] = raw
                     features = ood_rule.dequantize(raw)
                 scores[variant] = round(ood_score(ood_rule, features, expected[variant]), 6)

@@ -91,7 +91,7 @@ def check_models(bundle: Path, manifest: dict, golden: list[dict], *, allow_dyna
             problems.append(f"{name}: second output ood_features {model.features_shape_signature} is not [1, {dim}] as manifest.ood says")
         elif not dim and model.n_outputs != 1:
             problems.append(f"{name}: {model.n_outputs} outputs but the manifest has no ood rule")
-        if variant == "int8" and dim and model.features_quantization is not None:
+        if variant == "int8" and dim and isinstance(ood, dict) and model.features_quantization is not None:
             fq = ood["int8_quantization"]
             scale, zero_point = model.features_quantization
             if not np.isclose(scale, fq["scale"], rtol=1e-6) or zero_point != fq["zero_point"]:

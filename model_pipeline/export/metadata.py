@@ -38,14 +38,45 @@ def write_metadata(
         color_space_type=fb.ColorSpaceType.RGB,
         tensor_type=writer_utils.get_input_tensor_types(buffer)[0],
     )
+    names, types = writer_utils.get_output_tensor_names(buffer), writer_utils.get_output_tensor_types(buffer)
+    probs_at = _probabilities_output(model) if len(names) > 1 else 0
     output_md = metadata_info.ClassificationTensorMd(
         name="probability",
         description=f"Probabilities of the {len(LABELS)} classes, in labels.txt order. Screening aid only.",
         label_files=[metadata_info.LabelFileMd(file_path=str(labels_path))],
-        tensor_type=writer_utils.get_output_tensor_types(buffer)[0],
+        tensor_type=types[probs_at],
+        tensor_name=names[probs_at],
     )
-    writer = image_classifier.MetadataWriter.create_from_metadata_info(buffer, general_md=general, input_md=input_md, output_md=output_md)
+    if len(names) == 1:
+        writer = image_classifier.MetadataWriter.create_from_metadata_info(buffer, general_md=general, input_md=input_md, output_md=output_md)
+        return bytes(writer.populate())
+    # the "cannot assess" rule's second output (manifest.ood): whitened pooled features, told apart by length
+    from tensorflow_lite_support.metadata.python.metadata_writers import metadata_writer
+
+    features_md = [
+        metadata_info.TensorMd(
+            name="ood_features",
+            description="Whitened pooled features for the bundle's cannot-assess rule (manifest.ood); not class scores.",
+            tensor_name=name,
+        )
+        for i, name in enumerate(names)
+        if i != probs_at
+    ]
+    writer = metadata_writer.MetadataWriter.create_from_metadata_info(
+        buffer, general_md=general, input_md=[input_md], output_md=[output_md, *features_md], associated_files=[str(labels_path)]
+    )
     return bytes(writer.populate())
+
+
+def _probabilities_output(model: bytes) -> int:
+    """Index of the output with one value per label (the converter does not keep the Keras output order)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    outputs = Interpreter(model_content=bytes(model)).get_output_details()
+    found = [i for i, o in enumerate(outputs) if int(o["shape"][-1]) == len(LABELS)]
+    if len(found) != 1:
+        raise ValueError(f"expected exactly one output of {len(LABELS)} values, got shapes {[list(o['shape']) for o in outputs]}")
+    return found[0]
 
 
 def read_metadata(model_path: Path) -> dict:
