@@ -117,6 +117,8 @@ def start_server(root: Path, *, artifacts: Path, extra_env: dict[str, str] | Non
             "MODEL_SIGNING_KEY_FILE": str(root / "var" / "signing.key"),
             "SCREENING_WARMUP": "1",
             "SCREENING_MODEL_CHECK_SECONDS": "3600",
+            # The seeded users' access tokens must outlast a long soak (the default is 15 minutes).
+            "JWT_ACCESS_MINUTES": "600",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": os.pathsep.join([str(SERVER), str(REPO)]),

@@ -12,6 +12,7 @@ import io
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,21 +55,30 @@ def test_memory_stays_flat_over_many_screenings(server: LiveServer) -> None:
     photos = _photos()
     start_rss = server.rss()
     samples: list[tuple[int, int]] = []  # (requests done, RSS)
-    done, failures, lock = 0, [], threading.Lock()
+    done, retried, failures, lock = 0, 0, [], threading.Lock()
     next_index = iter(range(REQUESTS))
 
     def client() -> None:
-        nonlocal done
+        nonlocal done, retried
         session = requests.Session()
         session.headers.update(server.headers())
         for i in next_index:  # shared iterator: the threads split the requests between them
-            response = session.post(
-                f"{server.url}/api/v1/screenings", files={"photo": ("lesion.jpg", photos[i % len(photos)], "image/jpeg")}, timeout=60
-            )
+            photo = {"photo": ("lesion.jpg", photos[i % len(photos)], "image/jpeg")}
+            key = {"Idempotency-Key": str(uuid.uuid4())}  # a retry after a dropped connection cannot double a row
+            response: requests.Response | str = "no response"
+            for attempt in range(3):
+                try:
+                    response = session.post(f"{server.url}/api/v1/screenings", files=photo, headers=key, timeout=60)
+                    break
+                except requests.ConnectionError as exc:  # an idle keep-alive connection the server closed: reconnect
+                    response = f"connection error: {exc}"
+                    with lock:
+                        retried += 1
+                    session.close()
             with lock:
                 done += 1
-                if response.status_code != 201:
-                    failures.append((response.status_code, response.text[:200]))
+                if not isinstance(response, requests.Response) or response.status_code != 201:
+                    failures.append(response if isinstance(response, str) else (response.status_code, response.text[:200]))
                 if done % SAMPLE_EVERY == 0:
                     samples.append((done, server.rss()))
 
@@ -91,7 +101,8 @@ def test_memory_stays_flat_over_many_screenings(server: LiveServer) -> None:
     print(
         f"\nsoak: {REQUESTS} screenings, {CLIENTS} clients, {elapsed:.0f} s ({REQUESTS / elapsed:.1f}/s); worker RSS start "
         f"{start_rss / MiB:.0f} MiB, after warm-up ({warm}) {warm_rss / MiB:.0f} MiB, end {end_rss / MiB:.0f} MiB, "
-        f"peak {server.peak_rss() / MiB:.0f} MiB; slope after warm-up {slope:+.2f} MiB per 1000 requests"
+        f"peak {server.peak_rss() / MiB:.0f} MiB; slope after warm-up {slope:+.2f} MiB per 1000 requests; "
+        f"{retried} reconnects, {len(failures)} failures"
     )
     # Then every screening succeeded and stored its row, and memory after warm-up grew by less than 50 MB
     assert failures == []
