@@ -74,6 +74,8 @@ class ScreeningFilters(Schema):
     owner_id: int | None = None
     model_version: str | None = Field(None, max_length=100)
     source: Literal["online", "sync"] | None = None
+    lesion_id: uuid.UUID | None = Field(None, description="Only the screenings of this lesion.")
+    unassigned: bool | None = Field(None, description="true: only screenings under no lesion (to assign them); false: only those under one.")
 
 
 class DeviceComparisonOut(Schema):

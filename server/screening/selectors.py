@@ -86,6 +86,8 @@ def screening_list(
     owner_id: int | None = None,
     model_version: str | None = None,
     source: str | None = None,
+    lesion_id: uuid.UUID | None = None,
+    unassigned: bool | None = None,
 ) -> QuerySet[Screening]:
     """The screenings `user` may see, newest first, filtered (the API paginates and audits the page)."""
     qs = screenings_visible_to(user)
@@ -104,6 +106,10 @@ def screening_list(
         qs = qs.filter(model_version__version=model_version)
     if source:
         qs = qs.filter(source=source)
+    if lesion_id is not None:
+        qs = qs.filter(lesion_id=lesion_id)
+    if unassigned is not None:
+        qs = qs.filter(lesion__isnull=unassigned)
     return qs.order_by("-captured_at", "-created_at", "pk")
 
 

@@ -2221,6 +2221,11 @@ export interface components {
             date_to?: string | null;
             /** Label */
             label?: ("akiec" | "bcc" | "bkl" | "df" | "mel" | "nv" | "vasc") | null;
+            /**
+             * Lesion Id
+             * @description Only the screenings of this lesion.
+             */
+            lesion_id?: string | null;
             /** Model Version */
             model_version?: string | null;
             /** Owner Id */
@@ -2229,6 +2234,11 @@ export interface components {
             risk?: ("high" | "medium" | "low") | null;
             /** Source */
             source?: ("online" | "sync") | null;
+            /**
+             * Unassigned
+             * @description true: only screenings under no lesion (to assign them); false: only those under one.
+             */
+            unassigned?: boolean | null;
         };
         /**
          * ScreeningOut
@@ -5977,12 +5987,16 @@ export interface operations {
                 /** @description On captured_at, inclusive. */
                 date_to?: string | null;
                 label?: ("akiec" | "bcc" | "bkl" | "df" | "mel" | "nv" | "vasc") | null;
+                /** @description Only the screenings of this lesion. */
+                lesion_id?: string | null;
                 model_version?: string | null;
                 owner_id?: number | null;
                 page?: number;
                 page_size?: number | null;
                 risk?: ("high" | "medium" | "low") | null;
                 source?: ("online" | "sync") | null;
+                /** @description true: only screenings under no lesion (to assign them); false: only those under one. */
+                unassigned?: boolean | null;
             };
             header?: never;
             path?: never;

@@ -202,3 +202,17 @@ def test_a_clinician_with_one_shared_screening_counts_only_what_they_see(registr
     listed = as_user(clinician).get("/api/v1/lesions", {"owner_id": patient.pk}).json()["items"]
     assert [(item["id"], item["screening_count"]) for item in listed] == [(str(lesion.pk), 1)]
     assert [s["id"] for s in as_user(clinician).get(f"/api/v1/lesions/{lesion.pk}/timeline").json()["screenings"]] == [str(shared.pk)]
+
+
+def test_screenings_can_be_listed_by_lesion_or_as_unassigned(registry: Any, patient: Any, as_user: Any) -> None:
+    # Given one screening under a lesion and two taken before lesions existed
+    lesion = LesionFactory(owner=patient)
+    under = ScreeningFactory(owner=patient, model_version=registry["a"], lesion=lesion)
+    loose = {str(ScreeningFactory(owner=patient, model_version=registry["a"]).pk) for _ in range(2)}
+    client = as_user(patient)
+    # Then the app can list the ones still to assign, and those of one lesion
+    ids = lambda params: {s["id"] for s in client.get("/api/v1/screenings", params).json()["items"]}  # noqa: E731
+    assert ids({"unassigned": "true"}) == loose
+    assert ids({"unassigned": "false"}) == {str(under.pk)}
+    assert ids({"lesion_id": str(lesion.pk)}) == {str(under.pk)}
+    assert client.get("/api/v1/screenings", {"lesion_id": "not-a-uuid"}).status_code == 422
