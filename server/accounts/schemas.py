@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from ninja import ModelSchema, Schema
 from pydantic import Field
 
 from accounts.models import User
-from core.schemas import StrictSchema
+from core.schemas import IANA_ZONE_PATTERN, IsoDate, StrictSchema
 
 
 class UserOut(ModelSchema):
@@ -22,8 +22,8 @@ class RegisterIn(StrictSchema):
     password: str = Field(max_length=128)
     full_name: str = Field(default="", max_length=150)
     phone: str = Field(default="", max_length=32)
-    date_of_birth: date | None = None
-    time_zone: str = Field(default="UTC", max_length=64)
+    date_of_birth: IsoDate | None = None
+    time_zone: str = Field(default="UTC", max_length=64, pattern=IANA_ZONE_PATTERN, description="IANA time zone, e.g. Europe/Berlin")
 
 
 class LoginIn(StrictSchema):
@@ -47,8 +47,8 @@ class LoginOut(TokenPairOut):
 class MePatch(StrictSchema):
     full_name: str | None = Field(default=None, max_length=150)
     phone: str | None = Field(default=None, max_length=32)
-    date_of_birth: date | None = None
-    time_zone: str | None = Field(default=None, max_length=64)
+    date_of_birth: IsoDate | None = None
+    time_zone: str | None = Field(default=None, max_length=64, pattern=IANA_ZONE_PATTERN, description="IANA time zone, e.g. Europe/Berlin")
     research_consent: bool | None = Field(
         default=None, description="Let the clinic use your reviewed screenings, pseudonymised, to train and check the screening model."
     )

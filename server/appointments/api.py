@@ -1,14 +1,12 @@
 """Routes for clinicians, their bookable slots and appointments: authenticate, parse, call one service."""
 
-from datetime import date, datetime
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Status
 from ninja.pagination import paginate
 
 from accounts.auth import jwt_auth
 from appointments import selectors, services
-from appointments.models import Appointment, ClinicianProfile
+from appointments.models import Appointment, AppointmentStatus, ClinicianProfile
 from appointments.schemas import (
     AppointmentIn,
     AppointmentOut,
@@ -24,14 +22,15 @@ from appointments.schemas import (
 )
 from core import idempotency
 from core.auth import request_user
+from core.pagination import Pages
 from core.permissions import require_role
-from core.schemas import ErrorOut
+from core.schemas import IANA_ZONE_PATTERN, ErrorOut, IsoDate, IsoDateTime
 
 router = Router(auth=jwt_auth, tags=["appointments"])
 
 
 @router.get("/clinicians", response={200: list[ClinicianOut], 401: ErrorOut})
-@paginate
+@paginate(Pages)
 def list_clinicians(request: HttpRequest) -> list[ClinicianProfile]:
     return selectors.clinician_list()  # type: ignore[return-value]
 
@@ -43,7 +42,11 @@ def get_clinician(request: HttpRequest, clinician_id: int) -> ClinicianProfile:
 
 @router.get("/clinicians/{int:clinician_id}/slots", response={200: SlotListOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def list_slots(
-    request: HttpRequest, clinician_id: int, start: date, end: date, tz: str | None = Query(None, max_length=64)  # type: ignore[type-arg]
+    request: HttpRequest,
+    clinician_id: int,
+    start: IsoDate,
+    end: IsoDate,
+    tz: str | None = Query(None, max_length=64, pattern=IANA_ZONE_PATTERN, description="IANA time zone of the slots; default: yours"),  # type: ignore[type-arg]
 ) -> dict[str, object]:
     slots, zone = selectors.slot_list(clinician_id=clinician_id, first=start, last=end, tz_name=tz or request_user(request).time_zone or "UTC")
     return {"items": [{"start": s.start.astimezone(zone), "end": s.end.astimezone(zone)} for s in slots], "time_zone": zone.key}
@@ -113,9 +116,9 @@ def create_appointment(
 
 
 @router.get("/appointments", response={200: list[AppointmentOut], 401: ErrorOut, 422: ErrorOut})
-@paginate
+@paginate(Pages)
 def list_appointments(
-    request: HttpRequest, status: str | None = None, start_after: datetime | None = None, start_before: datetime | None = None
+    request: HttpRequest, status: AppointmentStatus | None = None, start_after: IsoDateTime | None = None, start_before: IsoDateTime | None = None
 ) -> list[Appointment]:
     return selectors.appointment_list(user=request_user(request), status=status, start_after=start_after, start_before=start_before)  # type: ignore[return-value]
 

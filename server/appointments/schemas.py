@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from datetime import UTC, datetime, time, tzinfo
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
 
 from appointments.models import Appointment, ClinicianProfile
-from core.schemas import StrictSchema
+from core.schemas import DbId, IsoDate, IsoDateTime, StrictSchema
 
 
 def viewer_zone(context: Any) -> tzinfo:
@@ -60,18 +60,18 @@ class SlotListOut(Schema):
 
 
 class AppointmentIn(StrictSchema):
-    clinician_id: int
-    start: datetime = Field(description="ISO 8601 with offset, exactly a slot start from /clinicians/{id}/slots")
+    clinician_id: DbId
+    start: IsoDateTime = Field(description="ISO 8601 with offset, exactly a slot start from /clinicians/{id}/slots")
     reason: str = Field(default="", max_length=1000)
-    patient_id: int | None = Field(default=None, description="Admins only: book on behalf of this patient")
+    patient_id: DbId | None = Field(default=None, description="Admins only: book on behalf of this patient")
 
 
 class RescheduleIn(StrictSchema):
-    start: datetime
+    start: IsoDateTime = Field(description="ISO 8601 with offset, exactly a free slot start")
 
 
 class StatusIn(StrictSchema):
-    status: str = Field(description="done or no_show", max_length=16)
+    status: Literal["done", "no_show"] = Field(description="What happened: the visit took place, or the patient did not come")
 
 
 class AppointmentOut(Schema):
@@ -122,7 +122,7 @@ class WindowOut(Schema):
 
 
 class ExceptionIn(StrictSchema):
-    date: dt.date
+    date: IsoDate
     start_time: time | None = None
     end_time: time | None = None
     reason: str = Field(default="", max_length=200)

@@ -9,7 +9,7 @@ from ninja import ModelSchema, Schema
 from pydantic import Field
 
 from blog.models import Post
-from core.schemas import StrictSchema
+from core.schemas import IsoDateTime, StrictSchema
 
 MAX_BODY = 100_000
 
@@ -67,7 +67,7 @@ class PostIn(StrictSchema):
     excerpt: str = Field("", max_length=300)
     tags: list[str] = Field(default_factory=list, max_length=10)
     slug: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-    published_at: datetime | None = Field(
+    published_at: IsoDateTime | None = Field(
         None, description="Omit or null for a draft; ISO 8601 with offset to publish (future: scheduled)."
     )
 
@@ -77,7 +77,7 @@ class PostPatch(StrictSchema):
     body: str | None = Field(None, min_length=1, max_length=MAX_BODY)
     excerpt: str | None = Field(None, max_length=300)
     tags: list[str] | None = Field(None, max_length=10)
-    published_at: datetime | None = None
+    published_at: IsoDateTime | None = None
 
 
 class PostFilters(Schema):

@@ -6,6 +6,7 @@ from ninja.pagination import paginate
 
 from accounts.auth import jwt_auth
 from core.auth import request_session_id, request_user
+from core.pagination import Pages
 from core.schemas import ErrorOut
 from notifications import selectors, services
 from notifications.models import Device, Notification
@@ -34,7 +35,7 @@ def delete_device(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @router.get("/notifications", response={200: list[NotificationOut], 401: ErrorOut})
-@paginate
+@paginate(Pages)
 def list_notifications(request: HttpRequest, unread: bool = False) -> list[Notification]:
     return selectors.notification_list(user=request_user(request), unread_only=unread)  # type: ignore[return-value]
 

@@ -9,12 +9,15 @@ from ninja import ModelSchema
 from pydantic import Field
 
 from core.schemas import StrictSchema
-from notifications.models import Device, Notification
+from notifications.models import Device, Notification, Platform
+from notifications.push import TOKEN_RE
 
 
 class DeviceIn(StrictSchema):
-    token: str = Field(max_length=255, description="Expo push token, ExponentPushToken[...]")
-    platform: str = Field(max_length=16, description="ios, android or web")
+    # The pattern and the enum are stated for clients; the service checks them with its own codes
+    # (invalid_push_token, invalid_platform).
+    token: str = Field(max_length=255, json_schema_extra={"pattern": TOKEN_RE.pattern}, description="Expo push token, ExponentPushToken[...]")
+    platform: str = Field(max_length=16, json_schema_extra={"enum": list(Platform.values)}, description="ios, android or web")
 
 
 class DeviceOut(ModelSchema):

@@ -2,7 +2,6 @@
 /clinician/worklist, and /models (delivery, activation, agreement)."""
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -20,7 +19,7 @@ from core.auth import request_user
 from core.errors import ApplicationError
 from core.pagination import Pages
 from core.permissions import require_admin, require_role
-from core.schemas import ErrorOut
+from core.schemas import DbId, ErrorOut, IsoDateTime
 from screening import delivery, lesions, photos, presenters, reviews, selectors, services, signing
 from screening.error_codes import ScreeningError
 from screening.models import Lesion, Screening, ScreeningReview, ScreeningShare
@@ -105,7 +104,7 @@ def create_screening(
     photo: File[UploadedFile],
     device_result: Form[str | None] = None,
     client_uuid: Form[uuid.UUID | None] = None,
-    captured_at: Form[datetime | None] = None,
+    captured_at: Form[IsoDateTime | None] = None,
     body_site: Form[str] = "",
     note: Form[str] = "",
     lesion_id: Form[uuid.UUID | None] = None,
@@ -334,7 +333,7 @@ def write_screening_review(request: HttpRequest, screening_id: uuid.UUID, payloa
 
 @screenings_router.get("/lesions", response={200: list[LesionOut], 401: ErrorOut, 422: ErrorOut}, tags=["lesions"])
 @paginate(Pages)
-def list_lesions(request: HttpRequest, owner_id: int | None = None) -> QuerySet[Lesion]:
+def list_lesions(request: HttpRequest, owner_id: DbId | None = None) -> QuerySet[Lesion]:
     """Your lesions by name (clinicians and admins: `owner_id` for a patient whose lesions they may see)."""
     return lesions.lesion_list(user=request_user(request), owner_id=owner_id)
 

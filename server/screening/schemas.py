@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from ninja import Field, Schema
 from pydantic import WithJsonSchema, field_validator
 
-from core.schemas import StrictSchema
+from core.schemas import DbId, IsoDate, IsoDateTime, StrictSchema
 from lesion_contract.labels import LABELS, Label, RiskLevel
 from lesion_contract.ood import Outcome
 from screening import presenters
@@ -26,7 +26,7 @@ class DeviceResultIn(StrictSchema):
 
 class SyncItemIn(StrictSchema):
     client_uuid: uuid.UUID
-    captured_at: datetime
+    captured_at: IsoDateTime
     photo: str = Field(..., min_length=1, max_length=100, description="Name of the multipart file field holding this item's photo.")
     body_site: str = Field("", max_length=64)
     note: str = Field("", max_length=500)
@@ -67,11 +67,11 @@ class SyncBatchIn(Schema):
 class ScreeningFilters(Schema):
     """Query filters of GET /screenings (the page comes from the API's one pagination)."""
 
-    date_from: date | None = Field(None, description="On captured_at, inclusive.")
-    date_to: date | None = Field(None, description="On captured_at, inclusive.")
+    date_from: IsoDate | None = Field(None, description="On captured_at, inclusive.")
+    date_to: IsoDate | None = Field(None, description="On captured_at, inclusive.")
     risk: RiskLevel | None = None
     label: Label | None = None
-    owner_id: int | None = None
+    owner_id: DbId | None = None
     model_version: str | None = Field(None, max_length=100)
     source: Literal["online", "sync"] | None = None
     lesion_id: uuid.UUID | None = Field(None, description="Only the screenings of this lesion.")
@@ -229,7 +229,7 @@ class SyncOut(Schema):
 
 
 class ShareIn(StrictSchema):
-    clinician_id: int
+    clinician_id: DbId
 
 
 class ShareOut(Schema):
@@ -409,8 +409,8 @@ class ReviewDetailOut(ReviewOut):
 class WorklistFilters(Schema):
     risk: RiskLevel | None = None
     reviewed: bool | None = Field(None, description="true: reviewed by any clinician; false: not reviewed yet.")
-    date_from: date | None = Field(None, description="On captured_at, inclusive.")
-    date_to: date | None = Field(None, description="On captured_at, inclusive.")
+    date_from: IsoDate | None = Field(None, description="On captured_at, inclusive.")
+    date_to: IsoDate | None = Field(None, description="On captured_at, inclusive.")
 
 
 class WorklistItemOut(ScreeningOut):

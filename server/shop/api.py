@@ -33,7 +33,7 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> objec
     return selectors.product_list(search=filters.search, category=filters.category)
 
 
-@router.get("/products/{product_id}", response={200: ProductOut, 404: ErrorOut})
+@router.get("/products/{int:product_id}", response={200: ProductOut, 404: ErrorOut})
 def get_product(request: HttpRequest, product_id: int) -> Product:
     return selectors.product_get(product_id=product_id)
 
@@ -73,19 +73,19 @@ def list_orders(request: HttpRequest, filters: Query[OrderListFilters]) -> objec
     return selectors.order_list(user=request_user(request), scope=filters.scope, status=filters.status)
 
 
-@router.get("/orders/{order_id}", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut})
+@router.get("/orders/{int:order_id}", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut})
 def get_order(request: HttpRequest, order_id: int) -> Order:
     return selectors.order_get(user=request_user(request), order_id=order_id)
 
 
-@router.post("/orders/{order_id}/cancel", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+@router.post("/orders/{int:order_id}/cancel", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def cancel_order(request: HttpRequest, order_id: int) -> Order:
     order = services.order_cancel(user=request_user(request), order_id=order_id)
     return selectors.order_get(user=request_user(request), order_id=order.pk)
 
 
 @router.post(
-    "/orders/{order_id}/status",
+    "/orders/{int:order_id}/status",
     auth=jwt_auth,
     response={200: OrderOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
@@ -95,7 +95,7 @@ def set_order_status(request: HttpRequest, order_id: int, payload: OrderStatusIn
 
 
 @router.get(
-    "/orders/{order_id}/receipt.pdf",
+    "/orders/{int:order_id}/receipt.pdf",
     auth=jwt_auth,
     response={401: ErrorOut, 404: ErrorOut},
     openapi_extra={

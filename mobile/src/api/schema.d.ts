@@ -1355,8 +1355,12 @@ export interface components {
         };
         /** DeviceIn */
         DeviceIn: {
-            /** @description ios, android or web */
-            platform: components["schemas"]["Platform"];
+            /**
+             * Platform
+             * @description ios, android or web
+             * @enum {string}
+             */
+            platform: "ios" | "android" | "web";
             /**
              * Token
              * @description Expo push token, ExponentPushToken[...]
@@ -1803,11 +1807,6 @@ export interface components {
             /** Id */
             id: number;
         };
-        /**
-         * Platform
-         * @enum {string}
-         */
-        Platform: "ios" | "android" | "web";
         /** PostDetailOut */
         PostDetailOut: {
             /** Author Name */
@@ -2703,6 +2702,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A UUID, or 8-128 letters, digits, '_' or '-': the same key repeats the first answer. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -5205,6 +5205,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A UUID, or 8-128 letters, digits, '_' or '-': the same key repeats the first answer. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -6037,6 +6038,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A UUID, or 8-128 letters, digits, '_' or '-': the same key repeats the first answer. */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
