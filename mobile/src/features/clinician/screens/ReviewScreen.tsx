@@ -40,6 +40,7 @@ function ReviewForm({ screeningId, mine, message, setMessage }: { screeningId: s
   const [note, setNote] = useState(mine?.note ?? '');
   const [weeks, setWeeks] = useState(mine?.follow_up_weeks ? String(mine.follow_up_weeks) : '');
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const [saved, setSaved] = useState(false);
 
   async function submit() {
     const found: Record<string, string> = {};
@@ -51,6 +52,10 @@ function ReviewForm({ screeningId, mine, message, setMessage }: { screeningId: s
     if (Object.keys(found).length || !impression) return;
     const result = await save.mutateAsync({ impression, note: note.trim(), follow_up_weeks: n });
     if (result.kind === 'ok') {
+      setSaved(true);
+      setImpression(result.data.impression as ReviewInput['impression']);
+      setNote(result.data.note);
+      setWeeks(result.data.follow_up_weeks ? String(result.data.follow_up_weeks) : '');
       setMessage({ text: result.data.revision > 1 ? `Review amended (version ${result.data.revision}).` : 'Review saved. The patient can see it now.', tone: 'success' });
       return;
     }
@@ -61,7 +66,7 @@ function ReviewForm({ screeningId, mine, message, setMessage }: { screeningId: s
 
   return (
     <Card testID="review-form">
-      <Text style={styles.cardTitle}>{mine ? 'Amend my review' : 'My review'}</Text>
+      <Text style={styles.cardTitle}>{mine || saved ? 'Amend my review' : 'My review'}</Text>
       <FormMessage text={message?.text} tone={message?.tone} testID="review-message" />
       <Text style={styles.label}>Impression</Text>
       <View style={styles.row}>
@@ -84,7 +89,7 @@ function ReviewForm({ screeningId, mine, message, setMessage }: { screeningId: s
         inputMode="numeric"
         keyboardType="number-pad"
       />
-      <Button title={mine ? 'Save amendment' : 'Save review'} testID="review-save" busy={save.isPending} onPress={() => void submit()} />
+      <Button title={mine || saved ? 'Save amendment' : 'Save review'} testID="review-save" busy={save.isPending} onPress={() => void submit()} />
     </Card>
   );
 }
@@ -156,9 +161,9 @@ export function ReviewScreen() {
             <View>
               <History reviews={list} tz={tz} />
               {/* Keyed by the saved version: after each save the form shows what is on record. */}
-              {/* Keyed by the saved version: after each save the form shows what is on record, even when a
-                  slower read of the previous version lands while the amendment is on its way. */}
-              <ReviewForm key={`${mine?.id ?? 'new'}-${mine?.revision ?? 0}`} screeningId={screeningId} mine={mine} message={message} setMessage={setMessage} />
+              {/* Mounted once: it starts from my saved review and, after each save, shows what the server
+                  recorded; a refetch landing meanwhile (even a slow, older one) never resets what is being typed. */}
+              <ReviewForm screeningId={screeningId} mine={mine} message={message} setMessage={setMessage} />
             </View>
           );
         }}

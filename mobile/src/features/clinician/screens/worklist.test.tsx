@@ -146,6 +146,9 @@ describe('review', () => {
 
     // When they amend it straight away (before the saved review has been read back)
     fireEvent.press(screen.getByTestId('review-impression-excise_or_biopsy'));
+    // (and the first review read back lands while they are about to save: their choice stays)
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(screen.getByTestId('review-impression-excise_or_biopsy')).toBeSelected();
     fireEvent.press(screen.getByTestId('review-save'));
 
     // Then the history shows both versions
