@@ -89,14 +89,20 @@ def metrics_summary(report: dict) -> dict:
     }
 
 
-def ood_block(report: dict) -> dict | None:
-    """The manifest's ``ood`` rule (from the evaluate step's report) with its measured refusal rates."""
+def ood_block(report: dict, features_quantization: tuple[float, int] | None = None) -> dict | None:
+    """The manifest's ``ood`` rule (from the evaluate step's report) with its measured refusal rates.
+
+    ``features_quantization``: the int8 file's own (scale, zero point) of ``ood_features``, exact (the
+    report's copy is rounded for reading)."""
     measured = report.get("ood")
     if not measured:
         return None
     rates = measured["rule_refusal"]
+    rule = dict(measured["rule"])
+    if features_quantization is not None and "int8_quantization" in rule:
+        rule["int8_quantization"] = {"scale": features_quantization[0], "zero_point": features_quantization[1]}
     return {
-        **measured["rule"],
+        **rule,
         "refusal": {variant: {k: round(float(v), 4) for k, v in by_set.items()} for variant, by_set in rates.items()},
         "candidates_measured": sorted(measured.get("candidates", {})),
     }
@@ -158,7 +164,7 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
             "int8": int8.predict_one,
             "fp16": fp16.predict_one,
         }
-        ood = ood_block(report)
+        ood = ood_block(report, int8.features_quantization)
         rule = OodRule.from_dict(ood) if ood else None
         feature_predictors = {
             "h5": lambda t: _first(h5_outputs(h5, t[None])[1]),
