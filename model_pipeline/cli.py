@@ -127,6 +127,17 @@ def cmd_loso(args) -> int:
     return 0
 
 
+def cmd_refit_head(args) -> int:
+    from model_pipeline.data.ham10000 import read_ham10000
+    from model_pipeline.refit import refit_run
+
+    extras = [read_ham10000(path, require_all_classes=False) for path in args.extra or []]
+    record = refit_run(args.run_dir, _dataset(args), extras, pull=args.pull)
+    print(f"heads refitted (pull {record['pull']:g}) on {sum([record['data']['split_train_images'], record['data']['added_ham_images']])} "
+          f"HAM10000 images + {sum(e['trained_on'] for e in record['data']['extra'].values())} extra; the incoming model is model.pre_refit.h5")
+    return 0
+
+
 def cmd_ood(args) -> int:
     from model_pipeline.ood import ood_fit_run
 
@@ -334,6 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", help="only these held-out sources (repeatable; default: every source)")
     p.add_argument("--mass", type=float, help="high-risk mass the referral figures use (default: the product's default)")
     p.set_defaults(func=cmd_loso)
+
+    p = sub.add_parser("refit-head", help="refit the member heads on more varied data, backbones frozen (before ood and convert)")
+    _data_args(p)
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--extra", type=Path, action="append", help="another dataset in HAM10000 layout: its trainable half joins (repeatable)")
+    p.add_argument("--pull", type=float, help="L2 pull towards the current heads (default: chosen on an inner lesion hold-out)")
+    p.set_defaults(func=cmd_refit_head)
 
     p = sub.add_parser("ood", help="'cannot assess': measure out-of-distribution scores, give model.h5 the chosen second output (before convert)")
     _data_args(p)

@@ -118,6 +118,9 @@ class TrainConfig:
     # Quantisation-aware fine-tuning applied to model.h5 after assembly (the ``qat`` step records its
     # settings and per-epoch scores here; None = the model is the assembled one).
     qat: dict[str, Any] | None = None
+    # Heads refitted on more varied data with the backbones frozen (the ``refit-head`` step records its
+    # data, chosen pull and inner hold-out scores here; None = the heads are the trained ones).
+    refit_head: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self)))

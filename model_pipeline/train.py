@@ -192,7 +192,7 @@ class _EpochCheckpoint(keras.callbacks.Callback):
             arrays.update({f"swa{i}": m for i, m in enumerate(self.average.mean)})
         opt_tmp = self.paths.last_optimizer.with_name(self.paths.last_optimizer.name + ".tmp.npz")
         with opt_tmp.open("wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
         state = {
             "fingerprint": self.fingerprint,
             "epochs_done": epoch + 1,
