@@ -71,17 +71,24 @@ def test_non_lesion_sets_are_deterministic_and_shaped(synthetic_dir):
     assert len(a["package_images"]) >= 10  # images shipped inside installed packages: nothing downloaded
 
 
+TINY_SETS = (
+    "--set", "image_size=32", "--set", "epochs=1", "--set", 'members=[{"arch": "dsnet", "width": 0.25, "seed": 1, "dropout": 0.0}]',
+    "--set", "representative_samples=35", "--set", "batch_size=16", "--set", "warmup_epochs=0", "--set", "patience=100",
+)  # fmt: skip
+
+
 @pytest.mark.slow
-def test_ood_step_gives_the_bundle_a_second_output_and_a_rule_both_sides_apply(demo, tmp_path):
-    # Given a run directory holding the demo bundle's weights
+def test_ood_step_gives_the_bundle_a_second_output_and_a_rule_both_sides_apply(synthetic_dir, tmp_path):
+    # Given a tiny one-epoch run on the SYNTHETIC set
     run, out, version = tmp_path / "run", tmp_path / "bundles", "2026.12.04-synthetic-ood-test"
-    made = run_cli("reexport", str(demo["bundle"]), "--run-dir", str(run), "--reason", "cannot-assess output", timeout=300)
-    assert made.returncode == 0, made.stderr[-2000:]
-    # When the ood step runs (mahalanobis forced, small dims for the tiny members), then convert, evaluate, bundle
+    data = str(synthetic_dir)
+    trained = run_cli("train", "--data", data, "--run-dir", str(run), *TINY_SETS, timeout=900)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    # When the ood step runs (mahalanobis forced, small dims for the tiny member), then convert, evaluate, bundle
     for step in (
-        ("ood", "--data", str(demo["data"]), "--run-dir", str(run), "--dim", "4", "--dim", "8", "--score", "mahalanobis"),
-        ("convert", "--data", str(demo["data"]), "--run-dir", str(run), "--version", version, "--out", str(out)),
-        ("evaluate", "--data", str(demo["data"]), "--run-dir", str(run), "--latency-runs", "3"),
+        ("ood", "--data", data, "--run-dir", str(run), "--dim", "4", "--dim", "8", "--score", "mahalanobis"),
+        ("convert", "--data", data, "--run-dir", str(run), "--version", version, "--out", str(out)),
+        ("evaluate", "--data", data, "--run-dir", str(run), "--latency-runs", "3"),
         ("bundle", "--run-dir", str(run), "--out", str(out)),
     ):
         result = run_cli(*step)

@@ -58,7 +58,7 @@ export function HistoryScreen() {
   const showWaiting = source === 'all' || source === 'waiting';
 
   const waiting = showWaiting
-    ? outbox.items.filter((i) => i.status !== 'synced' && (risk === 'all' || i.device?.risk === risk)).sort((a, b) => b.capturedAt.localeCompare(a.capturedAt))
+    ? outbox.items.filter((i) => i.status !== 'synced' && (risk === 'all' || (i.device?.outcome !== 'cannot_assess' && i.device?.risk === risk))).sort((a, b) => b.capturedAt.localeCompare(a.capturedAt))
     : [];
   const items = screenings.data?.pages.flatMap((p) => p.items) ?? [];
 
@@ -120,7 +120,9 @@ export function HistoryScreen() {
             <ListItem
               key={i.clientUuid}
               testID={`history-waiting-${i.clientUuid}`}
-              title={i.device ? `${RISK_SHORT[i.device.risk]} · most like ${DISPLAY_NAMES[i.device.topLabel]} (this device)` : 'Not screened yet'}
+              title={
+                !i.device ? 'Not screened yet' : i.device.outcome === 'cannot_assess' ? 'Cannot assess (this device) · retake the photo or see a clinician' : `${RISK_SHORT[i.device.risk]} · most like ${DISPLAY_NAMES[i.device.topLabel]} (this device)`
+              }
               subtitle={`${formatDateTime(i.capturedAt, tz)} · ${STATUS_SHORT[i.status]}`}
               detail={i.status === 'failed' && i.lastError ? i.lastError : undefined}
               onPress={() => router.push('/screening/queue')}

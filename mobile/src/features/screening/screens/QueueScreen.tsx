@@ -35,7 +35,11 @@ function Row({ item, timeZone }: { item: OutboxItem; timeZone: string }) {
         </Text>
       </View>
       <Text style={styles.body}>
-        {item.device ? `On this device: ${DISPLAY_NAMES[item.device.topLabel]} (model ${item.device.modelVersion})` : 'Not screened on this device (no model was ready).'}
+        {!item.device
+          ? 'Not screened on this device (no model was ready).'
+          : item.device.outcome === 'cannot_assess'
+            ? `On this device: cannot assess, retake the photo or see a clinician (model ${item.device.modelVersion})`
+            : `On this device: ${DISPLAY_NAMES[item.device.topLabel]} (model ${item.device.modelVersion})`}
       </Text>
       {item.attempts ? <Text style={styles.muted}>{item.attempts === 1 ? 'Tried once' : `Tried ${item.attempts} times`}</Text> : null}
       {item.status === 'queued' && item.nextAttemptAt ? <Text style={styles.muted}>Next try {formatDateTime(item.nextAttemptAt, timeZone)}</Text> : null}
