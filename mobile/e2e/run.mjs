@@ -159,13 +159,6 @@ async function main() {
     await visible('home-greeting');
     await shot('03-home');
 
-    step = 'a new tab of the same origin is signed in';
-    const tab2 = await context2.newPage();
-    await tab2.goto(`${server.base}/`, { waitUntil: 'commit' });
-    await tab2.locator(tid('home-greeting')).first().waitFor({ state: 'visible' });
-    await tab2.close();
-    log('a new tab of the same origin opened signed in (shared refresh token)');
-
     step = 'time to interactive of the home screen (signed in, cold load)';
     const t0 = Date.now();
     await page.goto(`${server.base}/`, { waitUntil: 'commit' });
@@ -314,6 +307,15 @@ async function main() {
       },
     });
 
+    // Last before logging out: a second tab of the app also opens the screening outbox (OPFS), which
+    // must not overlap the offline-queue steps above.
+    step = 'a new tab of the same origin is signed in';
+    const tab2 = await page.context().newPage();
+    await tab2.goto(`${server.base}/`, { waitUntil: 'commit' });
+    await tab2.locator(tid('home-greeting')).first().waitFor({ state: 'visible' });
+    await tab2.close();
+    log('a new tab of the same origin opened signed in (shared refresh token)');
+
     step = 'log out';
     await click('tab-profile');
     await visible('profile-email');
@@ -333,7 +335,7 @@ async function main() {
     metrics.consoleErrors = consoleErrors.length;
     metrics.bundleLazyBytes = bundle.lazyBytes;
     writeFileSync(join(artifacts, 'metrics.json'), JSON.stringify({ ...metrics, date: new Date().toISOString() }, null, 2));
-    log('PASS: register -> log in -> new tab signed in -> book -> my appointments -> buy -> receipt -> bookmark -> offline/retry -> screening (golden exact, online both answers, offline queued, one sync, agreement, share, delete) -> lesion on the body map, share, clinician (today by name, done, worklist review + amend), patient sees review and timeline, follow-up -> log out');
+    log('PASS: register -> log in -> book -> my appointments -> buy -> receipt -> bookmark -> offline/retry -> screening (golden exact, online both answers, offline queued, one sync, agreement, share, delete) -> lesion on the body map, share, clinician (today by name, done, worklist review + amend), patient sees review and timeline, follow-up -> new tab signed in -> log out');
     log(
       `NUMBERS bundle_js_bytes=${bundle.bytes} bundle_js_mb=${(bundle.bytes / 1048576).toFixed(2)} bundle_js_gzip_bytes=${bundle.gzipBytes} lazy_js_bytes=${bundle.lazyBytes} home_tti_ms=${metrics.homeInteractiveMs}` +
         ` model=${model.version} model_int8_bytes=${metrics.modelInt8Bytes} model_download_bytes=${metrics.modelDownloadBytes} wasm_download_bytes=${metrics.wasmDownloadBytes}` +
