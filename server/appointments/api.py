@@ -24,7 +24,7 @@ from core import idempotency
 from core.auth import request_user
 from core.pagination import Pages
 from core.permissions import require_role
-from core.schemas import IANA_ZONE_PATTERN, ErrorOut, IsoDate, IsoDateTime
+from core.schemas import IANA_ZONE_PATTERN, DbId, ErrorOut, IsoDate, IsoDateTime
 
 router = Router(auth=jwt_auth, tags=["appointments"])
 
@@ -36,14 +36,14 @@ def list_clinicians(request: HttpRequest) -> list[ClinicianProfile]:
 
 
 @router.get("/clinicians/{int:clinician_id}", response={200: ClinicianDetailOut, 401: ErrorOut, 404: ErrorOut})
-def get_clinician(request: HttpRequest, clinician_id: int) -> ClinicianProfile:
+def get_clinician(request: HttpRequest, clinician_id: DbId) -> ClinicianProfile:
     return selectors.clinician_get(clinician_id=clinician_id)
 
 
 @router.get("/clinicians/{int:clinician_id}/slots", response={200: SlotListOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def list_slots(
     request: HttpRequest,
-    clinician_id: int,
+    clinician_id: DbId,
     start: IsoDate,
     end: IsoDate,
     tz: str | None = Query(None, max_length=64, pattern=IANA_ZONE_PATTERN, description="IANA time zone of the slots; default: yours"),  # type: ignore[type-arg]
@@ -53,14 +53,14 @@ def list_slots(
 
 
 @router.get("/clinicians/{int:clinician_id}/availability", response={200: AvailabilityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
-def get_availability(request: HttpRequest, clinician_id: int) -> dict[str, object]:
+def get_availability(request: HttpRequest, clinician_id: DbId) -> dict[str, object]:
     profile = selectors.clinician_get(clinician_id=clinician_id)
     services.require_schedule_manager(actor=request_user(request), profile=profile)
     return selectors.availability_get(profile=profile)
 
 
 @router.put("/clinicians/{int:clinician_id}/availability", response={200: AvailabilityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def set_availability(request: HttpRequest, clinician_id: int, payload: AvailabilityIn) -> dict[str, object]:
+def set_availability(request: HttpRequest, clinician_id: DbId, payload: AvailabilityIn) -> dict[str, object]:
     profile = selectors.clinician_get(clinician_id=clinician_id)
     services.require_schedule_manager(actor=request_user(request), profile=profile)
     services.availability_set_weekly(profile=profile, windows=[(w.weekday, w.start, w.end) for w in payload.windows])
@@ -68,7 +68,7 @@ def set_availability(request: HttpRequest, clinician_id: int, payload: Availabil
 
 
 @router.post("/clinicians/{int:clinician_id}/exceptions", response={201: ExceptionCreatedOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def create_exception(request: HttpRequest, clinician_id: int, payload: ExceptionIn) -> Status[dict[str, object]]:
+def create_exception(request: HttpRequest, clinician_id: DbId, payload: ExceptionIn) -> Status[dict[str, object]]:
     profile = selectors.clinician_get(clinician_id=clinician_id)
     exception, affected = services.availability_exception_add(
         actor=request_user(request), profile=profile, day=payload.date, start_time=payload.start_time, end_time=payload.end_time, reason=payload.reason
@@ -78,7 +78,7 @@ def create_exception(request: HttpRequest, clinician_id: int, payload: Exception
 
 
 @router.delete("/clinicians/{int:clinician_id}/exceptions/{int:exception_id}", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
-def delete_exception(request: HttpRequest, clinician_id: int, exception_id: int) -> HttpResponse:
+def delete_exception(request: HttpRequest, clinician_id: DbId, exception_id: DbId) -> HttpResponse:
     profile = selectors.clinician_get(clinician_id=clinician_id)
     services.availability_exception_remove(actor=request_user(request), profile=profile, exception_id=exception_id)
     return HttpResponse(status=204)
@@ -132,18 +132,18 @@ def list_todays_appointments(request: HttpRequest) -> list[Appointment]:
 
 
 @router.get("/appointments/{int:appointment_id}", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut})
-def get_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+def get_appointment(request: HttpRequest, appointment_id: DbId) -> Appointment:
     return selectors.appointment_get(user=request_user(request), appointment_id=appointment_id)
 
 
 @router.post("/appointments/{int:appointment_id}/reschedule", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
-def reschedule_appointment(request: HttpRequest, appointment_id: int, payload: RescheduleIn) -> Appointment:
+def reschedule_appointment(request: HttpRequest, appointment_id: DbId, payload: RescheduleIn) -> Appointment:
     services.appointment_reschedule(actor=request_user(request), appointment_id=appointment_id, start=payload.start)
     return selectors.appointment_get(user=request_user(request), appointment_id=appointment_id)
 
 
 @router.post("/appointments/{int:appointment_id}/cancel", response={200: AppointmentOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
-def cancel_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+def cancel_appointment(request: HttpRequest, appointment_id: DbId) -> Appointment:
     services.appointment_cancel(actor=request_user(request), appointment_id=appointment_id)
     return selectors.appointment_get(user=request_user(request), appointment_id=appointment_id)
 
@@ -151,6 +151,6 @@ def cancel_appointment(request: HttpRequest, appointment_id: int) -> Appointment
 @router.post(
     "/appointments/{int:appointment_id}/status", response={200: AppointmentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 )
-def set_appointment_status(request: HttpRequest, appointment_id: int, payload: StatusIn) -> Appointment:
+def set_appointment_status(request: HttpRequest, appointment_id: DbId, payload: StatusIn) -> Appointment:
     services.appointment_set_status(actor=request_user(request), appointment_id=appointment_id, status=payload.status)
     return selectors.appointment_get(user=request_user(request), appointment_id=appointment_id)

@@ -4,7 +4,7 @@ Routers declare their domain errors (403, 409, 429, 503 ...). The errors that co
 machinery are the same for every route, so they are declared here once, from the operation's shape:
 - 401 when the operation needs a bearer token (a missing, invalid or expired one);
 - 404 when it has path parameters (an id that does not exist or is not yours, or not an id at all);
-- 422 when it takes query or header parameters, a body, or a path parameter with a format (a UUID);
+- 422 when it takes query or header parameters, a body, or a path parameter with rules (a UUID, an id range);
 - 400 (a body that cannot be parsed) and 413 (a body over MAX_REQUEST_BYTES) when it takes a body.
 Each is the one error shape `{"detail", "code"}` (core.errors). The `Idempotency-Key` header gets the one
 key rule of core.idempotency as its pattern wherever a route takes it (the route checks it with its own
@@ -37,7 +37,9 @@ def _statuses_for(operation: dict[str, Any]) -> list[int]:
     if path_params:
         statuses.append(404)
     has_body = "requestBody" in operation
-    formatted_path = any((p.get("schema") or {}).get("format") for p in path_params)
+    # A path value the URL pattern lets through can still fail the parameter's own rules (a UUID, an id range).
+    checked = ("format", "minimum", "maximum", "pattern", "maxLength", "minLength")
+    formatted_path = any(key in (p.get("schema") or {}) for p in path_params for key in checked)
     if has_body or formatted_path or any(p.get("in") in ("query", "header") for p in params):
         statuses.append(422)
     if has_body:

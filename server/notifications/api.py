@@ -7,7 +7,7 @@ from ninja.pagination import paginate
 from accounts.auth import jwt_auth
 from core.auth import request_session_id, request_user
 from core.pagination import Pages
-from core.schemas import ErrorOut
+from core.schemas import DbId, ErrorOut
 from notifications import selectors, services
 from notifications.models import Device, Notification
 from notifications.schemas import DeviceIn, DeviceOut, NotificationOut
@@ -47,6 +47,6 @@ def read_all_notifications(request: HttpRequest) -> HttpResponse:
 
 
 @router.post("/notifications/{int:notification_id}/read", response={204: None, 401: ErrorOut, 404: ErrorOut})
-def read_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
+def read_notification(request: HttpRequest, notification_id: DbId) -> HttpResponse:
     services.notification_mark_read(user=request_user(request), notification_id=notification_id)
     return HttpResponse(status=204)

@@ -244,7 +244,7 @@ def share_screening(request: HttpRequest, screening_id: uuid.UUID, payload: Shar
 
 
 @screenings_router.delete("/screenings/{screening_id}/shares/{clinician_id}", response={204: None, **E4})
-def unshare_screening(request: HttpRequest, screening_id: uuid.UUID, clinician_id: int) -> HttpResponse:
+def unshare_screening(request: HttpRequest, screening_id: uuid.UUID, clinician_id: DbId) -> HttpResponse:
     screening = services.screening_open_owned(user=request_user(request), screening_id=screening_id, action="unshare")
     services.screening_unshare(screening=screening, clinician_id=clinician_id)
     return HttpResponse(status=204)

@@ -8,7 +8,7 @@ from accounts.auth import jwt_auth
 from core import idempotency
 from core.auth import request_user
 from core.pagination import Pages
-from core.schemas import ErrorOut
+from core.schemas import DbId, ErrorOut
 from shop import selectors, services
 from shop.models import Category, Order, Product
 from shop.receipts import render_receipt_pdf
@@ -34,7 +34,7 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> objec
 
 
 @router.get("/products/{int:product_id}", response={200: ProductOut, 404: ErrorOut})
-def get_product(request: HttpRequest, product_id: int) -> Product:
+def get_product(request: HttpRequest, product_id: DbId) -> Product:
     return selectors.product_get(product_id=product_id)
 
 
@@ -74,12 +74,12 @@ def list_orders(request: HttpRequest, filters: Query[OrderListFilters]) -> objec
 
 
 @router.get("/orders/{int:order_id}", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut})
-def get_order(request: HttpRequest, order_id: int) -> Order:
+def get_order(request: HttpRequest, order_id: DbId) -> Order:
     return selectors.order_get(user=request_user(request), order_id=order_id)
 
 
 @router.post("/orders/{int:order_id}/cancel", auth=jwt_auth, response={200: OrderOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
-def cancel_order(request: HttpRequest, order_id: int) -> Order:
+def cancel_order(request: HttpRequest, order_id: DbId) -> Order:
     order = services.order_cancel(user=request_user(request), order_id=order_id)
     return selectors.order_get(user=request_user(request), order_id=order.pk)
 
@@ -89,7 +89,7 @@ def cancel_order(request: HttpRequest, order_id: int) -> Order:
     auth=jwt_auth,
     response={200: OrderOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
-def set_order_status(request: HttpRequest, order_id: int, payload: OrderStatusIn) -> Order:
+def set_order_status(request: HttpRequest, order_id: DbId, payload: OrderStatusIn) -> Order:
     order = services.order_set_status(actor=request_user(request), order_id=order_id, status=payload.status)
     return selectors.order_get(user=request_user(request), order_id=order.pk)
 
@@ -104,7 +104,7 @@ def set_order_status(request: HttpRequest, order_id: int, payload: OrderStatusIn
         }
     },
 )
-def download_order_receipt(request: HttpRequest, order_id: int) -> HttpResponse:
+def download_order_receipt(request: HttpRequest, order_id: DbId) -> HttpResponse:
     order = selectors.order_get(user=request_user(request), order_id=order_id, owner_only=True)
     pdf = render_receipt_pdf(order)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -127,6 +127,9 @@ def build_world(bundle_root: Path) -> World:
     )
     draft = blog_services.post_create(author=users["clinician"], title="Draft about moles", body="Not yet published.")
 
+    lesion = ApiClient(token_for(owner)).post("/api/v1/lesions", {"name": "Left forearm mole", "body_view": "front", "body_x": 0.3, "body_y": 0.4})
+    assert lesion.status_code == 201, lesion.content
+
     device = Device.objects.create(user=owner, token="ExponentPushToken[reliability-owner-0001]", platform="ios")
     now = timezone.now()
     notification = Notification.objects.filter(user=owner).first() or Notification.objects.create(
@@ -144,6 +147,8 @@ def build_world(bundle_root: Path) -> World:
         "device": device,
         "notification": notification,
         "model_version": model_version,
+        "lesion_id": lesion.json()["id"],
+        "free_slots": [slot.start for slot in slots[1:4]],
     }
     world = World(users=users, objects=objects)
     world.clients["anonymous"] = ApiClient()
@@ -151,6 +156,70 @@ def build_world(bundle_root: Path) -> World:
         world.tokens[who] = token_for(user)
         world.clients[who] = ApiClient(world.tokens[who])
     return world
+
+
+def path_values(world: World) -> dict[str, Any]:
+    """A real value for every path parameter of the API (a new parameter name must be added here)."""
+    o, u = world.objects, world.users
+    return {
+        "clinician_id": u["clinician"].pk,
+        "exception_id": o["exception"].pk,
+        "appointment_id": o["appointment"].pk,
+        "notification_id": o["notification"].pk,
+        "token": o["device"].token,
+        "product_id": o["product"].pk,
+        "order_id": o["order"].pk,
+        "slug": o["post"].slug,
+        "screening_id": o["screening"].pk,
+        "lesion_id": o["lesion_id"],
+        "version": o["model_version"].version,
+        "name": "model.h5",
+    }
+
+
+def query_values(world: World) -> dict[str, Any]:
+    """Values for required query parameters."""
+    today = timezone.localdate()
+    return {"start": (today + timedelta(days=2)).isoformat(), "end": (today + timedelta(days=3)).isoformat()}
+
+
+def valid_body(operation_id: str, world: World) -> dict[str, Any]:
+    """A body each JSON write operation accepts (so a refusal is about who asks, or about extra fields)."""
+    from ninja_jwt.tokens import RefreshToken
+
+    from tests.server.factories import DEFAULT_PASSWORD
+
+    o, u = world.objects, world.users
+    today = timezone.localdate()
+    refresh = str(RefreshToken.for_user(u["owner"]))
+    bodies: dict[str, dict[str, Any]] = {
+        "register_user": {"email": "new.user@example.org", "password": "a-Long-passw0rd-for-tests", "full_name": "New User"},
+        "login_user": {"email": u["owner"].email, "password": DEFAULT_PASSWORD},
+        "refresh_token": {"refresh": refresh},
+        "logout_user": {"refresh": refresh},
+        "update_me": {"full_name": "Renamed Person"},
+        "change_password": {"current_password": DEFAULT_PASSWORD, "new_password": "another-Long-passw0rd-2026"},
+        "delete_account": {"password": DEFAULT_PASSWORD},
+        "set_availability": {"windows": [{"weekday": 0, "start": "09:00", "end": "12:00"}]},
+        "create_exception": {"date": (today + timedelta(days=40)).isoformat(), "reason": "Conference"},
+        "create_appointment": {"clinician_id": u["clinician"].pk, "start": o["free_slots"][0].isoformat()},
+        "reschedule_appointment": {"start": o["free_slots"][1].isoformat()},
+        "set_appointment_status": {"status": "done"},
+        "register_device": {"token": "ExponentPushToken[reliability-new-0002]", "platform": "android"},
+        "create_order": {"items": [{"product_id": o["product"].pk, "quantity": 1}]},
+        "set_order_status": {"status": "paid"},
+        "create_post": {"title": "A new post", "body": "Some text."},
+        "update_post": {"title": "A renamed post"},
+        "share_screening": {"clinician_id": u["clinician"].pk},
+        "assign_screening_lesion": {"lesion_id": o["lesion_id"]},
+        "write_screening_review": {"impression": "monitor"},
+        "create_lesion": {"name": "Back mole", "body_view": "back", "body_x": 0.5, "body_y": 0.5},
+        "update_lesion": {"name": "Renamed mole"},
+        "set_lesion_follow_up": {"weeks": 4},
+    }
+    if operation_id not in bodies:
+        raise KeyError(f"no valid body for {operation_id}: add one to tests/reliability/conftest.py valid_body()")
+    return bodies[operation_id]
 
 
 @pytest.fixture

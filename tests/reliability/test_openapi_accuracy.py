@@ -145,3 +145,27 @@ class TestTheDocumentStatesTheRules:
         response = world.client("owner").client.post("/api/v1/auth/login", "{not json", content_type="application/json")
         assert response.status_code == 400
         assert response.json()["code"] in ("malformed_json", "malformed_request")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_an_unmatched_api_write_is_a_json_404_not_a_csrf_page(db: Any, method: str) -> None:
+    # Given a client the way a phone is one: no cookies, CSRF enforced as in production
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    # When a write goes to an id that is not a number (no route matches)
+    response = getattr(client, method)("/api/v1/appointments/abc/cancel", "{}", content_type="application/json")
+    # Then it is the API's JSON 404, not Django's HTML 403 "CSRF cookie not set"
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/clinicians/244253135223927940824963219456/exceptions/1024", "/api/v1/appointments/99999999999999999999999", "/api/v1/orders/99999999999999999999999"]
+)
+def test_an_id_beyond_bigint_in_the_path_is_a_422_not_a_500(world: World, path: str) -> None:
+    # Found by schemathesis: DELETE .../clinicians/2.4e29/exceptions/1024 overflowed SQLite's INTEGER (500)
+    method = "delete" if "exceptions" in path else "get"
+    response = getattr(world.client("admin"), method)(path)
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"

@@ -2835,6 +2835,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     cancel_appointment: {
@@ -3836,6 +3845,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     get_availability: {
@@ -3878,6 +3896,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4086,6 +4113,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4983,6 +5019,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     list_devices: {
@@ -5320,6 +5365,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     cancel_order: {
@@ -5369,6 +5423,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     download_order_receipt: {
@@ -5402,6 +5465,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5971,6 +6043,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`validation_error`: `errors` lists `{loc, msg, type}`), or a domain rule refused it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
