@@ -3,7 +3,8 @@
 Steps: synth (synthetic HAM10000-layout data), train, assemble (ensemble from finished members),
 qat, reexport (a run directory from a published bundle), ood (the "cannot assess" rule and the model's
 second output), convert (int8 + fp16 TFLite with metadata),
-evaluate, bundle, validate, demo (all of it on synthetic data).
+evaluate, bundle, validate, remake (a bundle again from its recorded lineage), refit-head, loso, demo
+(all of it on synthetic data). Steps that change a run directory append themselves to its lineage.json.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def cmd_refit_head(args) -> int:
     extras = [read_ham10000(path, require_all_classes=False) for path in args.extra or []]
     record = refit_run(args.run_dir, _dataset(args), extras, pull=args.pull)
     print(f"heads refitted (pull {record['pull']:g}) on {sum([record['data']['split_train_images'], record['data']['added_ham_images']])} "
-          f"HAM10000 images + {sum(e['trained_on'] for e in record['data']['extra'].values())} extra; the incoming model is model.pre_refit.h5")
+          f"HAM10000 images + {sum(e['trained_on'] for e in record['data']['extra'].values())} extra")
     return 0
 
 
@@ -176,6 +177,51 @@ def cmd_validate(args) -> int:
         f"{len(manifest['files'])} files verified; int8 balanced accuracy {m['balanced_accuracy']['int8']:.4f}, "
         f"int8 agreement {m['int8_agreement']:.4f}"
     )
+    return 0
+
+
+def cmd_remake(args) -> int:
+    """Replay a bundle's lineage into a fresh run directory, then bundle the result under a new version."""
+    manifest_path = args.bundle / "manifest.json"
+    if not manifest_path.is_file():
+        raise PipelineError(f"{manifest_path} not found")
+    steps = json.loads(manifest_path.read_text()).get("lineage")
+    if not steps:
+        raise PipelineError(
+            f"{args.bundle.name} records no lineage (bundles made before it was recorded): its commands are in "
+            "docs/training.md and docs/experiments/README.md"
+        )
+    if args.run_dir.exists() and any(args.run_dir.iterdir()):
+        raise PipelineError(f"{args.run_dir} is not empty: remake into a fresh run directory")
+    maps = [("{run}", str(args.run_dir))]
+    for item in args.map or []:
+        old, sep, new = item.partition("=")
+        if not sep or not old:
+            raise PipelineError(f"--map takes OLD=NEW, got {item!r}")
+        maps.append((old, new))
+    overrides = {"--data": args.data}
+    for entry in steps:
+        argv: list[str] = []
+        skip = False
+        for i, arg in enumerate(entry["argv"]):
+            if skip:
+                skip = False
+                continue
+            if entry["step"] == "convert" and arg in ("--version", "--out"):
+                skip = True  # the remade bundle takes the first free version in --out
+                continue
+            if i > 0 and entry["argv"][i - 1] in overrides and overrides[entry["argv"][i - 1]] is not None:
+                arg = str(overrides[entry["argv"][i - 1]])
+            for old, new in maps:
+                if arg == old or arg.startswith(old + "/"):
+                    arg = new + arg[len(old) :]
+            argv.append(arg)
+        if entry["step"] == "convert":
+            argv += ["--out", str(args.out)]
+        _step(argv)
+    _step(["bundle", "--run-dir", str(args.run_dir), "--out", str(args.out)])
+    version = json.loads((args.run_dir / "model_meta.json").read_text())["version"]
+    print(f"remade {args.bundle.name} as {Path(args.out) / version} from its {len(steps)} recorded steps")
     return 0
 
 
@@ -367,6 +413,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.set_defaults(func=cmd_bundle)
 
+    p = sub.add_parser("remake", help="rebuild a bundle from the lineage in its manifest, into a new run directory and version")
+    p.add_argument("bundle", type=Path)
+    p.add_argument("--run-dir", type=Path, required=True, help="a fresh run directory")
+    p.add_argument("--data", type=Path, help="your dataset root, in place of the one recorded")
+    p.add_argument("--map", action="append", metavar="OLD=NEW", help="replace a recorded path prefix (repeatable), e.g. another --extra folder")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.set_defaults(func=cmd_remake)
+
     p = sub.add_parser("validate", help="check a bundle: schema, hashes, golden vectors, models load")
     p.add_argument("bundle", type=Path)
     p.add_argument("--no-models", action="store_true", help="skip loading the models (no TensorFlow needed)")
@@ -392,10 +446,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Steps that change a run directory: each is appended to its lineage.json (see model_pipeline.rundir).
+RECORDED_STEPS = ("train", "assemble", "qat", "reexport", "refit-head", "ood", "convert", "evaluate")
+_NOT_ARTEFACTS = ("lineage.json",)
+
+
+def _snapshot(run_dir: Path) -> dict[str, tuple[int, int]]:
+    if not run_dir.is_dir():
+        return {}
+    return {
+        f.name: (f.stat().st_size, f.stat().st_mtime_ns)
+        for f in run_dir.iterdir()
+        if f.is_file() and f.name not in _NOT_ARTEFACTS and ".tmp" not in f.name and not f.name.startswith("refit-features-")
+    }
+
+
+def _record_lineage(step: str, argv: list[str], run_dir: Path, before: dict, inputs: dict[str, Path]) -> None:
+    """Append the step to the run's lineage: its command line, what it read, what it wrote (with hashes)."""
+    from model_pipeline.pipeline import code_revision
+    from model_pipeline.rundir import RunDir
+
+    after = _snapshot(run_dir)
+    written = sorted(name for name, stamp in after.items() if before.get(name) != stamp)
+    outputs: dict[str, Path] = {}
+    for name in written:
+        if name.startswith("model") and name.endswith(".h5"):
+            outputs["model"] = run_dir / name
+        elif name.startswith("config") and name.endswith(".json"):
+            outputs["config"] = run_dir / name
+        else:
+            outputs[name] = run_dir / name
+    RunDir(run_dir).record(step, argv, inputs={k: p for k, p in inputs.items() if p.is_file()}, outputs=outputs, code_revision=code_revision())
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    run_dir: Path | None = getattr(args, "run_dir", None)
+    recorded = args.step in RECORDED_STEPS and run_dir is not None
+    if recorded and run_dir is not None:
+        from model_pipeline.rundir import RunDir
+
+        rd = RunDir(run_dir)
+        before = _snapshot(rd.path)
+        inputs = {"model": rd.current("model"), "config": rd.current("config")} if before else {}
     try:
-        return args.func(args)
+        rc = args.func(args)
+        if recorded and rc == 0:
+            _record_lineage(args.step, argv, rd.path, before, inputs)
+        return rc
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -207,8 +207,10 @@ def evaluate_dir(
     ood_rule: dict | None = None,
     ood_sets: dict[str, np.ndarray] | None = None,
     ood_summary: dict | None = None,
+    h5_path: Path | None = None,
 ) -> dict:
-    """Evaluate ``model.h5`` + both .tflite files in ``model_dir``; write report.json/.md and PNGs there.
+    """Evaluate ``model.h5`` (or ``h5_path``: a run's current model) + both .tflite files in ``model_dir``;
+    write report.json/.md and PNGs there.
 
     ``ood_rule`` (from the ood step's ``ood.json``): also fix the "cannot assess" threshold on the
     validation lesions over the three variants and report refusal on ``ood_sets`` (name -> images)."""
@@ -219,7 +221,8 @@ def evaluate_dir(
 
     single_thread = set_single_thread()
     model_dir = Path(model_dir)
-    h5 = keras.models.load_model(model_dir / VARIANT_FILES["h5"], compile=False)
+    h5_file = Path(h5_path) if h5_path else model_dir / VARIANT_FILES["h5"]
+    h5 = keras.models.load_model(h5_file, compile=False)
     tfl = {variant: TFLiteModel(model_dir / VARIANT_FILES[variant], num_threads=1) for variant in ("int8", "fp16")}
     predictors = {"h5": h5, **tfl}
     # probabilities and (for a model with the "cannot assess" output) ood_features of each variant
@@ -253,7 +256,7 @@ def evaluate_dir(
         f"({'TensorFlow pinned to 1 thread' if single_thread else 'TF thread pinning unavailable'}); "
         "h5 = model(x, training=False)"
     )
-    report["sizes_bytes"] = {v: (model_dir / f).stat().st_size for v, f in VARIANT_FILES.items()}
+    report["sizes_bytes"] = {v: (h5_file if v == "h5" else model_dir / f).stat().st_size for v, f in VARIANT_FILES.items()}
     report["thresholds"] = choose_thresholds(val_y, probs["int8"], target_precision=target_precision)
     report["threshold_rule"] = (
         f"per class, lowest int8 confidence at which validation top-1 predictions of that class reach "

@@ -21,6 +21,7 @@ from model_pipeline.config import TrainConfig
 from model_pipeline.data.ham10000 import Dataset
 from model_pipeline.data.split import dataset_sources, read_split
 from model_pipeline.errors import DatasetError
+from model_pipeline.evaluate import choose_high_risk_mass
 from model_pipeline.metrics import balanced_accuracy, confusion, per_class_recall
 from model_pipeline.progress import log
 
@@ -30,7 +31,7 @@ MEL = LABELS.index("mel")
 def transfer_figures(y_true: np.ndarray, probs: np.ndarray, *, mass: float) -> dict:
     """The figures a held-out set is judged by: balanced accuracy (over the classes present), melanoma
     recall (top-1), and the share of melanomas and of benign lesions the product's high-risk rule refers
-    at ``mass``; plus the largest mass that would have referred >= 95% of these melanomas (hindsight,
+    at ``mass``; plus the mass ``choose_high_risk_mass`` would have picked on this set (>= 95% of its melanomas; hindsight,
     for comparison only: a deployed model cannot pick its mass on the clinic it is tested on)."""
     pred = probs.argmax(axis=1)
     present = np.unique(y_true)
@@ -38,12 +39,8 @@ def transfer_figures(y_true: np.ndarray, probs: np.ndarray, *, mass: float) -> d
     mel = y_true == MEL
     benign = ~np.isin(y_true, HIGH_RISK_INDICES)
     flags = high_risk_flags(probs, mass)
-    hindsight = None
-    if mel.any():
-        for m in np.arange(0.50, 0.0, -0.01):
-            if high_risk_flags(probs, float(m))[mel].mean() >= 0.95:
-                hindsight = round(float(m), 2)
-                break
+    # the bundle's own rule for choosing its mass, applied in hindsight to this set
+    hindsight = choose_high_risk_mass(y_true, probs)["mass"] if mel.any() else None
     return {
         "images": len(y_true),
         "class_counts": {LABELS[i]: int((y_true == i).sum()) for i in present},

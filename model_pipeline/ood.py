@@ -606,29 +606,28 @@ def ood_fit_run(
 ) -> dict:
     """Measure the candidate scores on the run's model and give ``model.h5`` the chosen second output.
 
-    Probes the run's ``model.h5`` (kept as ``model.pre_ood.h5``) on the training lesions (class means and
+    Probes the run's current model (the newest before any ood step, so the step can be run again) on the training lesions (class means and
     shared covariance), the validation lesions (threshold), ``extra_lesions`` (named folders in HAM10000
     layout, reported only) and the non-lesion sets; writes ``ood.json`` (the rule, the measurements) and
-    ``ood.md``, and a ``model.h5`` with the ``ood_features`` output. ``convert`` / ``evaluate`` / ``bundle``
+    ``ood.md``, and a new model file with the ``ood_features`` output (``RunDir``). ``convert`` / ``evaluate`` / ``bundle``
     then carry it into the bundle (the evaluate step fixes the threshold over all three variants).
     ``score``: "auto" (the candidate refusing most non-lesion images per family), or force "msp" / "mahalanobis".
     """
     import keras
 
+    from model_pipeline.rundir import RunDir
     from model_pipeline.train import save_h5
 
     run_dir = Path(run_dir)
-    cfg = json.loads((run_dir / "config.json").read_text())
+    rd = RunDir(run_dir)
+    cfg = json.loads(rd.current("config").read_text())
     size = int(cfg["image_size"])
-    source = run_dir / "model.pre_ood.h5"
+    source = rd.current("model", skip=("ood",))
     if not source.is_file():
-        if not (run_dir / "model.h5").is_file():
-            raise DatasetError(f"{run_dir / 'model.h5'} not found (run the train, assemble or reexport step first)")
-        base = keras.models.load_model(run_dir / "model.h5", compile=False)
-        if len(base.outputs) != 1:
-            raise ConfigError(f"{run_dir / 'model.h5'} already has {len(base.outputs)} outputs and no model.pre_ood.h5 beside it")
-        (run_dir / "model.h5").replace(source)
+        raise DatasetError(f"{source} not found (run the train, assemble or reexport step first)")
     base = keras.models.load_model(source, compile=False)
+    if len(base.outputs) != 1:
+        raise ConfigError(f"{source} already has {len(base.outputs)} outputs")
     probe = probe_model(base)
     train_x, train_y, val_x, val_paths, others = lesion_sets(run_dir, dataset, dict(extra_lesions or {}), size)
     work = run_dir / "ood_cache"
@@ -667,7 +666,7 @@ def ood_fit_run(
         np.savez(run_dir / "ood_whitening.npz", projection=fit.projection, bias=fit.bias, means=fit.means)
     else:
         model = base
-    save_h5(model, run_dir / "model.h5")
+    save_h5(model, rd.new("model", "ood"))
     summary = {
         "chosen": chosen,
         "rule": rule,

@@ -16,6 +16,7 @@ from model_pipeline.data.ham10000 import Dataset, read_ham10000, read_isic2018_g
 from model_pipeline.data.split import Split, lesion_split, read_split, source_split, write_split
 from model_pipeline.errors import ConfigError, DatasetError
 from model_pipeline.progress import log
+from model_pipeline.rundir import RunDir
 
 SYNTHETIC_MARKER = "SYNTHETIC.json"
 HAM10000_LICENCE = (
@@ -155,7 +156,8 @@ def _split_data(run_dir: Path, dataset: Dataset, cfg: TrainConfig) -> PreparedDa
 
 
 def run_config(run_dir: Path) -> TrainConfig:
-    path = Path(run_dir) / "config.json"
+    """The run's current configuration (the newest a step wrote, see ``RunDir``)."""
+    path = RunDir(run_dir).current("config")
     if not path.is_file():
         raise DatasetError(f"{path} not found (run the train step first)")
     return TrainConfig.from_file(path)
@@ -216,7 +218,7 @@ def convert_run(run_dir: Path, dataset: Dataset, version: str) -> dict:
     cfg = run_config(run_dir)
     data = json.loads((run_dir / "data.json").read_text())
     prepared = _split_data(run_dir, dataset, cfg)
-    model = keras.models.load_model(run_dir / "model.h5", compile=False)
+    model = keras.models.load_model(RunDir(run_dir).current("model"), compile=False)
     rep_idx = calibration_indices(cfg, prepared)
     rep = prepared.train_x[rep_idx]
     labels = write_labels(run_dir / "labels.txt")
@@ -263,8 +265,8 @@ def qat_run(
     distill: float = 1.0,
     snap: bool = True,
 ) -> Path:
-    """Quantisation-aware fine-tuning of the run's ``model.h5`` in place (the incoming model is kept as
-    ``model.pre_qat.h5``); settings and per-epoch scores go to config.json ``qat``. See ``model_pipeline.qat``."""
+    """Quantisation-aware fine-tuning of the run's current model into a new model file (``RunDir``); settings
+    and per-epoch scores go to the new config's ``qat``. See ``model_pipeline.qat``. Returns the new model."""
     import dataclasses
 
     import keras
@@ -275,14 +277,16 @@ def qat_run(
     from model_pipeline.train import configured_sample_weights, save_h5
 
     run_dir = Path(run_dir)
+    rd = RunDir(run_dir)
     cfg = run_config(run_dir)
     if cfg.qat is not None:
         raise ConfigError(f"{run_dir}: model.h5 was already fine-tuned by the qat step; start from a fresh run")
     if not 1 <= epochs <= 20 or not 0 < learning_rate <= 1e-2 or not 1 <= batch_size <= 512 or not 0.0 <= distill <= 1.0:
         raise ConfigError("qat: epochs 1..20, learning rate in (0, 0.01], batch size 1..512, distill in [0, 1]")
-    if not (run_dir / "model.h5").is_file():
-        raise DatasetError(f"{run_dir / 'model.h5'} not found (run the train or assemble step first)")
-    model = with_conv_normalisation(keras.models.load_model(run_dir / "model.h5", compile=False))
+    incoming = rd.current("model")
+    if not incoming.is_file():
+        raise DatasetError(f"{incoming} not found (run the train or assemble step first)")
+    model = with_conv_normalisation(keras.models.load_model(incoming, compile=False))
     try:
         qat.check_flat(model)  # fail before decoding the images, not after
     except ValueError as exc:
@@ -310,8 +314,8 @@ def qat_run(
         distill=distill,
     )
     snapped = qat.snap_weights(model) if snap else 0
-    (run_dir / "model.h5").replace(run_dir / "model.pre_qat.h5")
-    save_h5(model, run_dir / "model.h5")
+    out_model, out_config = rd.new("model", "qat"), rd.new("config", "qat")
+    save_h5(model, out_model)
     record = {
         "epochs": epochs,
         "learning_rate": learning_rate,
@@ -322,9 +326,9 @@ def qat_run(
         "minutes": round(result.seconds / 60, 2),
         "history": result.history,
     }
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.replace(cfg, qat=record).to_dict(), indent=2))
-    log(f"qat: saved {run_dir / 'model.h5'} ({snapped} kernels on their int8 grid; the incoming model is model.pre_qat.h5)")
-    return run_dir / "model.h5"
+    out_config.write_text(json.dumps(dataclasses.replace(cfg, qat=record).to_dict(), indent=2))
+    log(f"qat: saved {out_model} ({snapped} kernels on their int8 grid; the incoming model {incoming.name} is unchanged)")
+    return out_model
 
 
 def evaluate_run(run_dir: Path, dataset: Dataset, *, latency_runs: int = 50) -> dict:
@@ -353,6 +357,7 @@ def evaluate_run(run_dir: Path, dataset: Dataset, *, latency_runs: int = 50) -> 
         ood_rule=ood_rule,
         ood_sets=ood_sets,
         ood_summary=ood_summary,
+        h5_path=RunDir(run_dir).current("model"),
     )
 
 
@@ -405,8 +410,9 @@ def assemble_run(
         raise DatasetError(f"{run_dir}: no finished ensemble member to assemble")
     for source in add_from:
         source_cfg = run_config(source)
-        if not (Path(source) / "model.h5").is_file():
-            raise DatasetError(f"{Path(source) / 'model.h5'} not found")
+        source_model = RunDir(source).current("model")
+        if not source_model.is_file():
+            raise DatasetError(f"{source_model} not found")
         for j, spec in enumerate(source_cfg.members):
             index = len(members)
             size = member_size(spec, source_cfg.image_size)
@@ -416,7 +422,7 @@ def assemble_run(
                     "(the model only scales its input down; assemble into the higher-resolution run, or raise --input-size)"
                 )
             model = build_member(spec, index, size, pretrained=False)
-            if not copy_member_weights(model, index, Path(source) / "model.h5", j):
+            if not copy_member_weights(model, index, source_model, j):
                 raise DatasetError(f"{source}/model.h5 has no member {j} although its config.json lists it")
             members.append(model)
             specs.append(
@@ -435,7 +441,9 @@ def assemble_run(
     ensemble = build_ensemble(
         members, specs, cfg.image_size, tta_transpose=transpose, tta_flips=flips, dead_channel_var=cfg.dead_channel_var
     )
-    save_h5(ensemble, run_dir / "model.h5")
-    (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-    log(f"assembled {len(members)} member(s) into {run_dir / 'model.h5'}")
-    return run_dir / "model.h5"
+    rd = RunDir(run_dir)
+    out_model, out_config = rd.new("model", "assemble"), rd.new("config", "assemble")
+    save_h5(ensemble, out_model)
+    out_config.write_text(json.dumps(cfg.to_dict(), indent=2))
+    log(f"assembled {len(members)} member(s) into {out_model}")
+    return out_model

@@ -15,7 +15,9 @@ on the run's training images plus
 
 The pull strength is chosen on a lesion-level inner hold-out of that training data (never on the run's
 validation split). The backbone, the input size and every other layer stay as they were, so the int8
-quantisation of the backbone keeps its calibration.
+quantisation of the backbone keeps its calibration. Classes are balanced within each source, so a source's class
+mix cannot become evidence. Measured on r20 (docs/training.md): it does not make the model transfer; the
+step stays for measuring that on later backbones.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from model_pipeline.errors import ConfigError, DatasetError
 from model_pipeline.metrics import balanced_accuracy
 from model_pipeline.progress import log, progress
 
-PULLS = (0.3, 1.0, 3.0, 10.0, 30.0)  # L2 strength towards the current head, per sample-weight unit
+PULLS = (3.0, 30.0, 300.0, 3000.0)  # L2 strength towards the current head (divided by the number of images)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,23 @@ def refit_records(ham: Dataset, split: Split, extras: list[Dataset]) -> RefitDat
         records += part
         summary["extra"][extra.root.name] = {"trained_on": len(part), "held_out": len(external_holdout(extra).val)}
     return RefitData(tuple(records), summary)
+
+
+def source_balanced_weights(cfg, y: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Sample weights balanced over classes within each source, each source weighing its share of the images.
+
+    Balancing over the pooled images would let a head learn the sources' class mix: the ISIC archive part
+    is 59% melanoma, so "looks like an ISIC archive photo" would become evidence of melanoma (measured:
+    92% of that set's benign lesions referred). Within each source every class weighs the same (times the
+    config's boosts), so the source says nothing about the class."""
+    from model_pipeline.train import configured_sample_weights
+
+    weights = np.zeros(len(y), dtype=np.float64)
+    for source in np.unique(sources):
+        mask = sources == source
+        w, _ = configured_sample_weights(cfg, y[mask])
+        weights[mask] = w  # mean 1 within the source: the source weighs its share of the images
+    return (weights / weights.mean()).astype(np.float32)
 
 
 def member_indices(model) -> list[int]:
@@ -196,9 +215,8 @@ def cache_path(run_dir: Path, name: str) -> Path:
 
 
 def refit_run(run_dir: Path, dataset: Dataset, extras: list[Dataset], *, pull: float | None = None) -> dict:
-    """The ``refit-head`` step: refit the heads of the run's ``model.h5`` (kept as ``model.pre_refit.h5``), save
-    the result as ``model.h5`` and record the step in ``config.json`` (``refit_head``: data, chosen pull,
-    inner hold-out scores). Features are cached in the run directory (``refit-features-train.npz``), so a
+    """The ``refit-head`` step: refit the heads of the run's current model, save the result as a new model file
+    and the step in a new config (``refit_head``: data, chosen pull, inner hold-out scores; see ``RunDir``). Features are cached in the run directory (``refit-features-train.npz``), so a
     rerun (e.g. with another ``pull``) does not forward the images again. Run it before ``ood``."""
     import dataclasses
     import json
@@ -208,18 +226,20 @@ def refit_run(run_dir: Path, dataset: Dataset, extras: list[Dataset], *, pull: f
     from model_pipeline.data.cache import load_images
     from model_pipeline.data.split import read_split
     from model_pipeline.pipeline import run_config
-    from model_pipeline.train import configured_sample_weights, save_h5
+    from model_pipeline.rundir import RunDir
+    from model_pipeline.train import save_h5
 
     run_dir = Path(run_dir)
+    rd = RunDir(run_dir)
     cfg = run_config(run_dir)
-    source = run_dir / "model.pre_refit.h5"
-    if cfg.refit_head is not None or source.exists():
-        raise ConfigError(f"{run_dir}: the heads were already refitted (model.pre_refit.h5); start from a fresh run")
-    if not (run_dir / "model.h5").is_file():
-        raise DatasetError(f"{run_dir / 'model.h5'} not found (run the train, assemble or reexport step first)")
-    model = keras.models.load_model(run_dir / "model.h5", compile=False)
+    if cfg.refit_head is not None:
+        raise ConfigError(f"{run_dir}: the heads were already refitted; start from a fresh run")
+    source = rd.current("model")
+    if not source.is_file():
+        raise DatasetError(f"{source} not found (run the train, assemble or reexport step first)")
+    model = keras.models.load_model(source, compile=False)
     if len(model.outputs) != 1:
-        raise ConfigError(f"{run_dir / 'model.h5'} has {len(model.outputs)} outputs: refit the heads before the ood step")
+        raise ConfigError(f"{source} has {len(model.outputs)} outputs: refit the heads before the ood step")
     split = read_split(run_dir / "split.csv", dataset)
     data = refit_records(dataset, split, extras)
     log(f"refit-head: {len(data.records)} training images: {data.summary}")
@@ -238,15 +258,17 @@ def refit_run(run_dir: Path, dataset: Dataset, extras: list[Dataset], *, pull: f
         np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds as allow_pickle
         tmp.replace(cache)
     y = np.array([r.label_index for r in data.records], dtype=np.int64)
-    weights, _ = configured_sample_weights(cfg, y)
+    extra_ids = {r.image_id: extra.root.name for extra in extras for r in extra.records}
+    sources = np.array([extra_ids.get(r.image_id, "ham") for r in data.records])
+    weights = source_balanced_weights(cfg, y, sources)
     trained = {r.image_id for r in split.train}
     fresh = np.array([r.image_id not in trained for r in data.records])
     model, record = refit_heads(model, features, y, weights, [r.lesion_id for r in data.records], pull=pull, fresh=fresh)
     record["data"] = data.summary
-    (run_dir / "model.h5").replace(source)
-    save_h5(model, run_dir / "model.h5")
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.replace(cfg, refit_head=record).to_dict(), indent=2))
+    out_model, out_config = rd.new("model", "refit-head"), rd.new("config", "refit-head")
+    save_h5(model, out_model)
+    out_config.write_text(json.dumps(dataclasses.replace(cfg, refit_head=record).to_dict(), indent=2))
     log(
-        f"refit-head: pull {record['pull']:g}, heads moved {record['weight_change_relative']} (relative); the incoming model is model.pre_refit.h5"
+        f"refit-head: pull {record['pull']:g}, heads moved {record['weight_change_relative']} (relative); saved {out_model.name}, {source.name} unchanged"
     )
     return record

@@ -61,10 +61,13 @@ class RunDir:
             raise DatasetError(f"{file}: unreadable lineage ({exc})") from exc
         return list(entries)
 
-    def current(self, kind: str) -> Path:
-        """The newest ``kind`` ("model" or "config") a step wrote; ``model.h5`` / ``config.json`` for a run
-        made before lineage existed."""
+    def current(self, kind: str, *, skip: tuple[str, ...] = ()) -> Path:
+        """The newest ``kind`` ("model" or "config") a step wrote (ignoring the steps named in ``skip``, e.g. a
+        step run again reads what came before its last run); ``model.h5`` / ``config.json`` for a run made
+        before lineage existed."""
         for entry in reversed(self.lineage()):
+            if entry.get("step") in skip:
+                continue
             name = entry.get("outputs", {}).get(kind)
             if name:
                 return self.path / name
@@ -85,6 +88,8 @@ class RunDir:
             n += 1
 
     def record(self, step: str, argv: list[str], *, inputs: dict[str, Path], outputs: dict[str, Path], code_revision: str) -> dict:
+        # ``outputs``: "model" / "config" name the step's new model and config (what ``current`` returns);
+        # any other key is an artefact the step wrote (tflite files, reports), recorded with its hash.
         """Append ``step`` to ``lineage.json`` (atomically) with the hashes of what it read and wrote."""
         steps = self.lineage()
         entry = {

@@ -453,7 +453,9 @@ def warm_start(model: keras.Model, index: int, init_dir: Path) -> bool:
         model.load_weights(checkpoint)
         log(f"member {index}: warm start from {checkpoint}")
         return True
-    ensemble_path = init_dir / "model.h5"
+    from model_pipeline.rundir import RunDir
+
+    ensemble_path = RunDir(init_dir).current("model")
     if not ensemble_path.is_file():
         log(f"member {index}: no {checkpoint} or {ensemble_path}, training from scratch")
         return False

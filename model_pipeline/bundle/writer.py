@@ -127,13 +127,19 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
     final = out_root / version
     if final.exists():
         raise BundleError(f"{final} already exists: bundles are immutable, choose a new version")
-    missing = [f for f in RUN_FILES if not (run_dir / f).is_file()]
+    from model_pipeline.rundir import RunDir
+
+    rd = RunDir(run_dir)
+    # the run's current model and config are published as model.h5 / config.json; the rest by their names
+    sources = {name: run_dir / name for name in RUN_FILES} | {"model.h5": rd.current("model"), "config.json": rd.current("config")}
+    missing = [f for f, src in sources.items() if not src.is_file()]
     if missing:
         raise BundleError(f"{run_dir}: missing {', '.join(missing)} (run train, convert and evaluate first)")
     meta = json.loads((run_dir / "model_meta.json").read_text())
     if meta.get("version") != version:
         raise BundleError(f"{run_dir}: converted for version {meta.get('version')!r}, not {version!r}")
-    config = json.loads((run_dir / "config.json").read_text())
+    config = json.loads(sources["config.json"].read_text())
+    lineage = rd.lineage()
     data = json.loads((run_dir / "data.json").read_text())
     report = json.loads((run_dir / "report.json").read_text())
     history_path = run_dir / "training_history.json"
@@ -148,8 +154,8 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
         shutil.rmtree(staging)
     staging.mkdir()
     try:
-        for name in RUN_FILES:
-            shutil.copy2(run_dir / name, staging / name)
+        for name, src in sources.items():
+            shutil.copy2(src, staging / name)
         if (run_dir / "ood.json").is_file():  # the ood step's measurements (every candidate score)
             shutil.copy2(run_dir / "ood.json", staging / "ood.json")
         for png in sorted(run_dir.glob("*.png")):
@@ -228,6 +234,8 @@ def write_bundle(run_dir: Path, out_root: Path, version: str, *, created_at: str
                 **({"reexport_of": reexport_of} if reexport_of else {}),
             },
             "code_revision": history.get("code_revision") or meta.get("code_revision", "unknown"),
+            # how to remake it: every step of the run in order (python -m model_pipeline remake BUNDLE)
+            **({"lineage": lineage} if lineage else {}),
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         # validate under the final name's rules (directory name must equal version), then publish

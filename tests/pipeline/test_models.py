@@ -11,6 +11,7 @@ from lesion_contract.labels import LABELS
 from model_pipeline.config import MemberSpec, TrainConfig
 from model_pipeline.data.tfdata import class_sample_weights
 from model_pipeline.errors import ConfigError
+from model_pipeline.rundir import RunDir
 
 SIZE = 32
 
@@ -136,11 +137,11 @@ def test_assemble_adds_the_members_of_another_ensemble(members, tmp_path):
     own = _write_run_with_one_member(run)
 
     assemble_run(run, add_from=(bundle,))
-    combined = keras.models.load_model(run / "model.h5", compile=False)
+    combined = keras.models.load_model(RunDir(run).current("model"), compile=False)
     x = _images()
     expected = np.mean([np.asarray(m(v, training=False)) for m in (own, *models) for v in _mirrored(x)], axis=0)
     np.testing.assert_allclose(np.asarray(combined(x, training=False)), expected, atol=1e-5)
-    saved = TrainConfig.from_file(run / "config.json")
+    saved = TrainConfig.from_file(RunDir(run).current("config"))
     assert [m.origin for m in saved.members] == [None, "bundle member 0", "bundle member 1"]
     assert [m.width for m in saved.members] == [0.25, 0.5, 0.35]
 
@@ -174,10 +175,10 @@ def test_assemble_a_multi_resolution_ensemble_that_survives_h5_and_int8(members,
     own = _write_run_with_one_member(run)
 
     assemble_run(run, add_from=(bundle,))
-    saved = TrainConfig.from_file(run / "config.json")
+    saved = TrainConfig.from_file(RunDir(run).current("config"))
     assert [m.image_size for m in saved.members] == [None, low, low]
     assert saved.image_size == SIZE
-    combined = keras.models.load_model(run / "model.h5", compile=False)
+    combined = keras.models.load_model(RunDir(run).current("model"), compile=False)
     assert combined.input_shape == (None, SIZE, SIZE, 3)
 
     x = _images()
@@ -443,10 +444,10 @@ def test_assemble_raises_the_input_size_so_a_lower_resolution_run_joins_a_higher
     with pytest.raises(ConfigError, match="between this run's 24 px and 512"):
         assemble_run(run, add_from=(bundle,), input_size=16)
     assemble_run(run, add_from=(bundle,), input_size=SIZE)
-    saved = TrainConfig.from_file(run / "config.json")
+    saved = TrainConfig.from_file(RunDir(run).current("config"))
     assert saved.image_size == SIZE
     assert [m.image_size for m in saved.members] == [low, None, None]
-    combined = keras.models.load_model(run / "model.h5", compile=False)
+    combined = keras.models.load_model(RunDir(run).current("model"), compile=False)
     assert combined.input_shape == (None, SIZE, SIZE, 3)
 
     x = _images()
@@ -457,10 +458,10 @@ def test_assemble_raises_the_input_size_so_a_lower_resolution_run_joins_a_higher
 
     # assembling again reads the saved config: the own member keeps its trained size
     assemble_run(run, n_members=1)
-    again = TrainConfig.from_file(run / "config.json")
+    again = TrainConfig.from_file(RunDir(run).current("config"))
     assert again.image_size == SIZE and [m.image_size for m in again.members] == [low]
     np.testing.assert_allclose(
-        np.asarray(keras.models.load_model(run / "model.h5", compile=False)(x, training=False)),
+        np.asarray(keras.models.load_model(RunDir(run).current("model"), compile=False)(x, training=False)),
         np.mean(outputs[:4], axis=0),
         atol=1e-5,
     )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from model_pipeline.config import MemberSpec
+from model_pipeline.rundir import RunDir
 from tests.pipeline.conftest import run_cli
 
 SIZE = 32
@@ -120,13 +121,13 @@ def test_qat_step_fine_tunes_the_demo_run_onto_the_int8_grid(demo, tmp_path):
     shutil.copytree(demo["run"], run)
     result = run_cli("qat", "--data", str(demo["data"]), "--run-dir", str(run), "--epochs", "1", "--batch-size", "16")
     assert result.returncode == 0, result.stderr[-3000:]
-    record = json.loads((run / "config.json").read_text())["qat"]
+    record = json.loads(RunDir(run).current("config").read_text())["qat"]
     assert record["epochs"] == 1 and record["distill"] == 1.0 and record["snapped_kernels"] > 10
     assert [e["epoch"] for e in record["history"]] == [0, 1] and record["history"][0]["loss"] is None
-    assert "NaN" not in (run / "config.json").read_text()  # the manifest copies it; JSON has no NaN
+    assert "NaN" not in RunDir(run).current("config").read_text()  # the manifest copies it; JSON has no NaN
     assert all(0.0 <= e["fake_quant_agreement"] <= 1.0 for e in record["history"])
-    assert (run / "model.pre_qat.h5").is_file()
-    model = keras.models.load_model(run / "model.h5", compile=False)
+    assert (run / "model.h5").is_file() and RunDir(run).current("model").name.endswith("-qat.h5")  # the incoming model is kept
+    model = keras.models.load_model(RunDir(run).current("model"), compile=False)
     assert all(layer.trainable for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization))
     for layer in model.layers:
         if isinstance(layer, WEIGHTED):

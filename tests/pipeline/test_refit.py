@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 
 from model_pipeline.refit import fit_head
+from model_pipeline.rundir import RunDir
 
 from .conftest import run_cli
 
@@ -36,22 +37,38 @@ def test_refit_head_step_changes_only_the_heads(demo, tmp_path):
     assert run_cli("reexport", str(demo["bundle"]), "--run-dir", str(run), "--reason", "test").returncode == 0
     extra = tmp_path / "extra"
     shutil.copytree(demo["data"], extra)
-    before = keras.models.load_model(run / "model.h5", compile=False)
+    before = keras.models.load_model(RunDir(run).current("model"), compile=False)
     # When the heads are refitted
     result = run_cli("refit-head", "--data", str(demo["data"]), "--run-dir", str(run), "--extra", str(extra))
     # Then only the m<i>_probs layers changed, the incoming model is kept, and config.json records the step
     assert result.returncode == 0, result.stderr[-3000:]
-    after = keras.models.load_model(run / "model.h5", compile=False)
+    after = keras.models.load_model(RunDir(run).current("model"), compile=False)
     changed = set()
     for a, b in zip(before.layers, after.layers, strict=True):
         for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
             if not np.array_equal(wa, wb):
                 changed.add(a.name)
     assert changed and all(name.endswith("_probs") for name in changed)
-    assert (run / "model.pre_refit.h5").is_file()
-    record = json.loads((run / "config.json").read_text())["refit_head"]
+    assert RunDir(run).current("model").name.endswith("-refit-head.h5")  # a new file; the incoming model.h5 is kept
+    record = json.loads(RunDir(run).current("config").read_text())["refit_head"]
     assert record["pull"] > 0 and record["data"]["extra"]["extra"]["trained_on"] > 0
     assert "inner_holdout_images" in record["selection"]
     # and a second refit of the same run is refused clearly
     again = run_cli("refit-head", "--data", str(demo["data"]), "--run-dir", str(run))
     assert again.returncode != 0 and "already refitted" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_source_balanced_weights_keep_a_source_from_predicting_its_class_mix():
+    from model_pipeline.config import TrainConfig
+    from model_pipeline.refit import source_balanced_weights
+
+    # Given a big source of mostly nevi and a small one of mostly melanomas
+    y = np.array([5] * 80 + [4] * 20 + [4] * 9 + [5] * 3)
+    sources = np.array(["ham"] * 100 + ["isic"] * 12)
+    # When weighted
+    w = source_balanced_weights(TrainConfig(class_weight_boost={}), y, sources)
+    # Then within each source melanomas and nevi weigh the same, and each source weighs its share of the images
+    for source in ("ham", "isic"):
+        m = sources == source
+        assert np.isclose(w[m & (y == 4)].sum(), w[m & (y == 5)].sum())
+    assert np.isclose(w[sources == "isic"].sum() / w.sum(), 12 / 112)
