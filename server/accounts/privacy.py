@@ -12,7 +12,6 @@ import json
 import logging
 import shutil
 import tempfile
-import time
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import models
 from django.utils import timezone
@@ -30,13 +28,13 @@ from accounts.error_codes import AccountsError
 from accounts.models import User
 from core.errors import ApplicationError
 from core.models import PrivacyAuditEvent
+from core.throttling import hit
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 # Never exported: secrets and Django's internal flags.
 _USER_HIDDEN = {"password", "is_superuser", "is_staff"}
-_PERIODS = {"s": 1, "min": 60, "m": 60, "hour": 3600, "h": 3600, "day": 86400, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -67,18 +65,10 @@ def _row(obj: models.Model, *, exclude: frozenset[str] | set[str] = frozenset())
 
 def export_rate_check(*, user: User) -> None:
     """At most PRIVACY_EXPORT_RATE exports per user (fixed window over the cache); 429 past it."""
-    count_text, _, period_text = str(settings.PRIVACY_EXPORT_RATE).partition("/")
-    limit, period = int(count_text), _PERIODS[period_text.strip()]
-    window = int(time.time() // period)
-    key = f"privacy-export:{user.pk}:{window}"
-    cache.add(key, 0, timeout=period + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        count = 1
-    if count > limit:
-        wait = period - int(time.time()) % period
+    rate = str(settings.PRIVACY_EXPORT_RATE)
+    wait = hit(f"privacy-export:{user.pk}", rate)
+    if wait is not None:
+        limit, _, period_text = rate.partition("/")
         raise ApplicationError(
             f"You can download your data {limit} times per {period_text.strip()}. Try again in {wait} seconds.",
             code=AccountsError.EXPORT_THROTTLED,

@@ -26,19 +26,25 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
+def hit(key: str, rate: str) -> int | None:
+    """Count one event for ``key`` in the current fixed window of ``rate`` ("N/period", shared through the
+    cache); None while within the rate, else the seconds until the window ends."""
+    limit, period = _parse(rate)
+    window_key = f"{key}:{int(time.time() // period)}"
+    cache.add(window_key, 0, timeout=period + 1)
+    try:
+        count = cache.incr(window_key)
+    except ValueError:  # evicted between add and incr
+        cache.set(window_key, 1, timeout=period + 1)
+        count = 1
+    return period - int(time.time()) % period if count > limit else None
+
+
 def throttle(request: HttpRequest, scope: str) -> None:
     """Count this request against `scope` for the client; raise 429 past the configured rate."""
     rate = settings.AUTH_THROTTLE_RATES.get(scope)
     if not rate:
         return
-    limit, period = _parse(rate)
-    window = int(time.time() // period)
-    key = f"throttle:{scope}:{client_ip(request)}:{window}"
-    cache.add(key, 0, timeout=period + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        count = 1
-    if count > limit:
-        raise Throttled(wait=period - int(time.time()) % period)
+    wait = hit(f"throttle:{scope}:{client_ip(request)}", rate)
+    if wait is not None:
+        raise Throttled(wait=wait)
