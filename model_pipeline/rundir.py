@@ -4,7 +4,7 @@ Steps never rewrite an artefact: the first model of a run is ``model.h5`` with `
 reexport), and a step that changes the model (assemble, qat, ood) writes ``model.<n>-<step>.h5`` and
 ``config.<n>-<step>.json`` next to it. ``lineage.json`` lists the steps in order: the step, its command
 line (paths relative to the run directory where they point into it), the code revision, the sha256 of
-what it read and wrote, and its parent entry. The newest entry that wrote a model is the run's current
+what it read and wrote, and its parent entry. The highest-numbered model file is the run's current
 model; ``convert``, ``evaluate`` and ``bundle`` read that one, and the bundle copies the lineage into its
 manifest, so ``python -m model_pipeline remake BUNDLE`` can replay it.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,31 +62,36 @@ class RunDir:
             raise DatasetError(f"{file}: unreadable lineage ({exc})") from exc
         return list(entries)
 
+    def _numbered(self, kind: str) -> list[tuple[int, str, Path]]:
+        """(n, step, path) of every ``<stem>.<n>-<step><suffix>`` file of ``kind`` in the run, oldest first."""
+        stem, suffix = FIRST[kind].split(".")[0], SUFFIX[kind]
+        pattern = re.compile(rf"^{stem}\.(\d+)-([a-z0-9-]+){re.escape(suffix)}$")
+        found = []
+        for path in self.path.glob(f"{stem}.*{suffix}") if self.path.is_dir() else []:
+            match = pattern.match(path.name)
+            if match:
+                found.append((int(match.group(1)), match.group(2), path))
+        return sorted(found)
+
     def current(self, kind: str, *, skip: tuple[str, ...] = ()) -> Path:
-        """The newest ``kind`` ("model" or "config") a step wrote (ignoring the steps named in ``skip``, e.g. a
-        step run again reads what came before its last run); ``model.h5`` / ``config.json`` for a run made
-        before lineage existed."""
-        for entry in reversed(self.lineage()):
-            if entry.get("step") in skip:
-                continue
-            name = entry.get("outputs", {}).get(kind)
-            if name:
-                return self.path / name
+        """The newest ``kind`` ("model" or "config") in the run: the highest-numbered ``model.<n>-<step>.h5``
+        (ignoring the steps in ``skip``: a step run again reads what came before it), else ``model.h5`` /
+        ``config.json``. Derived from the names alone, so library calls that record no lineage agree."""
+        for _, step, path in reversed(self._numbered(kind)):
+            if step not in skip:
+                return path
         return self.path / FIRST[kind]
 
     def new(self, kind: str, step: str) -> Path:
-        """Where ``step`` writes its ``kind``: the first-producer name when there is none yet, else a new name
-        numbered after the lineage (never one that exists)."""
+        """Where ``step`` writes its ``kind``: the first-producer name when there is none yet, else
+        ``<stem>.<n>-<step><suffix>`` numbered after every earlier step and file (never one that exists)."""
         first = self.path / FIRST[kind]
-        if not first.exists() and not any(e.get("outputs", {}).get(kind) for e in self.lineage()):
+        numbered = self._numbered(kind)
+        if not first.exists() and not numbered:
             return first
-        n = len(self.lineage()) + 1
+        n = max([len(self.lineage()) + 1] + [k + 1 for k, _, _ in numbered])
         stem = FIRST[kind].split(".")[0]
-        while True:
-            candidate = self.path / f"{stem}.{n}-{step}{SUFFIX[kind]}"
-            if not candidate.exists():
-                return candidate
-            n += 1
+        return self.path / f"{stem}.{n}-{step}{SUFFIX[kind]}"
 
     def record(self, step: str, argv: list[str], *, inputs: dict[str, Path], outputs: dict[str, Path], code_revision: str) -> dict:
         # ``outputs``: "model" / "config" name the step's new model and config (what ``current`` returns);

@@ -51,11 +51,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     # The patient lets the clinic use their reviewed screenings (pseudonymised) to train and evaluate the
     # screening model. Off unless they turn it on (PATCH /auth/me).
-    research_consent = models.BooleanField(default=False)
+    research_consent = models.BooleanField(default=False, db_default=False)  # db_default: rows written by older code (rolling upgrades) get False too
     created_at = models.DateTimeField(default=timezone.now)
     # Every token carries the generation it was issued under; bumping it (password change, a reused
     # refresh token without a session id) ends every session of the account at its next request.
-    session_generation = models.PositiveIntegerField(default=0, editable=False)
+    session_generation = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = UserManager()
 

@@ -39,6 +39,11 @@ def test_a_run_without_lineage_reads_the_classic_names_and_a_broken_lineage_is_a
     assert run.current("model") == tmp_path / "model.h5"
     (tmp_path / "model.h5").write_bytes(b"old run")
     assert run.new("model", "assemble").name == "model.1-assemble.h5"  # model.h5 exists: never overwritten
+    (tmp_path / "model.1-assemble.h5").write_bytes(b"assembled by a library call, no lineage entry")
+    (tmp_path / "model.2-ood.h5").write_bytes(b"two outputs")
+    assert run.current("model").name == "model.2-ood.h5"
+    assert run.current("model", skip=("ood",)).name == "model.1-assemble.h5"  # what an ood step run again reads
+    assert run.new("model", "qat").name == "model.3-qat.h5"
     (tmp_path / "lineage.json").write_text("{not json")
     with pytest.raises(DatasetError, match="unreadable lineage"):
-        run.current("model")
+        run.new("model", "qat")

@@ -22,7 +22,7 @@ from tests.server.conftest import ApiClient, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("accounts", "0001_initial"), ("core", "0001_initial"), ("shop", "0001_initial"), ("appointments", "0001_initial"), ("screening", "0001_initial")]
+BEFORE = [("core", "0001_initial"), ("shop", "0001_initial"), ("appointments", "0001_initial"), ("screening", "0001_initial")]
 LABELS = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]
 
 
