@@ -2,14 +2,15 @@
  * End to end, issue 22: a patient screens a lesion, adds it to a new lesion placed on the body map and
  * shares it; the clinician logs in, sees today's patients by name, marks a started visit done and
  * reviews the shared screening from the worklist; the patient sees the review on the screening and
- * on the lesion's timeline and sets a follow-up reminder. Screenshots go to mobile/e2e/screenshots/.
+ * on the lesion's timeline and sets a follow-up reminder. Screenshots go to mobile/e2e-artifacts/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const tid = (id) => `[data-testid="${id}"]`;
-export const screenshotDir = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+// written to the ignored e2e-artifacts/ on every run; e2e/screenshots/ holds reduced copies committed for the docs
+export const screenshotDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'e2e-artifacts', 'screenshots');
 const CLINICIAN_EMAILS = { 'Dr. Clara Klein': 'clinician@demo.skinscreen.local', 'Dr. Omar Haddad': 'clinician2@demo.skinscreen.local' };
 const DEMO_PASSWORD = 'demo-pass-2026';
 
