@@ -6,6 +6,7 @@ service runs here on 127.0.0.1, counting every message it accepts.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -224,9 +225,28 @@ Notification.objects.bulk_create([
 """
 
 
+def sqlite_query(db_file, sql: str) -> list[tuple]:
+    """Read the embedded default's SQLite file (read-only) while the consumer writes it."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=20) as db:
+        return db.execute(sql).fetchall()
+
+
+def sqlite_settled(db_file, timeout: float) -> None:
+    """Wait until no notification in the SQLite file is pending or sending."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not sqlite_query(db_file, "select count(*) from notifications_notification where status in ('pending', 'sending')")[0][0]:
+            return
+        time.sleep(0.3)
+    raise AssertionError(
+        sqlite_query(db_file, "select id, status, attempts, last_error from notifications_notification where status in ('pending','sending') limit 5")
+    )
+
+
 def test_embedded_sqlite_consumer_sigkill_loses_nothing_and_sends_nothing_twice(tmp_path):
     """The embedded default: SQLite database and SqliteHuey queue in files, the same guarantees."""
-    import sqlite3
     from datetime import UTC, datetime
 
     fake = FakeExpo().start()
@@ -239,17 +259,8 @@ def test_embedded_sqlite_consumer_sigkill_loses_nothing_and_sends_nothing_twice(
     dead = {_token(i) for i in range(0, 200, 37)}
     fake.unregistered |= dead
 
-    def query(sql: str) -> list[tuple]:
-        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=20) as db:
-            return db.execute(sql).fetchall()
-
-    def settled(timeout: float) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if not query("select count(*) from notifications_notification where status in ('pending', 'sending')")[0][0]:
-                return
-            time.sleep(0.3)
-        raise AssertionError(query("select id, status, attempts, last_error from notifications_notification where status in ('pending','sending') limit 5"))
+    query = functools.partial(sqlite_query, db_file)
+    settled = functools.partial(sqlite_settled, db_file)
 
     try:
         kills_in_flight, kills_random = _kill_while_sending(fake, consumer, kills=3)

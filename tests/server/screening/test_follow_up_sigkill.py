@@ -6,6 +6,7 @@ The reminders are made by the lesions service itself (`lesion_follow_up_set`), d
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from datetime import timedelta
@@ -18,7 +19,15 @@ from notifications.models import Device, Notification
 from screening import lesions
 from tests.server.factories import UserFactory
 from tests.server.notifications.fake_expo import FakeExpo
-from tests.server.notifications.test_consumer_sigkill import Consumer, _database_url, _kill_while_sending, _token, _wait_until_settled
+from tests.server.notifications.test_consumer_sigkill import (
+    Consumer,
+    _database_url,
+    _kill_while_sending,
+    _token,
+    _wait_until_settled,
+    sqlite_query,
+    sqlite_settled,
+)
 from tests.server.screening.factories import LesionFactory
 
 pytestmark = pytest.mark.slow
@@ -127,7 +136,6 @@ for i in range(start, start + n):
 
 def test_embedded_sqlite_consumer_sigkill_sends_follow_ups_once(tmp_path):
     """The embedded default (SQLite database, SqliteHuey queue in files): the same guarantees for follow-ups."""
-    import sqlite3
     from datetime import UTC, datetime
 
     fake = FakeExpo().start()
@@ -140,17 +148,8 @@ def test_embedded_sqlite_consumer_sigkill_sends_follow_ups_once(tmp_path):
     dead = {_token(i) for i in range(0, 160, 37)}
     fake.unregistered |= dead
 
-    def query(sql: str) -> list[tuple]:
-        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=20) as db:
-            return db.execute(sql).fetchall()
-
-    def settled(timeout: float) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if not query("select count(*) from notifications_notification where status in ('pending', 'sending')")[0][0]:
-                return
-            time.sleep(0.3)
-        raise AssertionError(query("select id, status, attempts, last_error from notifications_notification where status in ('pending','sending') limit 5"))
+    query = functools.partial(sqlite_query, db_file)
+    settled = functools.partial(sqlite_settled, db_file)
 
     try:
         kills_in_flight, kills_random = _kill_while_sending(fake, consumer, kills=3)
