@@ -15,7 +15,9 @@ come back as a confident "nevus, low risk". The ensemble's members are read at t
   inside the exported model (``ood_features``), so the phone and the server read whitened features and
   the rule only needs the class means: ``score = min_k sum_j (z_j - mean_kj)^2``.
 
-The threshold is a quantile of the validation lesions' scores (the non-lesion sets never choose it).
+The threshold is a quantile of the validation lesions' scores (the non-lesion sets never choose it), one
+per model variant (``variant_thresholds``: the int8 model's scores run lower than the .h5's) and the
+largest of them as the shared ``threshold`` (apps that read only that one).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from lesion_contract.labels import LABELS
-from lesion_contract.ood import MAHALANOBIS, MSP, OodRule, ood_scores
+from lesion_contract.ood import MAHALANOBIS, MSP, OOD_VARIANTS, OodRule, ood_scores
 from model_pipeline.errors import ConfigError, DatasetError
 from model_pipeline.progress import log, progress
 
@@ -446,10 +448,17 @@ def markdown(summary: dict) -> str:
     chosen = summary["chosen"]
     table = summary["candidates"]
     sets = list(next(iter(table.values()))["refusal"])
+    shared_threshold = summary["rule"]["threshold"]
+    own = summary["rule"].get("variant_thresholds")
+    above = (
+        "the model variant's own threshold (" + ", ".join(f"{v} {t:.6g}" for v, t in own.items()) + f"; shared {shared_threshold:.6g})"
+        if own
+        else f"{shared_threshold:.4g}"
+    )
     lines = [
         "## Cannot assess (out-of-distribution refusal)",
         "",
-        f"Rule: `{chosen}` score above {summary['rule']['threshold']:.4g} -> \"cannot assess: retake the photo or see a clinician\". "
+        f"Rule: `{chosen}` score above {above} -> \"cannot assess: retake the photo or see a clinician\". "
         f"Threshold: the {100 * (1 - summary['max_lesion_refusal']):.0f}th percentile of the validation lesions' scores "
         f"({summary['threshold_variant']}); the non-lesion sets never chose it. Sets: {summary['set_sizes']}.",
         "",
@@ -461,11 +470,31 @@ def markdown(summary: dict) -> str:
     for name, row in table.items():
         mark = " (chosen)" if name == chosen else ""
         lines.append(f"| {name}{mark} | " + " | ".join(f"{row['refusal'][s]:.3f}" for s in sets) + f" | {row['non_lesion_refusal']:.3f} |")
-    lines += ["", "Chosen rule per model variant (the bundle's one threshold):", "", "| variant | " + " | ".join(sets) + " |", "|---|" + "---|" * len(sets)]
-    for variant, rates in summary["rule_refusal"].items():
-        lines.append(f"| {variant} | " + " | ".join(f"{rates.get(s, float('nan')):.3f}" for s in sets) + " |")
+    shared = summary.get("rule_refusal_shared_threshold")
+    title = "each variant's own threshold (variant_thresholds)" if own else "the bundle's one threshold"
+    lines += _variant_table(
+        f"Chosen rule per model variant, {title}:", summary["rule_refusal"], sets, own or dict.fromkeys(summary["rule_refusal"], shared_threshold)
+    )
+    if own and shared:
+        lines += _variant_table(
+            f"The same with the shared threshold {shared_threshold:.6g} (what an app that reads only `threshold` applies):",
+            shared,
+            sets,
+            dict.fromkeys(shared, shared_threshold),
+        )
     lines.append("")
     return "\n".join(lines)
+
+
+def _variant_table(title: str, rule_refusal: dict, sets: list[str], thresholds: dict) -> list[str]:
+    cols = [*sets, "non_lesion_all"]
+    lines = ["", title, "", "| variant | threshold | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
+    for variant, rates in rule_refusal.items():
+        t = thresholds.get(variant)
+        lines.append(
+            f"| {variant} | {'' if t is None else f'{t:.6g}'} | " + " | ".join(f"{rates.get(s, float('nan')):.3f}" for s in cols) + " |"
+        )
+    return lines
 
 
 def scores_for_rule(rule: OodRule, features: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -502,9 +531,17 @@ def rule_scores(rule: dict, probs: np.ndarray, feats: np.ndarray | None) -> np.n
     return mahalanobis_min(feats, np.asarray(rule["means"], dtype=np.float64))
 
 
+def _round_up(threshold: float, digits: int = 6) -> float:
+    """``threshold`` to ``digits`` decimals, never below it (a score equal to the percentile stays assessed)."""
+    rounded = round(threshold, digits)
+    return rounded if rounded >= threshold else round(rounded + 10.0**-digits, digits)
+
+
 def evaluate_ood(rule: dict, predictors: dict, val_outputs: dict, sets: dict[str, np.ndarray], summary: dict) -> dict:
-    """Fix the threshold over the variants (none refuses more than the target share of validation lesions)
-    and measure every variant's refusal on each set. Returns the report's ``ood`` block."""
+    """Fix each variant's threshold (its own percentile: it refuses at most the target share of validation
+    lesions) and the shared one (the largest of them, for apps that only read ``threshold``), and measure
+    every variant's refusal on each set under both. Returns the report's ``ood`` block; its rule carries
+    ``variant_thresholds`` and ``rule_refusal`` is measured with each variant's own threshold."""
     max_refusal = float(summary.get("max_lesion_refusal", MAX_LESION_REFUSAL))
     scores: dict[str, dict[str, np.ndarray]] = {}
     for variant, model in predictors.items():
@@ -513,20 +550,30 @@ def evaluate_ood(rule: dict, predictors: dict, val_outputs: dict, sets: dict[str
         for name, images in sets.items():
             p, f = variant_outputs(model, images, f"ood {variant} {name}")
             scores[variant][name] = rule_scores(rule, p, f)
-    per_variant = {v: threshold_for(s["val_lesions"], max_refusal) for v, s in scores.items()}
+    unknown = sorted(set(scores) - set(OOD_VARIANTS))
+    if unknown:
+        raise ConfigError(f"ood: no threshold for model variant(s) {unknown}; the rule knows {list(OOD_VARIANTS)}")
+    # rounded (up: never refusing a lesion the percentile keeps) as the manifest stores them, so the refusal
+    # rates below are those of the thresholds the server and the app apply
+    per_variant = {v: _round_up(threshold_for(s["val_lesions"], max_refusal)) for v, s in scores.items()}
     threshold = max(per_variant.values())
-    final = dict(rule, threshold=round(threshold, 6))
+    final = dict(rule, threshold=threshold, variant_thresholds=per_variant)
     int8 = predictors.get("int8")
     if rule["score"] == MAHALANOBIS and int8 is not None and int8.features_quantization is not None:
         scale, zero_point = int8.features_quantization
         final["int8_quantization"] = {"scale": scale, "zero_point": zero_point}
-    rates = {v: {name: refusal(x, threshold) for name, x in s.items()} for v, s in scores.items()}
     non = [name for name in next(iter(scores.values())) if not name.endswith("lesions")]
-    for v in rates:
-        rates[v]["non_lesion_all"] = refusal(np.concatenate([scores[v][n] for n in non]), threshold) if non else float("nan")
+
+    def rates_at(thresholds: dict[str, float]) -> dict[str, dict[str, float]]:
+        rates = {v: {name: refusal(x, thresholds[v]) for name, x in s.items()} for v, s in scores.items()}
+        for v in rates:
+            rates[v]["non_lesion_all"] = refusal(np.concatenate([scores[v][n] for n in non]), thresholds[v]) if non else float("nan")
+        return rates
+
     final["rule"] = (
-        f"cannot assess when the {rule['score']} score is above the threshold: the largest over h5, int8 and fp16 of the "
-        f"{100 * (1 - max_refusal):.0f}th percentile of the validation lesions' scores"
+        f"cannot assess when the {rule['score']} score is above the model variant's threshold (variant_thresholds): "
+        f"the {100 * (1 - max_refusal):.0f}th percentile of its validation lesions' scores; threshold: the largest of "
+        "them, for apps that read only threshold"
     )
     return {
         "rule": final,
@@ -534,9 +581,10 @@ def evaluate_ood(rule: dict, predictors: dict, val_outputs: dict, sets: dict[str
         "candidates": summary.get("candidates", {}),
         "explained_variance": summary.get("explained_variance", {}),
         "max_lesion_refusal": max_refusal,
-        "threshold_variant": f"max over variants of the per-variant threshold {per_variant}",
+        "threshold_variant": f"each variant its own (variant_thresholds {per_variant}); threshold: the largest of them",
         "set_sizes": {"val_lesions": len(next(iter(val_outputs.values()))[0]), **{k: len(v) for k, v in sets.items()}},
-        "rule_refusal": rates,
+        "rule_refusal": rates_at(per_variant),
+        "rule_refusal_shared_threshold": rates_at(dict.fromkeys(per_variant, threshold)),
     }
 
 

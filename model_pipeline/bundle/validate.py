@@ -29,6 +29,7 @@ from lesion_contract.manifest import (  # re-exported: callers of the pipeline's
     check_manifest,
     sha256_file,
 )
+from lesion_contract.ood import OOD_VARIANTS, check_ood
 from model_pipeline.errors import BundleError
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "check_golden",
     "check_manifest",
     "check_models",
+    "check_ood_thresholds",
     "sha256_file",
     "validate_bundle",
 ]
@@ -126,6 +128,26 @@ def _one_by_one(predict_one: Callable[[np.ndarray], np.ndarray]) -> contract.Pre
     return lambda batch: np.stack([np.asarray(predict_one(tensor)) for tensor in batch])
 
 
+def check_ood_thresholds(manifest: dict) -> list[str]:
+    """What the pipeline promises about ``manifest.ood``'s thresholds beyond the contract's types: a rule with
+    ``variant_thresholds`` gives one to each of h5, int8 and fp16, and its shared ``threshold`` is the largest
+    of them (an app that reads only ``threshold`` refuses no more validation lesions with any variant). A
+    rule without ``variant_thresholds`` (r21) has nothing to check here."""
+    ood = manifest.get("ood")
+    if not isinstance(ood, dict) or ood.get("variant_thresholds") is None:
+        return []
+    own = ood["variant_thresholds"]
+    if not isinstance(own, dict) or check_ood(ood):
+        return []  # the contract's check_manifest already reports a malformed rule
+    problems = []
+    missing = [v for v in OOD_VARIANTS if v not in own]
+    if missing:
+        problems.append(f"manifest.ood.variant_thresholds has no threshold for {missing} (the pipeline writes one per variant)")
+    if own and not np.isclose(float(ood["threshold"]), max(float(t) for t in own.values()), rtol=1e-9, atol=0.0):
+        problems.append(f"manifest.ood.threshold {ood['threshold']} is not the largest of variant_thresholds {own}")
+    return problems
+
+
 def validate_bundle(path: str | Path, *, load_models: bool = True, allow_dynamic_batch: bool = False) -> dict:
     """Validate the bundle at ``path`` and return its manifest; raise ``BundleError`` listing every problem.
 
@@ -136,7 +158,7 @@ def validate_bundle(path: str | Path, *, load_models: bool = True, allow_dynamic
         manifest = contract.Manifest.load(bundle).raw
     except contract.BundleError as exc:
         raise BundleError(str(exc)) from exc
-    problems = check_files(bundle, manifest)
+    problems = check_files(bundle, manifest) + check_ood_thresholds(manifest)
     if not problems:
         golden_problems, golden = check_golden(bundle, manifest)
         problems += golden_problems

@@ -25,10 +25,14 @@ import numpy as np
 from django.conf import settings
 
 from core.errors import ApplicationError
-from lesion_contract.ood import OodRule, Outcome, assess
+from lesion_contract.ood import OodRule, OodVariant, Outcome, assess
 from screening.error_codes import ScreeningError
 
 logger = logging.getLogger(__name__)
+
+# The bundle model the server runs (model.h5): its "cannot assess" threshold is manifest.ood's "h5" one
+# (lesion_contract.ood.threshold_for), while the app applies the int8 model's own.
+SERVER_VARIANT: OodVariant = "h5"
 
 Forward = Callable[[np.ndarray], np.ndarray]
 
@@ -334,7 +338,7 @@ class InferenceEngine:
             raise ApplicationError("The model failed on this photo; try again later.", code=ScreeningError.INFERENCE_FAILED, status=503)
         probs = [float(p) for p in job.result]
         try:
-            outcome, score = assess(model.ood, job.features, probs)
+            outcome, score = assess(model.ood, job.features, probs, variant=SERVER_VARIANT)
         except ValueError as exc:  # a rule the model's outputs do not fit: never a verdict without the check
             logger.error("cannot-assess rule of %s failed: %s", model.version, exc)
             raise ApplicationError("The model failed on this photo; try again later.", code=ScreeningError.INFERENCE_FAILED, status=503) from exc

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from lesion_contract.manifest import Manifest
-from lesion_contract.ood import OodRule, assess, ood_score
+from lesion_contract.ood import OodRule, assess, ood_score, threshold_for
 from model_pipeline import ood
 from model_pipeline.bundle.validate import validate_bundle
 from model_pipeline.export.tflite import TFLiteModel
@@ -124,8 +125,13 @@ def test_ood_step_gives_the_bundle_a_second_output_and_a_rule_both_sides_apply(s
     # and pure noise is refused by the bundle's own rule on the int8 model
     noise = np.random.default_rng(0).integers(0, 256, (manifest["input"]["height"],) * 2 + (3,)).astype(np.uint8)
     probs, feats = int8.predict_with_features(noise)
-    outcome, score = assess(rule, feats, probs)
-    assert score is not None and (outcome == "cannot_assess") == (score > rule.threshold)
+    outcome, score = assess(rule, feats, probs, variant="int8")
+    assert score is not None and (outcome == "cannot_assess") == (score > threshold_for(rule, "int8"))
+    # and the rule carries each variant's own threshold, the shared one being the largest
+    assert rule.variant_thresholds is not None and set(rule.variant_thresholds) == {"h5", "int8", "fp16"}
+    assert rule.threshold == max(rule.variant_thresholds.values())
+    for variant in ("h5", "int8", "fp16"):
+        assert report["rule_refusal"][variant]["val_lesions"] <= 0.05 + 1e-9, variant
 
 
 def test_rule_parsing_refuses_incomplete_rules():
@@ -133,7 +139,105 @@ def test_rule_parsing_refuses_incomplete_rules():
         OodRule.from_dict({"score": "mahalanobis", "threshold": 1.0, "output": "ood_features", "dim": 2, "means": [[0, 0]], "int8_quantization": {"scale": 0.1, "zero_point": 0}})
     with pytest.raises(ValueError, match="score"):
         OodRule.from_dict({"score": "energy", "threshold": 1.0})
-    assert assess(None, None, [0, 0, 0, 0, 0, 1, 0]) == ("assessed", None)
+    assert assess(None, None, [0, 0, 0, 0, 0, 1, 0], variant="h5") == ("assessed", None)
     msp = OodRule.from_dict({"score": "msp", "threshold": 0.5})
-    assert assess(msp, None, [0.1, 0.1, 0.1, 0.1, 0.1, 0.4, 0.1])[0] == "cannot_assess"
-    assert assess(msp, None, [0, 0, 0, 0, 0.5, 0.5, 0])[0] == "assessed"  # at the threshold: assessed
+    assert assess(msp, None, [0.1, 0.1, 0.1, 0.1, 0.1, 0.4, 0.1], variant="h5")[0] == "cannot_assess"
+    assert assess(msp, None, [0, 0, 0, 0, 0.5, 0.5, 0], variant="h5")[0] == "assessed"  # at the threshold: assessed
+
+
+class _FakeVariant:
+    """A model variant for ``evaluate_ood``: its top probability is ``top(image)``, read from the pixels."""
+
+    features_quantization = None
+
+    def __init__(self, shift: float) -> None:
+        self.shift = shift
+
+    def predict_with_features(self, image: np.ndarray) -> tuple[np.ndarray, None]:
+        top = min(1.0, float(image.mean()) / 255.0 + self.shift)
+        probs = np.full(7, (1.0 - top) / 6.0)
+        probs[5] = top
+        return probs, None
+
+
+def _probs(tops: np.ndarray) -> np.ndarray:
+    probs = np.repeat(((1.0 - tops) / 6.0)[:, None], 7, axis=1)
+    probs[:, 5] = tops
+    return probs
+
+
+def test_evaluate_ood_gives_each_variant_its_own_threshold_and_refusal():
+    # Given msp scores on 100 validation lesions: the int8 model's run lower than the .h5's (more confident)
+    val_tops = np.linspace(0.5, 0.99, 100)
+    shifts = {"h5": 0.0, "int8": 0.1, "fp16": 0.02}
+    val_outputs = {v: (_probs(np.minimum(1.0, val_tops + s)), None) for v, s in shifts.items()}
+    predictors = {v: _FakeVariant(s) for v, s in shifts.items()}
+    # and a non-lesion set whose photos' top probabilities spread over 0..0.9
+    sets = {"textures": np.stack([np.full((4, 4, 3), v, dtype=np.uint8) for v in np.linspace(0, 230, 40)])}
+    # When the evaluate step fixes the rule
+    report = ood.evaluate_ood({"score": "msp", "threshold": 0.0}, predictors, val_outputs, sets, {"chosen": "msp", "candidates": {}})
+    rule = report["rule"]
+    # Then every variant has its own 95th percentile of its validation scores, and threshold is the largest
+    percentile = {v: ood.threshold_for(ood.msp(val_outputs[v][0]), 0.05) for v in shifts}
+    own = rule["variant_thresholds"]
+    assert set(own) == set(shifts)
+    for v in shifts:  # stored to 6 decimals, rounded up: a lesion at the percentile is still assessed
+        assert percentile[v] <= own[v] < percentile[v] + 1e-6 and own[v] == round(own[v], 6)
+    assert rule["threshold"] == max(own.values()) == own["h5"] and own["int8"] < own["h5"]
+    # and the rule is a valid contract rule the server and the app read
+    parsed = OodRule.from_dict(rule)
+    assert threshold_for(parsed, "int8") == own["int8"] and threshold_for(parsed, "h5") == own["h5"]
+    # and each variant's refusal is measured at its own threshold: at most 5% of its validation lesions
+    for variant, rates in report["rule_refusal"].items():
+        assert rates["val_lesions"] <= 0.05 + 1e-9, variant
+        assert rates["val_lesions"] == pytest.approx(ood.refusal(ood.msp(val_outputs[variant][0]), own[variant]))
+    # and the shared threshold is reported too: there the int8 model refuses fewer of both kinds
+    shared = report["rule_refusal_shared_threshold"]
+    assert shared["h5"] == report["rule_refusal"]["h5"]
+    assert shared["int8"]["val_lesions"] < report["rule_refusal"]["int8"]["val_lesions"]
+    assert shared["int8"]["textures"] <= report["rule_refusal"]["int8"]["textures"]
+    assert shared["int8"]["non_lesion_all"] == shared["int8"]["textures"]
+    # and the report's text shows both tables with their thresholds
+    report["candidates"] = {"msp": {"refusal": {"val_lesions": 0.05, "textures": 0.5}, "non_lesion_refusal": 0.5}}
+    text = ood.markdown(report)
+    assert "each variant's own threshold (variant_thresholds)" in text and "shared threshold" in text
+    assert f"| int8 | {own['int8']:.6g} |" in text and f"| int8 | {own['h5']:.6g} |" in text
+
+
+def test_the_bundle_manifest_carries_the_variant_thresholds():
+    from model_pipeline.bundle.writer import ood_block
+
+    report = {
+        "ood": {
+            "rule": {"score": "msp", "threshold": 0.4, "variant_thresholds": {"h5": 0.4, "int8": 0.3, "fp16": 0.39}, "rule": "..."},
+            "rule_refusal": {v: {"val_lesions": 0.05} for v in ("h5", "int8", "fp16")},
+            "rule_refusal_shared_threshold": {v: {"val_lesions": 0.01} for v in ("h5", "int8", "fp16")},
+            "candidates": {"msp": {}},
+        }
+    }
+    block = ood_block(report)
+    assert block is not None and block["variant_thresholds"] == {"h5": 0.4, "int8": 0.3, "fp16": 0.39}
+    assert block["refusal"]["int8"] == {"val_lesions": 0.05}  # measured at each variant's own threshold
+    assert OodRule.from_dict(block).variant_thresholds == {"h5": 0.4, "int8": 0.3, "fp16": 0.39}
+
+
+@pytest.mark.parametrize(
+    ("variant_thresholds", "threshold", "problem"),
+    [
+        ({"h5": 0.4, "int8": 0.3, "fp16": 0.39}, 0.4, None),
+        (None, 0.4, None),  # r21: one threshold
+        ({"h5": 0.4, "int8": 0.3}, 0.4, "no threshold for \\['fp16'\\]"),
+        ({"h5": 0.4, "int8": 0.3, "fp16": 0.39}, 0.35, "is not the largest of variant_thresholds"),
+        ({"h5": 0.4, "int8": 0.3, "fp16": 0.39}, 0.5, "is not the largest of variant_thresholds"),
+    ],
+)
+def test_the_validator_checks_the_thresholds_the_pipeline_writes(variant_thresholds, threshold, problem):
+    from model_pipeline.bundle.validate import check_ood_thresholds
+
+    rule = {"score": "msp", "threshold": threshold, **({"variant_thresholds": variant_thresholds} if variant_thresholds else {})}
+    problems = check_ood_thresholds({"ood": rule})
+    if problem is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and re.search(problem, problems[0]), problems
+    assert check_ood_thresholds({}) == []

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from lesion_contract.labels import LABELS, RISK_GROUP
-from lesion_contract.ood import OodRule, check_ood, ood_score
+from lesion_contract.ood import OOD_VARIANTS, OodRule, check_ood, ood_score
 from lesion_contract.preprocess import PREPROCESSING_SPEC, preprocess_image, tensor_sha256
 
 __all__ = [
@@ -68,7 +68,7 @@ REQUIRED_FILES = (
     "config.json",
     "golden.json",
 )
-VARIANTS = ("h5", "int8", "fp16")
+VARIANTS = OOD_VARIANTS  # ("h5", "int8", "fp16"): the keys a rule's ood.variant_thresholds may use, too
 VARIANT_OF = {"model.h5": "h5", "model_int8.tflite": "int8", "model_fp16.tflite": "fp16"}
 DTYPES = {"h5": "float32", "int8": "uint8", "fp16": "float32"}
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

@@ -5,22 +5,31 @@ A bundle may carry ``manifest.ood``, a typed rule the server and the app apply i
     {"score": "mahalanobis", "threshold": 123.4, "output": "ood_features", "dim": 64,
      "means": [[...64 floats...] x 7], "int8_quantization": {"scale": .., "zero_point": ..}, ...}
     {"score": "msp", "threshold": 0.6}
+    {..., "threshold": 123.4, "variant_thresholds": {"h5": 123.4, "int8": 110.2, "fp16": 123.1}}
 
 * ``mahalanobis``: the model's second output ``ood_features`` holds ``dim`` whitened pooled features
   (the shared within-class covariance is folded into the model); the score is the squared distance to
   the nearest class mean, ``min_k sum_j (z_j - means[k][j])^2``, summed in index order in float64;
 * ``msp``: ``1 - max(probabilities)`` (needs no second output).
 
-The outcome is ``cannot_assess`` when the score is strictly above ``threshold`` (or is not finite), else
-``assessed``. A bundle without ``ood`` (r20 and older) is always ``assessed``. Only a ``cannot_assess``
-outcome withholds the class verdict: the caller shows no top label and no risk level for it.
+The outcome is ``cannot_assess`` when the score is strictly above the threshold of the model variant
+that computed it (or is not finite), else ``assessed``. A bundle without ``ood`` (r20 and older) is always
+``assessed``. Only a ``cannot_assess`` outcome withholds the class verdict: the caller shows no top label
+and no risk level for it.
+
+Thresholds: the optional ``variant_thresholds`` (``{"h5": .., "int8": .., "fp16": ..}``, any of the three)
+gives each model variant its own threshold (the int8 model's scores run lower than the .h5's);
+``threshold_for(rule, variant)`` is that one, else ``threshold``. The server (.h5) and the app (int8 on
+the device) each pass their variant. ``threshold`` itself stays the largest of them, so an app that only
+knows ``threshold`` keeps working (more conservatively: it refuses fewer photos). A rule without
+``variant_thresholds`` applies ``threshold`` to every variant, as before.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -32,13 +41,17 @@ __all__ = [
     "MAHALANOBIS",
     "MSP",
     "OOD_SCORES",
+    "OOD_VARIANTS",
     "OUTCOMES",
     "OodRule",
+    "OodVariant",
     "Outcome",
     "assess",
     "check_ood",
     "ood_score",
     "ood_scores",
+    "outcome_for",
+    "threshold_for",
 ]
 
 Outcome = Literal["assessed", "cannot_assess"]
@@ -47,6 +60,9 @@ OodScore = Literal["mahalanobis", "msp"]
 OOD_SCORES: tuple[OodScore, ...] = get_args(OodScore)
 MAHALANOBIS: OodScore = "mahalanobis"
 MSP: OodScore = "msp"
+# the model variants a rule may give its own threshold (lesion_contract.manifest.VARIANTS)
+OodVariant = Literal["h5", "int8", "fp16"]
+OOD_VARIANTS: tuple[OodVariant, ...] = get_args(OodVariant)
 FEATURES_OUTPUT = "ood_features"
 CANNOT_ASSESS_MESSAGE = (
     "Cannot assess this photo: it does not look like the close-up lesion photos the model knows "
@@ -64,6 +80,8 @@ class OodRule:
     means: tuple[tuple[float, ...], ...] | None = None
     int8_scale: float | None = None
     int8_zero_point: int | None = None
+    # variant -> its own threshold (manifest.ood.variant_thresholds; None: ``threshold`` for every variant)
+    variant_thresholds: Mapping[str, float] | None = field(default=None, hash=False)
 
     @classmethod
     def from_dict(cls, raw: Any) -> OodRule:
@@ -73,6 +91,7 @@ class OodRule:
             raise ValueError("invalid ood rule: " + "; ".join(problems))
         quant = raw.get("int8_quantization") or {}
         means = raw.get("means")
+        variant_thresholds = raw.get("variant_thresholds")
         return cls(
             score=raw["score"],
             threshold=float(raw["threshold"]),
@@ -81,6 +100,9 @@ class OodRule:
             means=None if means is None else tuple(tuple(float(v) for v in row) for row in means),
             int8_scale=float(quant["scale"]) if quant else None,
             int8_zero_point=int(quant["zero_point"]) if quant else None,
+            variant_thresholds=None
+            if variant_thresholds is None
+            else {v: float(variant_thresholds[v]) for v in OOD_VARIANTS if v in variant_thresholds},
         )
 
     @property
@@ -108,6 +130,13 @@ def check_ood(raw: Any) -> list[str]:
         problems.append(f"ood.score must be one of {list(OOD_SCORES)}, got {score!r}")
     if not _is_number(raw.get("threshold")):
         problems.append("ood.threshold must be a finite number")
+    variant_thresholds = raw.get("variant_thresholds")
+    if variant_thresholds is not None and (
+        not isinstance(variant_thresholds, Mapping)
+        or not all(k in OOD_VARIANTS for k in variant_thresholds)
+        or not all(_is_number(v) for v in variant_thresholds.values())
+    ):
+        problems.append(f"ood.variant_thresholds must map some of {list(OOD_VARIANTS)} to finite numbers")
     if score == MAHALANOBIS:
         dim = raw.get("dim")
         if raw.get("output") != FEATURES_OUTPUT:
@@ -154,20 +183,35 @@ def ood_scores(rule: OodRule, features: Any, probabilities: Any) -> float:
     return ood_score(rule, features, probabilities)
 
 
-def outcome_for(rule: OodRule | None, score: float | None) -> Outcome:
-    """``cannot_assess`` when the score is above the threshold or not finite; ``assessed`` without a rule."""
+def threshold_for(rule: OodRule, variant: OodVariant) -> float:
+    """The threshold the ``variant`` model's scores are compared with: its own from ``variant_thresholds``
+    when the rule has one, else the shared ``threshold``."""
+    if variant not in OOD_VARIANTS:
+        raise ValueError(f"variant must be one of {list(OOD_VARIANTS)}, got {variant!r}")
+    own = None if rule.variant_thresholds is None else rule.variant_thresholds.get(variant)
+    return rule.threshold if own is None else float(own)
+
+
+def outcome_for(rule: OodRule | None, score: float | None, *, variant: OodVariant) -> Outcome:
+    """``cannot_assess`` when the score is above the ``variant``'s threshold or not finite; ``assessed``
+    without a rule."""
     if rule is None:
         return "assessed"
-    if score is None or not math.isfinite(score) or score > rule.threshold:
+    if score is None or not math.isfinite(score) or score > threshold_for(rule, variant):
         return "cannot_assess"
     return "assessed"
 
 
 def assess(
-    rule: OodRule | None, features: Sequence[float] | np.ndarray | None, probabilities: Sequence[float] | np.ndarray
+    rule: OodRule | None,
+    features: Sequence[float] | np.ndarray | None,
+    probabilities: Sequence[float] | np.ndarray,
+    *,
+    variant: OodVariant,
 ) -> tuple[Outcome, float | None]:
-    """(outcome, score) for one screening; a bundle without a rule gives ("assessed", None)."""
+    """(outcome, score) for one screening by the ``variant`` model (the server: "h5", the app's on-device
+    model: "int8"); a bundle without a rule gives ("assessed", None)."""
     if rule is None:
         return "assessed", None
     score = ood_score(rule, features, probabilities)
-    return outcome_for(rule, score), score
+    return outcome_for(rule, score, variant=variant), score

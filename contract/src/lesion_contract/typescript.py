@@ -17,7 +17,7 @@ from typing import Any
 
 from lesion_contract import manifest
 from lesion_contract.labels import DISPLAY_NAMES, HIGH_RISK_LABELS, LABELS, MEDIUM_RISK_LABELS, RISK_GROUP, RISK_LEVELS
-from lesion_contract.ood import CANNOT_ASSESS_MESSAGE, OOD_SCORES, OUTCOMES, OodRule, assess
+from lesion_contract.ood import CANNOT_ASSESS_MESSAGE, OOD_SCORES, OOD_VARIANTS, OUTCOMES, OodRule, assess, threshold_for
 from lesion_contract.preprocess import PREPROCESSING_SPEC
 from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS, risk_level
 
@@ -52,10 +52,15 @@ RISK_RULE_INPUTS: tuple[tuple[tuple[float, ...], float], ...] = (
 # The "cannot assess" rule's table: a small Mahalanobis rule (dim 3, so the generated file stays short;
 # the arithmetic is the same at any dim) and the msp rule, with int8-style features, a score exactly at
 # the threshold (assessed: only strictly above refuses), just above it, and the nearest mean not first.
+# Each case gives every variant's threshold and outcome: the rules with ``variant_thresholds`` (all three
+# variants, or only int8: the others fall back to ``threshold``) put scores between, and exactly at, the
+# variants' own thresholds.
 _OOD_MEANS = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]]
 _OOD_MAHALANOBIS = {"score": "mahalanobis", "threshold": 4.0, "output": "ood_features", "dim": 3, "means": _OOD_MEANS,
                     "int8_quantization": {"scale": 0.0625, "zero_point": 128}}
 _OOD_MSP = {"score": "msp", "threshold": 0.5}
+_OOD_MAHALANOBIS_VARIANTS = {**_OOD_MAHALANOBIS, "variant_thresholds": {"h5": 4.0, "int8": 2.25, "fp16": 3.0625}}
+_OOD_MSP_INT8 = {**_OOD_MSP, "variant_thresholds": {"int8": 0.375}}
 _NV = (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 OOD_RULE_INPUTS: tuple[tuple[dict[str, Any], tuple[float, ...] | None, tuple[float, ...]], ...] = (
     (_OOD_MAHALANOBIS, (0.0, 0.0, 0.0), _NV),  # on a class mean: 0
@@ -66,6 +71,15 @@ OOD_RULE_INPUTS: tuple[tuple[dict[str, Any], tuple[float, ...] | None, tuple[flo
     (_OOD_MSP, None, (0.1, 0.1, 0.1, 0.1, 0.1, 0.4, 0.1)),  # top 0.4: score 0.6 -> cannot assess
     (_OOD_MSP, None, (0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0)),  # top 0.5: score 0.5 at the threshold -> assessed
     (_OOD_MSP, None, (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0)),  # certain: assessed
+    (_OOD_MAHALANOBIS_VARIANTS, (2.0, 2.0, 0.5), _NV),  # 2.25: exactly at int8's own threshold -> assessed by all
+    (_OOD_MAHALANOBIS_VARIANTS, (2.0, 2.0, 0.375), _NV),  # 2.640625: int8 refuses, fp16 and h5 assess
+    (_OOD_MAHALANOBIS_VARIANTS, (2.0, 2.0, 0.25), _NV),  # 3.0625: at fp16's own threshold; int8 refuses
+    (_OOD_MAHALANOBIS_VARIANTS, (2.0, 2.0, 0.125), _NV),  # 3.515625: int8 and fp16 refuse, h5 assesses
+    (_OOD_MAHALANOBIS_VARIANTS, (2.0, 2.0, 0.0), _NV),  # 4.0: at h5's threshold (= the shared one): only h5 assesses
+    (_OOD_MAHALANOBIS_VARIANTS, (2.0, 2.0, -0.0625), _NV),  # above every threshold: all refuse
+    (_OOD_MSP_INT8, None, (0.0, 0.0, 0.0, 0.0, 0.0, 0.625, 0.375)),  # 0.375: at int8's own threshold -> assessed by all
+    (_OOD_MSP_INT8, None, (0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.4)),  # 0.4: int8 refuses; h5 and fp16 use the shared 0.5
+    (_OOD_MSP_INT8, None, (0.1, 0.1, 0.1, 0.1, 0.1, 0.4, 0.1)),  # 0.6: above every threshold
 )
 
 MODEL_VARIANT_TYPE = " | ".join(f"'{v}'" for v in manifest.VARIANTS)
@@ -131,6 +145,11 @@ def _ts_key(key: str) -> str:
     return key if key.isidentifier() else ts_value(key)
 
 
+def _inline(value: dict[str, Any]) -> str:
+    """A flat object on one line: ``{ h5: 4.0, int8: 2.25 }``."""
+    return "{ " + ", ".join(f"{_ts_key(str(k))}: {ts_value(v)}" for k, v in value.items()) + " }"
+
+
 def _labels(names: Sequence[str]) -> str:
     return "[" + ", ".join(ts_value(n) for n in names) + "]"
 
@@ -144,12 +163,17 @@ def risk_rule_cases() -> list[dict[str, Any]]:
 
 
 def ood_rule_cases() -> list[dict[str, Any]]:
-    """The "cannot assess" table with the scores and outcomes the Python rule gives."""
+    """The "cannot assess" table with the score, and each variant's threshold and outcome, the Python rule gives."""
     cases = []
     for raw, features, probs in OOD_RULE_INPUTS:
-        outcome, score = assess(OodRule.from_dict(raw), features, probs)
+        rule = OodRule.from_dict(raw)
+        results = {variant: assess(rule, features, probs, variant=variant) for variant in OOD_VARIANTS}
+        scores = {score for _, score in results.values()}
+        if len(scores) != 1:
+            raise AssertionError(f"the score must not depend on the variant's threshold: {results}")
         cases.append({"rule": raw, "features": None if features is None else list(features), "probabilities": list(probs),
-                      "score": score, "outcome": outcome})
+                      "score": scores.pop(), "thresholds": {v: threshold_for(rule, v) for v in OOD_VARIANTS},
+                      "outcomes": {v: outcome for v, (outcome, _) in results.items()}})
     return cases
 
 
@@ -196,14 +220,17 @@ def render() -> str:
         f"export const OOD_SCORES = {_labels(OOD_SCORES)} as const;\n"
         "export type OodScore = (typeof OOD_SCORES)[number];\n"
         f"export const CANNOT_ASSESS_MESSAGE = {ts_value(CANNOT_ASSESS_MESSAGE)};\n"
-        "/** manifest.ood: mahalanobis needs output/dim/means/int8_quantization (the model's second output, ood_features). */\n"
-        "export interface OodRuleJson {\n  score: OodScore;\n  threshold: number;\n  output?: string;\n  dim?: number;\n"
+        "/** manifest.ood: mahalanobis needs output/dim/means/int8_quantization (the model's second output, ood_features);\n"
+        " * variant_thresholds: a model variant's own threshold (thresholdFor), else `threshold` (the largest). */\n"
+        "export interface OodRuleJson {\n  score: OodScore;\n  threshold: number;\n"
+        "  variant_thresholds?: Partial<Record<ModelVariant, number>>;\n  output?: string;\n  dim?: number;\n"
         "  means?: number[][];\n  int8_quantization?: { scale: number; zero_point: number };\n  [k: string]: unknown;\n}\n",
-        "/** The \"cannot assess\" rule's table, with the scores and outcomes computed by the Python rule. */\n"
-        "export const OOD_RULE_CASES: readonly { rule: OodRuleJson; features: number[] | null; probabilities: number[]; score: number; outcome: Outcome }[] = [\n"
+        "/** The \"cannot assess\" rule's table, with the score and each variant's threshold and outcome computed by the Python rule. */\n"
+        "export const OOD_RULE_CASES: readonly {\n  rule: OodRuleJson;\n  features: number[] | null;\n  probabilities: number[];\n"
+        "  score: number;\n  thresholds: Record<ModelVariant, number>;\n  outcomes: Record<ModelVariant, Outcome>;\n}[] = [\n"
         + ",\n".join(
             f"  {{ rule: {ts_value(c['rule'], '  ')}, features: {ts_value(c['features'])}, probabilities: {ts_value(c['probabilities'])}, "
-            f"score: {ts_value(c['score'])}, outcome: {ts_value(c['outcome'])} }}"
+            f"score: {ts_value(c['score'])}, thresholds: {_inline(c['thresholds'])}, outcomes: {_inline(c['outcomes'])} }}"
             for c in ood_rule_cases()
         )
         + ",\n];\n",

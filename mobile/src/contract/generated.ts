@@ -100,10 +100,12 @@ export type Outcome = (typeof OUTCOMES)[number];
 export const OOD_SCORES = ['mahalanobis', 'msp'] as const;
 export type OodScore = (typeof OOD_SCORES)[number];
 export const CANNOT_ASSESS_MESSAGE = 'Cannot assess this photo: it does not look like the close-up lesion photos the model knows (it may be blurred, too dark or bright, off-centre, or not a skin lesion). Retake the photo, or see a clinician.';
-/** manifest.ood: mahalanobis needs output/dim/means/int8_quantization (the model's second output, ood_features). */
+/** manifest.ood: mahalanobis needs output/dim/means/int8_quantization (the model's second output, ood_features);
+ * variant_thresholds: a model variant's own threshold (thresholdFor), else `threshold` (the largest). */
 export interface OodRuleJson {
   score: OodScore;
   threshold: number;
+  variant_thresholds?: Partial<Record<ModelVariant, number>>;
   output?: string;
   dim?: number;
   means?: number[][];
@@ -111,8 +113,15 @@ export interface OodRuleJson {
   [k: string]: unknown;
 }
 
-/** The "cannot assess" rule's table, with the scores and outcomes computed by the Python rule. */
-export const OOD_RULE_CASES: readonly { rule: OodRuleJson; features: number[] | null; probabilities: number[]; score: number; outcome: Outcome }[] = [
+/** The "cannot assess" rule's table, with the score and each variant's threshold and outcome computed by the Python rule. */
+export const OOD_RULE_CASES: readonly {
+  rule: OodRuleJson;
+  features: number[] | null;
+  probabilities: number[];
+  score: number;
+  thresholds: Record<ModelVariant, number>;
+  outcomes: Record<ModelVariant, Outcome>;
+}[] = [
   { rule: {
     score: 'mahalanobis',
     threshold: 4.0,
@@ -123,7 +132,7 @@ export const OOD_RULE_CASES: readonly { rule: OodRuleJson; features: number[] | 
       scale: 0.0625,
       zero_point: 128,
     },
-  }, features: [0.0, 0.0, 0.0], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 0.0, outcome: 'assessed' },
+  }, features: [0.0, 0.0, 0.0], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 0.0, thresholds: { h5: 4.0, int8: 4.0, fp16: 4.0 }, outcomes: { h5: 'assessed', int8: 'assessed', fp16: 'assessed' } },
   { rule: {
     score: 'mahalanobis',
     threshold: 4.0,
@@ -134,7 +143,7 @@ export const OOD_RULE_CASES: readonly { rule: OodRuleJson; features: number[] | 
       scale: 0.0625,
       zero_point: 128,
     },
-  }, features: [2.0, 2.0, 0.0], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 4.0, outcome: 'assessed' },
+  }, features: [2.0, 2.0, 0.0], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 4.0, thresholds: { h5: 4.0, int8: 4.0, fp16: 4.0 }, outcomes: { h5: 'assessed', int8: 'assessed', fp16: 'assessed' } },
   { rule: {
     score: 'mahalanobis',
     threshold: 4.0,
@@ -145,7 +154,7 @@ export const OOD_RULE_CASES: readonly { rule: OodRuleJson; features: number[] | 
       scale: 0.0625,
       zero_point: 128,
     },
-  }, features: [2.0, 2.0, -0.0625], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 4.25390625, outcome: 'cannot_assess' },
+  }, features: [2.0, 2.0, -0.0625], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 4.25390625, thresholds: { h5: 4.0, int8: 4.0, fp16: 4.0 }, outcomes: { h5: 'cannot_assess', int8: 'cannot_assess', fp16: 'cannot_assess' } },
   { rule: {
     score: 'mahalanobis',
     threshold: 4.0,
@@ -156,7 +165,7 @@ export const OOD_RULE_CASES: readonly { rule: OodRuleJson; features: number[] | 
       scale: 0.0625,
       zero_point: 128,
     },
-  }, features: [-1.0, 0.5, 0.3125], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 0.00390625, outcome: 'assessed' },
+  }, features: [-1.0, 0.5, 0.3125], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 0.00390625, thresholds: { h5: 4.0, int8: 4.0, fp16: 4.0 }, outcomes: { h5: 'assessed', int8: 'assessed', fp16: 'assessed' } },
   { rule: {
     score: 'mahalanobis',
     threshold: 4.0,
@@ -167,19 +176,136 @@ export const OOD_RULE_CASES: readonly { rule: OodRuleJson; features: number[] | 
       scale: 0.0625,
       zero_point: 128,
     },
-  }, features: [7.9375, -8.0, 3.3125], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 123.1015625, outcome: 'cannot_assess' },
+  }, features: [7.9375, -8.0, 3.3125], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 123.1015625, thresholds: { h5: 4.0, int8: 4.0, fp16: 4.0 }, outcomes: { h5: 'cannot_assess', int8: 'cannot_assess', fp16: 'cannot_assess' } },
   { rule: {
     score: 'msp',
     threshold: 0.5,
-  }, features: null, probabilities: [0.1, 0.1, 0.1, 0.1, 0.1, 0.4, 0.1], score: 0.6, outcome: 'cannot_assess' },
+  }, features: null, probabilities: [0.1, 0.1, 0.1, 0.1, 0.1, 0.4, 0.1], score: 0.6, thresholds: { h5: 0.5, int8: 0.5, fp16: 0.5 }, outcomes: { h5: 'cannot_assess', int8: 'cannot_assess', fp16: 'cannot_assess' } },
   { rule: {
     score: 'msp',
     threshold: 0.5,
-  }, features: null, probabilities: [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0], score: 0.5, outcome: 'assessed' },
+  }, features: null, probabilities: [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.0], score: 0.5, thresholds: { h5: 0.5, int8: 0.5, fp16: 0.5 }, outcomes: { h5: 'assessed', int8: 'assessed', fp16: 'assessed' } },
   { rule: {
     score: 'msp',
     threshold: 0.5,
-  }, features: null, probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 0.0, outcome: 'assessed' },
+  }, features: null, probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 0.0, thresholds: { h5: 0.5, int8: 0.5, fp16: 0.5 }, outcomes: { h5: 'assessed', int8: 'assessed', fp16: 'assessed' } },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+    variant_thresholds: {
+      h5: 4.0,
+      int8: 2.25,
+      fp16: 3.0625,
+    },
+  }, features: [2.0, 2.0, 0.5], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 2.25, thresholds: { h5: 4.0, int8: 2.25, fp16: 3.0625 }, outcomes: { h5: 'assessed', int8: 'assessed', fp16: 'assessed' } },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+    variant_thresholds: {
+      h5: 4.0,
+      int8: 2.25,
+      fp16: 3.0625,
+    },
+  }, features: [2.0, 2.0, 0.375], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 2.640625, thresholds: { h5: 4.0, int8: 2.25, fp16: 3.0625 }, outcomes: { h5: 'assessed', int8: 'cannot_assess', fp16: 'assessed' } },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+    variant_thresholds: {
+      h5: 4.0,
+      int8: 2.25,
+      fp16: 3.0625,
+    },
+  }, features: [2.0, 2.0, 0.25], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 3.0625, thresholds: { h5: 4.0, int8: 2.25, fp16: 3.0625 }, outcomes: { h5: 'assessed', int8: 'cannot_assess', fp16: 'assessed' } },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+    variant_thresholds: {
+      h5: 4.0,
+      int8: 2.25,
+      fp16: 3.0625,
+    },
+  }, features: [2.0, 2.0, 0.125], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 3.515625, thresholds: { h5: 4.0, int8: 2.25, fp16: 3.0625 }, outcomes: { h5: 'assessed', int8: 'cannot_assess', fp16: 'cannot_assess' } },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+    variant_thresholds: {
+      h5: 4.0,
+      int8: 2.25,
+      fp16: 3.0625,
+    },
+  }, features: [2.0, 2.0, 0.0], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 4.0, thresholds: { h5: 4.0, int8: 2.25, fp16: 3.0625 }, outcomes: { h5: 'assessed', int8: 'cannot_assess', fp16: 'cannot_assess' } },
+  { rule: {
+    score: 'mahalanobis',
+    threshold: 4.0,
+    output: 'ood_features',
+    dim: 3,
+    means: [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25], [0.1, 0.2, 0.3]],
+    int8_quantization: {
+      scale: 0.0625,
+      zero_point: 128,
+    },
+    variant_thresholds: {
+      h5: 4.0,
+      int8: 2.25,
+      fp16: 3.0625,
+    },
+  }, features: [2.0, 2.0, -0.0625], probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], score: 4.25390625, thresholds: { h5: 4.0, int8: 2.25, fp16: 3.0625 }, outcomes: { h5: 'cannot_assess', int8: 'cannot_assess', fp16: 'cannot_assess' } },
+  { rule: {
+    score: 'msp',
+    threshold: 0.5,
+    variant_thresholds: {
+      int8: 0.375,
+    },
+  }, features: null, probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 0.625, 0.375], score: 0.375, thresholds: { h5: 0.5, int8: 0.375, fp16: 0.5 }, outcomes: { h5: 'assessed', int8: 'assessed', fp16: 'assessed' } },
+  { rule: {
+    score: 'msp',
+    threshold: 0.5,
+    variant_thresholds: {
+      int8: 0.375,
+    },
+  }, features: null, probabilities: [0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.4], score: 0.4, thresholds: { h5: 0.5, int8: 0.375, fp16: 0.5 }, outcomes: { h5: 'assessed', int8: 'cannot_assess', fp16: 'assessed' } },
+  { rule: {
+    score: 'msp',
+    threshold: 0.5,
+    variant_thresholds: {
+      int8: 0.375,
+    },
+  }, features: null, probabilities: [0.1, 0.1, 0.1, 0.1, 0.1, 0.4, 0.1], score: 0.6, thresholds: { h5: 0.5, int8: 0.375, fp16: 0.5 }, outcomes: { h5: 'cannot_assess', int8: 'cannot_assess', fp16: 'cannot_assess' } },
 ];
 
 /** The high-risk rule's table, with the levels computed by the Python rule (lesion_contract.risk). */

@@ -5,10 +5,12 @@
  *
  * mahalanobis: the model's second output `ood_features` holds whitened pooled features; the score is
  * the squared distance to the nearest class mean (summed in index order). msp: 1 - the top probability.
- * The outcome is `cannot_assess` when the score is strictly above the threshold (or not finite); a
- * bundle without `manifest.ood` is always `assessed`. A cannot-assess result shows no class verdict.
+ * The outcome is `cannot_assess` when the score is strictly above the threshold of the model variant
+ * that computed it (or not finite); a bundle without `manifest.ood` is always `assessed`. A
+ * cannot-assess result shows no class verdict. `variant_thresholds` (optional) gives a variant its own
+ * threshold (`thresholdFor`), else `threshold` applies; the app passes 'int8' (its on-device model).
  */
-import { LABELS, OOD_SCORES, type OodRuleJson, type Outcome } from './generated';
+import { LABELS, MODEL_VARIANTS, OOD_SCORES, type ModelVariant, type OodRuleJson, type Outcome } from './generated';
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -19,6 +21,17 @@ export function checkOodRule(raw: unknown): string[] {
   const problems: string[] = [];
   if (!OOD_SCORES.includes(r.score as never)) problems.push(`ood.score must be one of ${OOD_SCORES.join(', ')}`);
   if (!isNumber(r.threshold)) problems.push('ood.threshold must be a finite number');
+  const vt = r.variant_thresholds;
+  if (
+    vt !== undefined &&
+    vt !== null &&
+    (typeof vt !== 'object' ||
+      Array.isArray(vt) ||
+      !Object.keys(vt).every((k) => MODEL_VARIANTS.includes(k as never)) ||
+      !Object.values(vt).every(isNumber))
+  ) {
+    problems.push(`ood.variant_thresholds must map some of ${MODEL_VARIANTS.join(', ')} to finite numbers`);
+  }
   if (r.score === 'mahalanobis') {
     const dim = r.dim;
     if (r.output !== 'ood_features') problems.push("ood.output must be 'ood_features' for the mahalanobis score");
@@ -75,19 +88,31 @@ export function oodScore(rule: OodRuleJson, features: readonly number[] | null, 
   return best;
 }
 
-export function outcomeFor(rule: OodRuleJson | null, score: number | null): Outcome {
+/** The threshold the `variant` model's scores are compared with: its own from variant_thresholds, else `threshold`. */
+export function thresholdFor(rule: OodRuleJson, variant: ModelVariant): number {
+  if (!MODEL_VARIANTS.includes(variant)) throw new RangeError(`variant must be one of ${MODEL_VARIANTS.join(', ')}, got ${String(variant)}`);
+  const own = rule.variant_thresholds?.[variant];
+  return own === undefined || own === null ? rule.threshold : own;
+}
+
+/** cannot_assess when the score is above the `variant`'s threshold or not finite; assessed without a rule. */
+export function outcomeFor(rule: OodRuleJson | null, score: number | null, variant: ModelVariant): Outcome {
   if (!rule) return 'assessed';
-  if (score === null || !Number.isFinite(score) || score > rule.threshold) return 'cannot_assess';
+  if (score === null || !Number.isFinite(score) || score > thresholdFor(rule, variant)) return 'cannot_assess';
   return 'assessed';
 }
 
-/** {outcome, score} for one screening; a bundle without a rule gives {assessed, null}. */
+/**
+ * {outcome, score} for one screening by the `variant` model (the app's on-device model: 'int8'); a
+ * bundle without a rule gives {assessed, null}.
+ */
 export function assess(
   rule: OodRuleJson | null,
   features: readonly number[] | null,
   probabilities: readonly number[],
+  variant: ModelVariant,
 ): { outcome: Outcome; score: number | null } {
   if (!rule) return { outcome: 'assessed', score: null };
   const score = oodScore(rule, features, probabilities);
-  return { outcome: outcomeFor(rule, score), score };
+  return { outcome: outcomeFor(rule, score, variant), score };
 }

@@ -27,6 +27,7 @@ def build_tiny_bundle(
     size: int = SIZE,
     ood_reference: np.ndarray | None = None,
     ood_threshold: float | None = None,
+    ood_variant_thresholds: dict[str, float] | None = None,
 ) -> Path:
     """Write `root/version/` with model.h5, int8/fp16 .tflite, golden vectors and a manifest the
     pipeline's validator accepts. A few kB; about two seconds on a laptop core. Pass `model` (a Keras
@@ -34,7 +35,8 @@ def build_tiny_bundle(
 
     `ood_reference` (a uint8 tensor) and `ood_threshold`: the default model gets the "cannot assess"
     output (4 `ood_features`) and the manifest a mahalanobis rule whose every class mean is the
-    reference tensor's features, so photos like it are assessed and photos far from it are not."""
+    reference tensor's features, so photos like it are assessed and photos far from it are not;
+    `ood_variant_thresholds` goes into the rule as its `variant_thresholds` (each variant's own)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
@@ -99,6 +101,8 @@ def build_tiny_bundle(
             "means": [[round(float(v), 6) for v in reference]] * len(LABELS),
             "int8_quantization": {"scale": fq[0], "zero_point": fq[1]},
         }
+        if ood_variant_thresholds is not None:
+            ood["variant_thresholds"] = dict(ood_variant_thresholds)
     golden = golden_entries(
         bundle,
         names,

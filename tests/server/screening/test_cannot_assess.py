@@ -101,6 +101,42 @@ def test_the_server_score_is_the_rule_applied_to_the_h5_features(ood_active: Any
     assert body["ood_score"] == pytest.approx(expected, rel=1e-4)
 
 
+@pytest.fixture(scope="module")
+def per_variant_bundle(tmp_path_factory: Any) -> Path:
+    """The same rule with per-variant thresholds: the .h5's is tiny, the int8 and fp16 ones (and so the
+    shared threshold, their largest) let everything through."""
+    root = tmp_path_factory.mktemp("ood-variant-artifacts")
+    reference = preprocess_image(Image.open(io.BytesIO(REFERENCE)), SIZE)
+    return build_tiny_bundle(
+        root,
+        "2026.03.02-synthetic-test-ood-variants",
+        seed=3,
+        created_at="2026-03-02T00:00:00Z",
+        ood_reference=reference,
+        ood_threshold=1e9,
+        ood_variant_thresholds={"h5": THRESHOLD, "int8": 1e9, "fp16": 1e9},
+    )
+
+
+def test_the_server_applies_the_h5_threshold_of_a_rule_with_per_variant_thresholds(
+    db: Any, per_variant_bundle: Path, patient: Any, as_user: Any
+) -> None:
+    # Given an active bundle whose rule gives the .h5 its own (tiny) threshold and the others a huge one
+    mv, created = services.model_version_import(bundle_dir=per_variant_bundle, check_golden=True)
+    assert created
+    services.model_version_activate(model_version=mv)
+    assert mv.manifest["ood"]["threshold"] == 1e9 and mv.manifest["ood"]["variant_thresholds"]["h5"] == THRESHOLD
+    # When a patient screens noise, and the reference photo
+    noise = _screen(as_user(patient), NOISE)
+    reference = _screen(as_user(patient), REFERENCE)
+    # Then the server (which runs the .h5) refuses the noise under the .h5's threshold, although the shared
+    # and the int8 thresholds would have assessed it, and still assesses the reference photo
+    assert noise.status_code == 201 and reference.status_code == 201, (noise.content, reference.content)
+    assert THRESHOLD < noise.json()["ood_score"] < 1e9
+    assert noise.json()["outcome"] == "cannot_assess" and noise.json()["top_label"] is None
+    assert reference.json()["outcome"] == "assessed"
+
+
 def test_risk_and_label_filters_do_not_match_cannot_assess_screenings(ood_active: Any, patient: Any, as_user: Any) -> None:
     # Given a cannot-assess screening (its stored label and risk are withheld)
     body = _screen(as_user(patient), NOISE).json()

@@ -6,9 +6,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { LABELS, type Manifest } from '@/contract';
+import { LABELS, parseOodRule, thresholdFor, type Manifest } from '@/contract';
 
-import { bundleHighRiskMass, dequantise, deviceAnswer, outputQuantisation } from './answer';
+import { DEVICE_VARIANT, bundleHighRiskMass, dequantise, deviceAnswer, outputQuantisation } from './answer';
 
 const ARTIFACTS = join(__dirname, '../../../../tflite_artifacts');
 const newest = readdirSync(ARTIFACTS)
@@ -33,7 +33,7 @@ describe(`answers from ${newest}'s int8 output`, () => {
     if (manifest.ood) {
       // the cannot-assess rule on the golden's int8 features gives the bundle's int8 score (the server's rule, ported)
       expect(answer.oodScore).toBeCloseTo(g.ood_score!.int8, 6);
-      expect(answer.outcome).toBe(answer.oodScore! > manifest.ood.threshold ? 'cannot_assess' : 'assessed');
+      expect(answer.outcome).toBe(answer.oodScore! > thresholdFor(parseOodRule(manifest.ood)!, 'int8') ? 'cannot_assess' : 'assessed');
     } else {
       expect(answer.outcome).toBeUndefined();
     }
@@ -72,5 +72,23 @@ describe(`answers from ${newest}'s int8 output`, () => {
     expect(deviceAnswer(raw, withRule, 1, Uint8Array.from([14, 10]))).toMatchObject({ outcome: 'cannot_assess', oodScore: 4 });
     const { ood: _drop, ...noRule } = withRule;
     expect(deviceAnswer(raw, noRule as Manifest, 1).outcome).toBeUndefined();
+  });
+
+  it("applies the int8 model's own threshold when the rule has per-variant thresholds", () => {
+    expect(DEVICE_VARIANT).toBe('int8');
+    const raw = Uint8Array.from(goldens[0]!.expected.int8, (p) => Math.round(p / q.scale) + q.zeroPoint);
+    const base = { score: 'mahalanobis', threshold: 4, output: 'ood_features', dim: 2, means: LABELS.map(() => [0, 0]), int8_quantization: { scale: 0.5, zero_point: 10 } };
+    const answerWith = (ood: object, features: number[]) => deviceAnswer(raw, { ...manifest, ood } as Manifest, 1, Uint8Array.from(features));
+    // [13, 10] dequantises to [1.5, 0]: score 2.25, under the shared 4 but over an int8 threshold of 2
+    const perVariant = { ...base, variant_thresholds: { h5: 4, int8: 2, fp16: 3.5 } };
+    expect(answerWith(perVariant, [13, 10])).toMatchObject({ outcome: 'cannot_assess', oodScore: 2.25 });
+    expect(answerWith(base, [13, 10])).toMatchObject({ outcome: 'assessed', oodScore: 2.25 });
+    // only the int8 entry counts on the device: a lower h5 or fp16 threshold changes nothing here
+    expect(answerWith({ ...base, variant_thresholds: { h5: 1, fp16: 1 } }, [13, 10])).toMatchObject({ outcome: 'assessed' });
+    // exactly at the int8 threshold is still assessed; [12, 10] (score 1) is under it
+    expect(answerWith({ ...base, variant_thresholds: { int8: 2.25 } }, [13, 10])).toMatchObject({ outcome: 'assessed', oodScore: 2.25 });
+    expect(answerWith(perVariant, [12, 10])).toMatchObject({ outcome: 'assessed', oodScore: 1 });
+    // an invalid variant_thresholds is refused, never silently ignored
+    expect(() => answerWith({ ...base, variant_thresholds: { tflite: 1 } }, [13, 10])).toThrow(/variant_thresholds/);
   });
 });

@@ -3,7 +3,7 @@
  * manifest's quantisation parameters, pick the top label, and apply the contract's risk rule with the
  * effective high-risk mass (the lower of the app default and the bundle's operating point).
  */
-import { DEFAULT_HIGH_RISK_MASS, LABELS, assess, dequantizeFeatures, effectiveHighRiskMass, parseOodRule, riskLevel, type Label, type Manifest } from '@/contract';
+import { DEFAULT_HIGH_RISK_MASS, LABELS, assess, dequantizeFeatures, effectiveHighRiskMass, parseOodRule, riskLevel, type Label, type Manifest, type ModelVariant } from '@/contract';
 
 import type { ModelAnswer } from './engine.types';
 
@@ -58,10 +58,15 @@ export function answerFromProbabilities(
   };
 }
 
+/** The bundle model the app runs on the device (native and web classifiers alike): its file, its ood threshold. */
+export const DEVICE_VARIANT: ModelVariant = 'int8';
+
 /**
  * The on-device answer for the raw uint8 outputs of the bundle's int8 model: the probabilities and, for a
  * bundle with a "cannot assess" rule on the model's second output, its uint8 `ood_features`. The rule
- * (lesion_contract.ood, ported in contract/ood.ts) decides the outcome exactly as the server does.
+ * (lesion_contract.ood, ported in contract/ood.ts) decides the outcome exactly as the server does, with
+ * the int8 model's own threshold (`manifest.ood.variant_thresholds.int8`, else the shared `threshold`):
+ * every on-device classifier (native and web) runs the bundle's int8 file.
  */
 export function deviceAnswer(raw: ArrayLike<number>, manifest: Manifest, latencyMs: number, rawFeatures?: ArrayLike<number> | null): ModelAnswer {
   const probabilities = dequantise(raw, outputQuantisation(manifest));
@@ -77,7 +82,7 @@ export function deviceAnswer(raw: ArrayLike<number>, manifest: Manifest, latency
     throw new Error(`Model ${manifest.version}: the manifest's cannot-assess rule needs the model's ood_features output, which it did not return.`);
   }
   const features = rule.score === 'mahalanobis' && rawFeatures ? dequantizeFeatures(rule, rawFeatures) : null;
-  const { outcome, score } = assess(rule, features, probabilities);
+  const { outcome, score } = assess(rule, features, probabilities, DEVICE_VARIANT);
   return { ...answer, outcome, oodScore: score };
 }
 

@@ -14,7 +14,7 @@
  */
 import { LABELS, type Manifest, type ManifestFile } from '@/contract';
 
-import { outputQuantisation } from './answer';
+import { DEVICE_VARIANT, outputQuantisation } from './answer';
 import type { ModelState } from './engine.types';
 import { compareModels, type ModelRef } from './fallback';
 import { sha256Hex, verifySignature } from './integrity';
@@ -88,7 +88,7 @@ export function parseManifest(text: string): { manifest: Manifest; file: Manifes
   if (!Number.isInteger(height) || height <= 0 || height !== width || channels !== 3) {
     throw new Error(`Model ${manifest.version}: the app needs a square RGB input, the manifest says ${height}x${width}x${channels}.`);
   }
-  const file = (manifest.files ?? []).find((f) => f.variant === 'int8');
+  const file = (manifest.files ?? []).find((f) => f.variant === DEVICE_VARIANT);
   if (!file || typeof file.name !== 'string' || !SAFE_NAME.test(file.name) || !Number.isInteger(file.size) || file.size <= 0 || !/^[0-9a-f]{64}$/.test(String(file.sha256))) {
     throw new Error(`Model ${manifest.version}: the manifest lists no valid int8 model file.`);
   }
