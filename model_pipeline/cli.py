@@ -47,9 +47,19 @@ def cmd_synth(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from model_pipeline.data.ham10000 import read_ham10000
     from model_pipeline.pipeline import train_run
 
-    train_run(_config(args), _dataset(args), args.run_dir, split_file=args.split_file, resume=args.resume)
+    extras = tuple(read_ham10000(path, require_all_classes=False) for path in (args.extra or ()))
+    train_run(
+        _config(args),
+        _dataset(args),
+        args.run_dir,
+        split_file=args.split_file,
+        resume=args.resume,
+        add_unlisted=args.add_unlisted,
+        extras=extras,
+    )
     return 0
 
 
@@ -303,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the ensemble into a run directory (model.h5, config, split)")
     _data_args(p)
     p.add_argument("--split-file", type=Path, help="reuse an existing split.csv")
+    p.add_argument(
+        "--add-unlisted",
+        action="store_true",
+        help="with --split-file: images it does not list train too, unless their lesion validates (the validation side stays as it was)",
+    )
+    p.add_argument("--extra", type=Path, action="append", help="another dataset in HAM10000 layout: its trainable half trains too (repeatable)")
     p.add_argument("--run-dir", type=Path, required=True)
     p.add_argument("--config", type=Path, help="JSON config file (TrainConfig fields)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)")

@@ -81,6 +81,10 @@ class TrainConfig:
     # "balanced" (draw each class with probability proportional to its total weight, unit loss weights:
     # the same objective in expectation, with less noisy gradients for the rare classes).
     sampling: str = "weights"
+    # "dataset": balance the classes within each dataset that trains (HAM10000, each ``train --extra`` set) instead
+    # of over the pooled images, so a dataset's class mix cannot become evidence (the ISIC archive part is 59%
+    # melanoma); "pooled" (every bundle up to r21) balances over all training images together.
+    class_balance: str = "pooled"
     patience: int = 12  # early stopping on validation balanced accuracy
     # Stochastic weight averaging: > 0 holds the LR constant after warm-up and makes each member the
     # average of its weights at the end of its last ``swa_epochs`` epochs (batch-norm statistics then
@@ -185,6 +189,8 @@ class TrainConfig:
             raise ConfigError(f"swa_epochs must be an integer >= 0, got {self.swa_epochs!r}")
         if self.qat is not None and not isinstance(self.qat, dict):
             raise ConfigError(f"qat must be an object (written by the qat step) or null, got {self.qat!r}")
+        if self.class_balance not in ("pooled", "dataset"):
+            raise ConfigError(f"class_balance must be 'pooled' or 'dataset', got {self.class_balance!r}")
         if self.sampling not in ("weights", "balanced"):
             raise ConfigError(f"sampling must be 'weights' or 'balanced', got {self.sampling!r}")
         for label, boost in self.class_weight_boost.items():

@@ -104,11 +104,49 @@ def code_revision() -> str:
         return "unknown"
 
 
-def train_run(cfg: TrainConfig, dataset: Dataset, run_dir: Path, *, split_file: Path | None = None, resume: bool = False) -> Path:
+def extend_split(split: Split, dataset: Dataset) -> tuple[Split, int]:
+    """``split`` plus, on its training side, every image of ``dataset`` it does not list whose lesion does not
+    validate (images of validation lesions stay out, so the validation side is exactly the old one and a new
+    model is compared with an older bundle on the same images). Returns (split, images skipped)."""
+    listed = {r.image_id for r in split.train} | {r.image_id for r in split.val}
+    val_lesions = {r.lesion_id for r in split.val}
+    unlisted = [r for r in dataset.records if r.image_id not in listed]
+    added = tuple(r for r in unlisted if r.lesion_id not in val_lesions)
+    return Split(split.train + added, split.val, split.seed), len(unlisted) - len(added)
+
+
+MAX_DATASET_WEIGHT = 10.0  # cap on a sample's weight relative to its dataset's mean (a class of 1-3 images)
+
+
+def dataset_balanced_weights(cfg: TrainConfig, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Class-balanced sample weights computed within each training dataset (``groups``), each dataset weighing
+    its share of the images, a sample's weight cut to ``MAX_DATASET_WEIGHT`` times its dataset's mean before renormalising
+    (``refit.source_balanced_weights``): balancing over the pooled images would let the network learn a
+    dataset's class mix (the ISIC archive part is 59% melanoma; measured with head refits on r20: 92% of that
+    set's benign lesions referred, docs/training.md)."""
+    from model_pipeline.refit import source_balanced_weights
+
+    return source_balanced_weights(cfg, y, groups, cap=MAX_DATASET_WEIGHT)
+
+
+def train_run(
+    cfg: TrainConfig,
+    dataset: Dataset,
+    run_dir: Path,
+    *,
+    split_file: Path | None = None,
+    resume: bool = False,
+    add_unlisted: bool = False,
+    extras: tuple[Dataset, ...] = (),
+) -> Path:
     """Train the ensemble into ``run_dir``: model.h5, config.json, split.csv, data.json, history.
 
     ``resume``: go on with an interrupted run in ``run_dir`` (same configuration and split; members that finished
     are loaded, the interrupted one continues after its last checkpointed epoch).
+    ``add_unlisted`` (with ``split_file``): images of ``dataset`` the old split does not list train too, unless
+    their lesion validates (``extend_split``). ``extras``: the trainable half of each other dataset
+    (``external_holdout(...).train``) trains too; its held-out half is never seen. Both are recorded in
+    ``data.json`` (the manifest's ``data``), the extra images by dataset and count in ``extra_training``.
     """
     from model_pipeline.train import save_h5, train_ensemble  # TensorFlow import is slow: defer
 
@@ -121,11 +159,53 @@ def train_run(cfg: TrainConfig, dataset: Dataset, run_dir: Path, *, split_file: 
         if json.loads(saved.read_text()) != json.loads(json.dumps(cfg.to_dict())):
             raise DatasetError(f"--resume: the configuration differs from {saved}; pass the same --config/--set, or use a new --run-dir")
         split_file = run_dir / "split.csv"
+    if add_unlisted and split_file is None:
+        raise ConfigError("--add-unlisted extends an existing split: pass --split-file")
     run_dir.mkdir(parents=True, exist_ok=True)
     prepared = prepare(cfg, dataset, split_file=split_file)
+    skipped = 0
+    if add_unlisted and not resume:  # a resumed run reads the extended split.csv it wrote
+        split, skipped = extend_split(prepared.split, dataset)
+        added = split.train[len(prepared.split.train) :]
+        log(f"split extended: {len(added)} unlisted images train, {skipped} images of validation lesions left out")
+        added_x = load_images(added, cfg.image_size, label="decode added")
+        prepared.split = split
+        prepared.train_x = np.concatenate([prepared.train_x, added_x])
+        prepared.train_y = np.array([r.label_index for r in split.train], dtype=np.int64)
+    groups = np.array(["ham"] * len(prepared.train_y), dtype=object)
+    extra_info: list[dict] = []
+    for extra in extras:
+        from model_pipeline.data.split import external_holdout
+
+        held = external_holdout(extra)
+        part = held.train
+        log(f"extra dataset {extra.root.name}: {len(part)} images train, {len(held.val)} held out")
+        prepared.train_x = np.concatenate([prepared.train_x, load_images(part, cfg.image_size, label=f"decode {extra.root.name}")])
+        prepared.train_y = np.concatenate([prepared.train_y, np.array([r.label_index for r in part], dtype=np.int64)])
+        groups = np.concatenate([groups, np.array([extra.root.name] * len(part), dtype=object)])
+        extra_info.append(
+            {
+                "dataset": extra.root.name,
+                "metadata_sha256": extra.metadata_sha256,
+                "trained_images": len(part),
+                "held_out_images": len(held.val),
+                "class_counts": {label: sum(1 for r in part if r.label == label) for label in LABELS},
+                "rule": "model_pipeline.data.split.external_holdout (lesion-level, class-stratified, seed 2026, half held out)",
+            }
+        )
     write_split(prepared.split, run_dir / "split.csv")
     (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-    (run_dir / "data.json").write_text(json.dumps(provenance(prepared, cfg), indent=2))
+    data = provenance(prepared, cfg)
+    if add_unlisted or extras:
+        data_path = run_dir / "data.json"
+        if resume and data_path.is_file():
+            data = json.loads(data_path.read_text())
+        else:
+            if split_file is not None:
+                data["split_from"] = {"file": str(split_file), "unlisted_images_added": add_unlisted, "images_of_validation_lesions_left_out": skipped}
+            data["extra_training"] = extra_info
+    (run_dir / "data.json").write_text(json.dumps(data, indent=2))
+    weights = dataset_balanced_weights(cfg, prepared.train_y, groups) if cfg.class_balance == "dataset" else None
     if cfg.init_from:  # keep the warm-start run's recipe so the bundle says how to remake it
         init = Path(cfg.init_from)
         if not (init / "config.json").is_file():
@@ -140,7 +220,9 @@ def train_run(cfg: TrainConfig, dataset: Dataset, run_dir: Path, *, split_file: 
                 {k: m[k] for k in ("best_epoch", "best_val_balanced_accuracy", "train_minutes")} for m in hist.get("members", [])
             ]
         (run_dir / "init_run.json").write_text(json.dumps(previous, indent=2))
-    model, summary = train_ensemble(cfg, prepared.train_x, prepared.train_y, prepared.val_x, prepared.val_y, run_dir, resume=resume)
+    model, summary = train_ensemble(
+        cfg, prepared.train_x, prepared.train_y, prepared.val_x, prepared.val_y, run_dir, resume=resume, sample_weights=weights
+    )
     save_h5(model, run_dir / "model.h5")
     summary["code_revision"] = code_revision()
     (run_dir / "training_history.json").write_text(json.dumps(summary, indent=2))

@@ -64,19 +64,24 @@ def refit_records(ham: Dataset, split: Split, extras: list[Dataset]) -> RefitDat
     return RefitData(tuple(records), summary)
 
 
-def source_balanced_weights(cfg, y: np.ndarray, sources: np.ndarray) -> np.ndarray:
+def source_balanced_weights(cfg, y: np.ndarray, sources: np.ndarray, *, cap: float | None = None) -> np.ndarray:
     """Sample weights balanced over classes within each source, each source weighing its share of the images.
 
     Balancing over the pooled images would let a head learn the sources' class mix: the ISIC archive part
     is 59% melanoma, so "looks like an ISIC archive photo" would become evidence of melanoma (measured:
     92% of that set's benign lesions referred). Within each source every class weighs the same (times the
-    config's boosts), so the source says nothing about the class."""
+    config's boosts), so the source says nothing about the class. ``cap``: a sample's weight is cut to ``cap`` times its
+    source's mean before the source is renormalised (a class of 1-3 images in a small source would otherwise
+    dominate it)."""
     from model_pipeline.train import configured_sample_weights
 
     weights = np.zeros(len(y), dtype=np.float64)
     for source in np.unique(sources):
         mask = sources == source
         w, _ = configured_sample_weights(cfg, y[mask])
+        if cap is not None:
+            w = np.minimum(w, cap)
+            w = w / w.mean()
         weights[mask] = w  # mean 1 within the source: the source weighs its share of the images
     return (weights / weights.mean()).astype(np.float32)
 

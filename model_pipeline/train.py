@@ -299,6 +299,7 @@ def train_member(
     run_dir: Path,
     *,
     resume: bool = False,
+    sample_weights: np.ndarray | None = None,
 ) -> MemberResult:
     """Train one member and restore its best-validation weights.
 
@@ -322,9 +323,16 @@ def train_member(
     if state is None and cfg.init_from:
         warm_start(model, index, Path(cfg.init_from))
     weights, per_class = configured_sample_weights(cfg, train_y)
+    if sample_weights is not None:  # e.g. classes balanced within each dataset (pipeline.dataset_balanced_weights)
+        if sample_weights.shape != (len(train_y),) or cfg.sampling == "balanced":
+            raise ConfigError("sample_weights: one weight per training image, and only with sampling 'weights'")
+        weights = sample_weights.astype(np.float32)
+        per_class = [float(weights[train_y == k].sum() / max(1, len(train_y))) for k in range(len(LABELS))]
     class_probs = class_sampling_probs(train_y, len(LABELS), per_class) if cfg.sampling == "balanced" else None
     balancing = (
         f"class weights {dict(zip(LABELS, [round(w, 2) for w in per_class], strict=False))}"
+        if class_probs is None and sample_weights is None
+        else f"given sample weights, share per class {dict(zip(LABELS, [round(w, 3) for w in per_class], strict=False))}"
         if class_probs is None
         else f"balanced sampling {dict(zip(LABELS, [round(float(p), 3) for p in class_probs], strict=False))}"
     )
@@ -500,6 +508,7 @@ def train_ensemble(
     run_dir: Path,
     *,
     resume: bool = False,
+    sample_weights: np.ndarray | None = None,
 ) -> tuple[keras.Model, dict]:
     """Train every member in sequence (``resume``: go on where an interrupted run stopped), combine them, and
     return (ensemble, training summary)."""
@@ -507,7 +516,7 @@ def train_ensemble(
     results = []
     for i, spec in enumerate(cfg.members):
         log(f"member {i + 1} of {len(cfg.members)}")
-        results.append(train_member(spec, i, cfg, train_x, train_y, val_x, val_y, run_dir, resume=resume))
+        results.append(train_member(spec, i, cfg, train_x, train_y, val_x, val_y, run_dir, resume=resume, sample_weights=sample_weights))
         (run_dir / "training_history.json").write_text(json.dumps(_summary(cfg, results), indent=2))
     ensemble = build_ensemble(
         [r.model for r in results],
