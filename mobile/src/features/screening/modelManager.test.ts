@@ -355,4 +355,15 @@ describe.each(stores)('model manager on %s storage', (_name, newStore) => {
     const mm = manager(newStore(), fakeServer(odd), r19);
     await expect(mm.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'bad_manifest' });
   });
+
+  it('refuses a manifest whose "cannot assess" rule is malformed, and installs a valid one', async () => {
+    const bad = bundle('2026.12.09-x', '2026-12-09T00:00:00Z');
+    bad.manifest.ood = { score: 'msp', threshold: 0.6, variant_thresholds: { int8: 'high' } };
+    const refused = manager(newStore(), fakeServer(bad), r19);
+    await expect(refused.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'bad_manifest' });
+    const good = bundle('2026.12.09-y', '2026-12-09T00:00:00Z');
+    good.manifest.ood = { score: 'msp', threshold: 0.6, variant_thresholds: { h5: 0.6, int8: 0.5, fp16: 0.6 } };
+    const accepted = manager(newStore(), fakeServer(good), r19);
+    await expect(accepted.checkForUpdate()).resolves.toMatchObject({ kind: 'installed' });
+  });
 });

@@ -12,7 +12,7 @@
  * deliberate rollback and is installed. Expiry only limits new downloads: an installed, verified model
  * keeps screening offline however old its manifest is.
  */
-import { LABELS, type Manifest, type ManifestFile } from '@/contract';
+import { checkOodRule, LABELS, type Manifest, type ManifestFile } from '@/contract';
 
 import { DEVICE_VARIANT, outputQuantisation } from './answer';
 import type { ModelState } from './engine.types';
@@ -93,6 +93,12 @@ export function parseManifest(text: string): { manifest: Manifest; file: Manifes
     throw new Error(`Model ${manifest.version}: the manifest lists no valid int8 model file.`);
   }
   outputQuantisation(manifest);
+  // A malformed "cannot assess" rule would install and then fail every on-device screening: refuse it here.
+  const ood = (manifest as { ood?: unknown }).ood;
+  if (ood !== undefined && ood !== null) {
+    const problems = checkOodRule(ood);
+    if (problems.length) throw new Error(`Model ${manifest.version}: invalid "cannot assess" rule (${problems.join('; ')}).`);
+  }
   return { manifest, file };
 }
 
