@@ -130,9 +130,13 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_loso(args) -> int:
+    from model_pipeline.data.ham10000 import read_ham10000
     from model_pipeline.loso import loso_run
 
-    summary = loso_run(_config(args), _dataset(args), args.out_dir, sources=args.source or None, mass=args.mass)
+    external = tuple(read_ham10000(path, require_all_classes=False) for path in args.external or ())
+    summary = loso_run(
+        _config(args), _dataset(args), args.out_dir, sources=args.source or None, mass=args.mass, split_file=args.split_file, external=external
+    )
     print((args.out_dir / "loso.md").read_text())
     print(f"mean over {len(summary['folds'])} held-out sources: {summary['mean']}")
     return 0
@@ -406,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)")
     p.add_argument("--source", action="append", help="only these held-out sources (repeatable; default: every source)")
     p.add_argument("--mass", type=float, help="high-risk mass the referral figures use (default: the product's default)")
+    p.add_argument("--split-file", type=Path, help="also train the same recipe on this lesion split (the reference fold 'split')")
+    p.add_argument("--external", type=Path, action="append", help="score every fold on this dataset's held-out half too (repeatable)")
     p.set_defaults(func=cmd_loso)
 
     p = sub.add_parser("refit-head", help="refit the member heads on more varied data, backbones frozen (before ood and convert)")

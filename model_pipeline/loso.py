@@ -19,7 +19,7 @@ from lesion_contract.labels import HIGH_RISK_INDICES, LABELS
 from lesion_contract.risk import DEFAULT_HIGH_RISK_MASS, high_risk_flags
 from model_pipeline.config import TrainConfig
 from model_pipeline.data.ham10000 import Dataset
-from model_pipeline.data.split import dataset_sources, read_split
+from model_pipeline.data.split import dataset_sources, external_holdout, read_split
 from model_pipeline.errors import DatasetError
 from model_pipeline.evaluate import choose_high_risk_mass
 from model_pipeline.metrics import balanced_accuracy, confusion, per_class_recall
@@ -54,9 +54,27 @@ def transfer_figures(y_true: np.ndarray, probs: np.ndarray, *, mass: float) -> d
     }
 
 
-def loso_run(cfg: TrainConfig, dataset: Dataset, out_dir: Path, *, sources: list[str] | None = None, mass: float | None = None) -> dict:
+SPLIT_FOLD = "split"  # the reference fold: the same recipe on a lesion split (``--split-file``)
+
+
+def loso_run(
+    cfg: TrainConfig,
+    dataset: Dataset,
+    out_dir: Path,
+    *,
+    sources: list[str] | None = None,
+    mass: float | None = None,
+    split_file: Path | None = None,
+    external: tuple[Dataset, ...] = (),
+) -> dict:
     """Train and score one fold per source into ``out_dir/<source>/``; folds already trained are scored
-    again, not retrained, and an interrupted fold resumes."""
+    again, not retrained, and an interrupted fold resumes.
+
+    ``split_file``: also train the same recipe on that lesion split (``out_dir/split/``; images the file does
+    not list train unless their lesion validates, like the folds, which train on every image outside the held-out
+    source), so the held-out sources' mean stands next to the split figure of the very same recipe. ``external``: every fold's model
+    is also scored on the held-out half of each of these datasets (``external_holdout(...).val``, never
+    trained on)."""
     import keras
 
     from model_pipeline.data.cache import load_images
@@ -69,35 +87,59 @@ def loso_run(cfg: TrainConfig, dataset: Dataset, out_dir: Path, *, sources: list
     if len(available) < 2:
         raise DatasetError(f"leave-one-source-out needs >= 2 sources in the 'dataset' column, found {available or 'none'}")
     mass = DEFAULT_HIGH_RISK_MASS if mass is None else mass
-    folds = {}
-    for k, source in enumerate(sources, 1):
+    held_out = [(d.root.name, external_holdout(d).val) for d in external]
+    external_sets = {
+        name: (load_images(records, cfg.image_size, label=f"decode {name}"), np.array([r.label_index for r in records], dtype=np.int64))
+        for name, records in held_out
+    }
+    fold_names = list(sources) + ([SPLIT_FOLD] if split_file is not None else [])
+    folds: dict[str, dict] = {}
+    reference_figures = None
+    for k, source in enumerate(fold_names, 1):
         fold_dir = out_dir / source
-        fold_cfg = dataclasses.replace(cfg, leave_out_source=source)
+        fold_cfg = cfg if source == SPLIT_FOLD else dataclasses.replace(cfg, leave_out_source=source)
         if not (fold_dir / "model.h5").is_file():
-            log(f"loso fold {k}/{len(sources)}: {source} held out")
-            train_run(fold_cfg, dataset, fold_dir, resume=(fold_dir / "config.json").is_file())
+            log(f"loso fold {k}/{len(fold_names)}: " + ("the lesion split (reference)" if source == SPLIT_FOLD else f"{source} held out"))
+            resume = (fold_dir / "config.json").is_file()
+            reference = source == SPLIT_FOLD and not resume  # the split's validation side, every other image trains
+            train_run(fold_cfg, dataset, fold_dir, resume=resume, split_file=split_file if reference else None, add_unlisted=reference)
         split = read_split(fold_dir / "split.csv", dataset)
         if {r.lesion_id for r in split.train} & {r.lesion_id for r in split.val}:
             raise DatasetError(f"{fold_dir}/split.csv has lesions on both sides")
         model = keras.models.load_model(fold_dir / "model.h5", compile=False)
         val_x = load_images(split.val, fold_cfg.image_size, label=f"decode {source}")
         val_y = np.array([r.label_index for r in split.val], dtype=np.int64)
-        folds[source] = {"train_images": len(split.train), **transfer_figures(val_y, predict_probs(model, val_x), mass=mass)}
-        log(f"loso {source}: bal.acc {folds[source]['balanced_accuracy']:.3f}, melanoma referred {folds[source]['melanoma_referred']}")
+        figures = {"train_images": len(split.train), **transfer_figures(val_y, predict_probs(model, val_x), mass=mass)}
+        figures["external"] = {name: transfer_figures(y, predict_probs(model, x), mass=mass) for name, (x, y) in external_sets.items()}
+        if source == SPLIT_FOLD:
+            reference_figures = figures
+        else:
+            folds[source] = figures
+        log(f"loso {source}: bal.acc {figures['balanced_accuracy']:.3f}, melanoma referred {figures['melanoma_referred']}")
+    keys = ("balanced_accuracy", "melanoma_recall", "melanoma_referred", "benign_referred")
     summary = {
         "config": cfg.to_dict(),
         "mass": mass,
         "folds": folds,
         "mean": {
             key: float(np.mean([f[key] for f in folds.values() if f[key] is not None]))
-            for key in ("balanced_accuracy", "melanoma_recall", "melanoma_referred", "benign_referred")
+            for key in keys
             if any(f[key] is not None for f in folds.values())
+        },
+        "split": reference_figures,
+        "external_mean": {
+            name: {key: _mean_or_none([f["external"][name][key] for f in folds.values()]) for key in keys} for name in external_sets
         },
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "loso.json").write_text(json.dumps(summary, indent=2))
     (out_dir / "loso.md").write_text(loso_markdown(summary))
     return summary
+
+
+def _mean_or_none(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return float(np.mean(present)) if present else None
 
 
 def loso_markdown(summary: dict) -> str:
@@ -120,4 +162,24 @@ def loso_markdown(summary: dict) -> str:
         f"| **mean** | | {pct(m.get('balanced_accuracy'))} | {pct(m.get('melanoma_recall'))} | "
         f"{pct(m.get('melanoma_referred'))} | {pct(m.get('benign_referred'))} |"
     )
+    ref = summary.get("split")
+    if ref:
+        lines.append(
+            f"| lesion split (same recipe, reference) | {ref['images']} | {pct(ref['balanced_accuracy'])} | {pct(ref['melanoma_recall'])} | "
+            f"{pct(ref['melanoma_referred'])} | {pct(ref['benign_referred'])} |"
+        )
+    for name, mean in (summary.get("external_mean") or {}).items():
+        lines += [
+            "",
+            f"Held-out half of `{name}` (never trained on), scored by each fold's model:",
+            "",
+            "| model | bal. acc. | melanoma recall | melanomas referred | benign referred |",
+            "|---|---|---|---|---|",
+        ]
+        rows = [(f"{source} held out", f["external"][name]) for source, f in summary["folds"].items()]
+        rows += [("**mean of the folds**", mean)] + ([("lesion split (reference)", ref["external"][name])] if ref else [])
+        for label, f in rows:
+            lines.append(
+                f"| {label} | {pct(f['balanced_accuracy'])} | {pct(f['melanoma_recall'])} | {pct(f['melanoma_referred'])} | {pct(f['benign_referred'])} |"
+            )
     return "\n".join(lines) + "\n"

@@ -95,6 +95,38 @@ def test_loso_trains_one_fold_per_source_and_reports_each(synthetic_dir, tmp_pat
         assert json.loads((out / source / "config.json").read_text())["leave_out_source"] == source
         assert 0.0 <= fold["balanced_accuracy"] <= 1.0 and fold["images"] > 0
     assert "| **mean** |" in (out / "loso.md").read_text() and "| clinic_a |" in result.stdout
+    assert summary["split"] is None and summary["external_mean"] == {}
     # and running it again scores the trained folds without training them again
     again = run_cli(*args)
     assert again.returncode == 0 and "loso fold" not in again.stderr and "epoch 1/1" not in again.stderr
+
+
+def test_loso_adds_a_reference_split_fold_and_scores_every_fold_on_an_external_holdout(synthetic_dir, tmp_path):
+    from model_pipeline.data.split import external_holdout, lesion_split, write_split
+    from model_pipeline.data.synthetic import generate
+
+    # Given a two-clinic dataset, a lesion split of it and another dataset
+    data = _with_sources(synthetic_dir, tmp_path / "ham")
+    dataset = read_ham10000(data)
+    split_file = tmp_path / "split.csv"
+    write_split(lesion_split(dataset, val_fraction=0.25, seed=4), split_file)
+    extra_dir = generate(tmp_path / "other", 40, seed=12, width=90, height=90)
+    out = tmp_path / "loso"
+    # When leave-one-source-out runs with the reference split and the external set
+    result = run_cli(
+        "loso", "--data", str(data), "--out-dir", str(out), "--split-file", str(split_file), "--external", str(extra_dir),
+        "--set", "image_size=32", "--set", "epochs=1", "--set", "batch_size=16", "--set", "warmup_epochs=0",
+        "--set", 'members=[{"arch": "dsnet", "width": 0.25, "seed": 1, "dropout": 0.0}]',
+    )  # fmt: skip
+    # Then the same recipe also trained on the split (its validation side is the file's), the reference is not
+    # part of the held-out mean, and every fold was scored on the external held-out half
+    assert result.returncode == 0, result.stderr[-4000:]
+    summary = json.loads((out / "loso.json").read_text())
+    assert set(summary["folds"]) == {"clinic_a", "clinic_b"}
+    assert summary["split"]["images"] == sum(1 for line in split_file.read_text().splitlines() if line.endswith(",val"))
+    held_out = len(external_holdout(read_ham10000(extra_dir, require_all_classes=False)).val)
+    for fold in [*summary["folds"].values(), summary["split"]]:
+        assert fold["external"]["other"]["images"] == held_out
+    assert set(summary["external_mean"]["other"]) == {"balanced_accuracy", "melanoma_recall", "melanoma_referred", "benign_referred"}
+    md = (out / "loso.md").read_text()
+    assert "lesion split (same recipe, reference)" in md and "Held-out half of `other`" in md
