@@ -86,13 +86,16 @@ def loso_run(
     sources = sources or list(available)
     if len(available) < 2:
         raise DatasetError(f"leave-one-source-out needs >= 2 sources in the 'dataset' column, found {available or 'none'}")
+    mass_from = "given" if mass is not None else ("split" if split_file is not None else "default")
     mass = DEFAULT_HIGH_RISK_MASS if mass is None else mass
     held_out = [(d.root.name, external_holdout(d).val) for d in external]
     external_sets = {
         name: (load_images(records, cfg.image_size, label=f"decode {name}"), np.array([r.label_index for r in records], dtype=np.int64))
         for name, records in held_out
     }
-    fold_names = list(sources) + ([SPLIT_FOLD] if split_file is not None else [])
+    # the reference first: without --mass its operating point (>= 95% of the split's melanomas referred,
+    # choose_high_risk_mass) is the one every held-out source is then judged at, as a deployed model would be
+    fold_names = ([SPLIT_FOLD] if split_file is not None else []) + list(sources)
     folds: dict[str, dict] = {}
     reference_figures = None
     for k, source in enumerate(fold_names, 1):
@@ -109,7 +112,11 @@ def loso_run(
         model = keras.models.load_model(fold_dir / "model.h5", compile=False)
         val_x = load_images(split.val, fold_cfg.image_size, label=f"decode {source}")
         val_y = np.array([r.label_index for r in split.val], dtype=np.int64)
-        figures = {"train_images": len(split.train), **transfer_figures(val_y, predict_probs(model, val_x), mass=mass)}
+        probs = predict_probs(model, val_x)
+        if source == SPLIT_FOLD and mass_from == "split":
+            mass = choose_high_risk_mass(val_y, probs)["mass"]
+            log(f"loso: high-risk mass {mass} chosen on the split (>= 95% of its melanomas referred)")
+        figures = {"train_images": len(split.train), **transfer_figures(val_y, probs, mass=mass)}
         figures["external"] = {name: transfer_figures(y, predict_probs(model, x), mass=mass) for name, (x, y) in external_sets.items()}
         if source == SPLIT_FOLD:
             reference_figures = figures
@@ -120,6 +127,7 @@ def loso_run(
     summary = {
         "config": cfg.to_dict(),
         "mass": mass,
+        "mass_from": mass_from,
         "folds": folds,
         "mean": {
             key: float(np.mean([f[key] for f in folds.values() if f[key] is not None]))
@@ -147,7 +155,8 @@ def loso_markdown(summary: dict) -> str:
         return "-" if value is None else f"{value:.3f}"
 
     lines = [
-        f"# Leave-one-source-out (high-risk mass {summary['mass']})",
+        f"# Leave-one-source-out (high-risk mass {summary['mass']}"
+        + (", chosen on the lesion split: >= 95% of its melanomas referred)" if summary.get("mass_from") == "split" else ")"),
         "",
         "| held-out source | images | bal. acc. (classes present) | melanoma recall | melanomas referred | benign referred |",
         "|---|---|---|---|---|---|",

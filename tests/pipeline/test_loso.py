@@ -128,5 +128,7 @@ def test_loso_adds_a_reference_split_fold_and_scores_every_fold_on_an_external_h
     for fold in [*summary["folds"].values(), summary["split"]]:
         assert fold["external"]["other"]["images"] == held_out
     assert set(summary["external_mean"]["other"]) == {"balanced_accuracy", "melanoma_recall", "melanoma_referred", "benign_referred"}
+    # and, without --mass, the operating point is the split's (>= 95% of its melanomas), applied to every fold
+    assert summary["mass_from"] == "split" and all(f["mass"] == summary["mass"] for f in summary["folds"].values())
     md = (out / "loso.md").read_text()
     assert "lesion split (same recipe, reference)" in md and "Held-out half of `other`" in md
