@@ -39,8 +39,9 @@ def validation_scores(model: keras.Model, val_x: np.ndarray, val_y: np.ndarray) 
     return balanced_accuracy(val_y, pred), per_class_recall(confusion(val_y, pred))
 
 
-def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Probabilities for uint8 images, batch by batch, in inference mode."""
+def predict_probs(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Probabilities for uint8 images, batch by batch, in inference mode. (Batches of 256 at 176 px through a
+    two-member EfficientNet-Lite0 ensemble took over 20 GB and were OOM-killed on the 24 GB machine.)"""
     out = []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size].astype(np.float32)
