@@ -13,7 +13,7 @@ from lesion_contract.labels import LABELS
 from model_pipeline.config import TrainConfig
 from model_pipeline.data.cache import load_images
 from model_pipeline.data.ham10000 import Dataset, read_ham10000, read_isic2018_groundtruth
-from model_pipeline.data.split import Split, lesion_split, read_split, source_split, write_split
+from model_pipeline.data.split import Split, external_holdout, lesion_split, read_split, source_split, write_split
 from model_pipeline.errors import ConfigError, DatasetError
 from model_pipeline.progress import log
 from model_pipeline.rundir import RunDir
@@ -129,6 +129,31 @@ def dataset_balanced_weights(cfg: TrainConfig, y: np.ndarray, groups: np.ndarray
     return source_balanced_weights(cfg, y, groups, cap=MAX_DATASET_WEIGHT)
 
 
+def add_extra_training(prepared: PreparedData, extras: tuple[Dataset, ...], image_size: int) -> tuple[np.ndarray, list[dict]]:
+    """Append the trainable half of each extra dataset to ``prepared``'s training images (in place). Returns
+    each training image's dataset ("ham" for the run's own) and what was added, for ``data.json``."""
+    groups = np.array(["ham"] * len(prepared.train_y), dtype=object)
+    info: list[dict] = []
+    for extra in extras:
+        held = external_holdout(extra)
+        part = held.train
+        log(f"extra dataset {extra.root.name}: {len(part)} images train, {len(held.val)} held out")
+        prepared.train_x = np.concatenate([prepared.train_x, load_images(part, image_size, label=f"decode {extra.root.name}")])
+        prepared.train_y = np.concatenate([prepared.train_y, np.array([r.label_index for r in part], dtype=np.int64)])
+        groups = np.concatenate([groups, np.array([extra.root.name] * len(part), dtype=object)])
+        info.append(
+            {
+                "dataset": extra.root.name,
+                "metadata_sha256": extra.metadata_sha256,
+                "trained_images": len(part),
+                "held_out_images": len(held.val),
+                "class_counts": {label: sum(1 for r in part if r.label == label) for label in LABELS},
+                "rule": "model_pipeline.data.split.external_holdout (lesion-level, class-stratified, seed 2026, half held out)",
+            }
+        )
+    return groups, info
+
+
 def train_run(
     cfg: TrainConfig,
     dataset: Dataset,
@@ -172,27 +197,7 @@ def train_run(
         prepared.split = split
         prepared.train_x = np.concatenate([prepared.train_x, added_x])
         prepared.train_y = np.array([r.label_index for r in split.train], dtype=np.int64)
-    groups = np.array(["ham"] * len(prepared.train_y), dtype=object)
-    extra_info: list[dict] = []
-    for extra in extras:
-        from model_pipeline.data.split import external_holdout
-
-        held = external_holdout(extra)
-        part = held.train
-        log(f"extra dataset {extra.root.name}: {len(part)} images train, {len(held.val)} held out")
-        prepared.train_x = np.concatenate([prepared.train_x, load_images(part, cfg.image_size, label=f"decode {extra.root.name}")])
-        prepared.train_y = np.concatenate([prepared.train_y, np.array([r.label_index for r in part], dtype=np.int64)])
-        groups = np.concatenate([groups, np.array([extra.root.name] * len(part), dtype=object)])
-        extra_info.append(
-            {
-                "dataset": extra.root.name,
-                "metadata_sha256": extra.metadata_sha256,
-                "trained_images": len(part),
-                "held_out_images": len(held.val),
-                "class_counts": {label: sum(1 for r in part if r.label == label) for label in LABELS},
-                "rule": "model_pipeline.data.split.external_holdout (lesion-level, class-stratified, seed 2026, half held out)",
-            }
-        )
+    groups, extra_info = add_extra_training(prepared, extras, cfg.image_size)
     write_split(prepared.split, run_dir / "split.csv")
     (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     data = provenance(prepared, cfg)
