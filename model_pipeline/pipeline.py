@@ -251,6 +251,7 @@ def run_config(run_dir: Path) -> TrainConfig:
 
 
 REEXPORT_FILES = ("model.h5", "config.json", "split.csv")
+REEXPORT_OPTIONAL_FILES = ("ood.json",)
 
 
 def reexport_run(bundle: Path, run_dir: Path, *, reason: str) -> Path:
@@ -274,7 +275,10 @@ def reexport_run(bundle: Path, run_dir: Path, *, reason: str) -> Path:
     manifest = validate_bundle(bundle, load_models=False)
     listed = {entry["name"]: entry["sha256"] for entry in manifest["files"]}
     run_dir.mkdir(parents=True, exist_ok=True)
-    for name in REEXPORT_FILES:
+    # the ood step's measurements too, when the bundle has them: evaluate then fixes the rule's thresholds again
+    # (per model variant since variant_thresholds) without recomputing the features the rule was built from
+    optional = tuple(name for name in REEXPORT_OPTIONAL_FILES if name in listed)
+    for name in REEXPORT_FILES + optional:
         shutil.copyfile(bundle / name, run_dir / name)
         if sha256_file(run_dir / name) != listed[name]:
             raise DatasetError(f"{run_dir / name}: copy differs from {bundle.name}'s manifest")

@@ -128,3 +128,18 @@ def test_reexport_publishes_the_same_weights_under_a_new_version(demo, tmp_path)
         assert a["tensor_sha256"] == b["tensor_sha256"]
         assert a["expected"]["int8"] == b["expected"]["int8"]
     assert manifest["metrics"]["balanced_accuracy"]["int8"] == old_manifest["metrics"]["balanced_accuracy"]["int8"]
+
+
+def test_reexport_carries_the_ood_steps_measurements_of_a_bundle_that_has_them(tmp_path):
+    from model_pipeline.pipeline import reexport_run
+
+    # Given the committed bundle with a "cannot assess" rule (its ood.json holds the ood step's measurements)
+    bundles = sorted(p.parent for p in (Path(__file__).resolve().parents[2] / "tflite_artifacts").glob("*/ood.json"))
+    if not bundles:
+        pytest.skip("no committed bundle with ood.json")
+    bundle = bundles[-1]
+    # When it is re-exported
+    run = reexport_run(bundle, tmp_path / "run", reason="per-variant thresholds")
+    # Then ood.json comes along byte for byte, so evaluate fixes the rule's thresholds again without the ood step
+    assert sha256_file(run / "ood.json") == sha256_file(bundle / "ood.json")
+    assert json.loads((run / "ood.json").read_text())["rule"]["output"] == "ood_features"
