@@ -129,11 +129,7 @@ def loso_run(
         "mass": mass,
         "mass_from": mass_from,
         "folds": folds,
-        "mean": {
-            key: float(np.mean([f[key] for f in folds.values() if f[key] is not None]))
-            for key in keys
-            if any(f[key] is not None for f in folds.values())
-        },
+        "mean": {key: value for key in keys if (value := _mean_or_none([f[key] for f in folds.values()])) is not None},
         "split": reference_figures,
         "external_mean": {
             name: {key: _mean_or_none([f["external"][name][key] for f in folds.values()]) for key in keys} for name in external_sets
@@ -154,6 +150,10 @@ def loso_markdown(summary: dict) -> str:
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"
 
+    def row(label: str, f: dict, images: str | None = None) -> str:
+        cells = ([images] if images is not None else []) + [pct(f.get(k)) for k in ("balanced_accuracy", "melanoma_recall", "melanoma_referred", "benign_referred")]
+        return f"| {label} | " + " | ".join(cells) + " |"
+
     lines = [
         f"# Leave-one-source-out (high-risk mass {summary['mass']}"
         + (", chosen on the lesion split: >= 95% of its melanomas referred)" if summary.get("mass_from") == "split" else ")"),
@@ -161,22 +161,11 @@ def loso_markdown(summary: dict) -> str:
         "| held-out source | images | bal. acc. (classes present) | melanoma recall | melanomas referred | benign referred |",
         "|---|---|---|---|---|---|",
     ]
-    for source, f in summary["folds"].items():
-        lines.append(
-            f"| {source} | {f['images']} | {pct(f['balanced_accuracy'])} | {pct(f['melanoma_recall'])} | "
-            f"{pct(f['melanoma_referred'])} | {pct(f['benign_referred'])} |"
-        )
-    m = summary["mean"]
-    lines.append(
-        f"| **mean** | | {pct(m.get('balanced_accuracy'))} | {pct(m.get('melanoma_recall'))} | "
-        f"{pct(m.get('melanoma_referred'))} | {pct(m.get('benign_referred'))} |"
-    )
+    lines += [row(source, f, str(f["images"])) for source, f in summary["folds"].items()]
+    lines.append(row("**mean**", summary["mean"], ""))
     ref = summary.get("split")
     if ref:
-        lines.append(
-            f"| lesion split (same recipe, reference) | {ref['images']} | {pct(ref['balanced_accuracy'])} | {pct(ref['melanoma_recall'])} | "
-            f"{pct(ref['melanoma_referred'])} | {pct(ref['benign_referred'])} |"
-        )
+        lines.append(row("lesion split (same recipe, reference)", ref, str(ref["images"])))
     for name, mean in (summary.get("external_mean") or {}).items():
         lines += [
             "",
@@ -185,10 +174,8 @@ def loso_markdown(summary: dict) -> str:
             "| model | bal. acc. | melanoma recall | melanomas referred | benign referred |",
             "|---|---|---|---|---|",
         ]
-        rows = [(f"{source} held out", f["external"][name]) for source, f in summary["folds"].items()]
-        rows += [("**mean of the folds**", mean)] + ([("lesion split (reference)", ref["external"][name])] if ref else [])
-        for label, f in rows:
-            lines.append(
-                f"| {label} | {pct(f['balanced_accuracy'])} | {pct(f['melanoma_recall'])} | {pct(f['melanoma_referred'])} | {pct(f['benign_referred'])} |"
-            )
+        lines += [row(f"{source} held out", f["external"][name]) for source, f in summary["folds"].items()]
+        lines.append(row("**mean of the folds**", mean))
+        if ref:
+            lines.append(row("lesion split (reference)", ref["external"][name]))
     return "\n".join(lines) + "\n"

@@ -330,13 +330,12 @@ def train_member(
         weights = sample_weights.astype(np.float32)
         per_class = [float(weights[train_y == k].sum() / max(1, len(train_y))) for k in range(len(LABELS))]
     class_probs = class_sampling_probs(train_y, len(LABELS), per_class) if cfg.sampling == "balanced" else None
-    balancing = (
-        f"class weights {dict(zip(LABELS, [round(w, 2) for w in per_class], strict=False))}"
-        if class_probs is None and sample_weights is None
-        else f"given sample weights, share per class {dict(zip(LABELS, [round(w, 3) for w in per_class], strict=False))}"
-        if class_probs is None
-        else f"balanced sampling {dict(zip(LABELS, [round(float(p), 3) for p in class_probs], strict=False))}"
-    )
+    if class_probs is not None:
+        balancing = f"balanced sampling {dict(zip(LABELS, [round(float(p), 3) for p in class_probs], strict=False))}"
+    elif sample_weights is not None:
+        balancing = f"given sample weights, share per class {dict(zip(LABELS, [round(w, 3) for w in per_class], strict=False))}"
+    else:
+        balancing = f"class weights {dict(zip(LABELS, [round(w, 2) for w in per_class], strict=False))}"
     log(f"member {index} ({spec.arch} w={spec.width} seed={spec.seed}): {model.count_params():,} params; {balancing}")
     ds = train_dataset(
         train_x,
