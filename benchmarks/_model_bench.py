@@ -16,3 +16,4 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ham10000"
+DEFAULT_EXTERNAL = ROOT.parent / "shared" / "data" / "isic_archive"  # the external set (its held-out half)

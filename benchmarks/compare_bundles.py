@@ -18,9 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from _model_bench import DEFAULT_DATA, ROOT
-
-DEFAULT_EXTERNAL = ROOT.parent / "shared" / "data" / "isic_archive"
+from _model_bench import DEFAULT_DATA, DEFAULT_EXTERNAL
 
 
 def bootstrap(rng, resamples: int, y, a, b, lesions, mask, metric):
