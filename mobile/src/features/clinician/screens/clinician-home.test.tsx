@@ -7,12 +7,25 @@ const clara = { ...user, id: 2, email: 'clara@example.org', full_name: 'Dr. Clar
 const claraProfile = { id: 2, full_name: 'Dr. Clara Klein', speciality: 'Dermatology', clinic: 'Mitte', time_zone: 'UTC' };
 const other = { id: 3, full_name: 'Dr. Ole Other', speciality: '', clinic: '', time_zone: 'UTC' };
 
-/** An instant today (UTC) `minutes` from now, kept inside today so the test does not depend on the clock. */
+/**
+ * "Today" and "started" follow the clock, so the clock is pinned to midday UTC: the test once failed in CI when it
+ * ran just after midnight, where no instant a minute ago is still today. Only `Date` is faked; timers stay real so
+ * the screen's queries and `findBy*` behave as in the other tests.
+ */
+const NOON = new Date('2026-06-15T12:00:00Z');
+beforeAll(() => {
+  jest.useFakeTimers({
+    now: NOON,
+    doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+  });
+});
+afterAll(() => {
+  jest.useRealTimers();
+});
+
+/** An instant `minutesFromNow` from the pinned midday, so always today (UTC). */
 function todayAt(minutesFromNow: number): string {
-  const t = new Date(Date.now() + minutesFromNow * 60_000);
-  const day = new Date().toISOString().slice(0, 10);
-  const clamped = t.toISOString().slice(0, 10) === day ? t : new Date(`${day}T${minutesFromNow < 0 ? '00:01' : '23:58'}:00Z`);
-  return clamped.toISOString().replace('.000Z', '+00:00');
+  return new Date(Date.now() + minutesFromNow * 60_000).toISOString().replace('.000Z', '+00:00');
 }
 
 function visit(id: number, start: string, patient: { id: number; full_name: string }, clinician = claraProfile, status = 'booked') {
