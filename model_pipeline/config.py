@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lesion_contract.labels import LABELS
+from lesion_contract.preprocess import COLOUR_CONSTANCY
 from model_pipeline.errors import ConfigError
 
 
@@ -114,6 +115,10 @@ class TrainConfig:
     # ... and the three mirror images (horizontal, vertical, both = 180 degree rotation): 4 views, or 8
     # (all dihedral orientations) together with tta_transpose. Costs one forward pass per view.
     tta_flips: bool = False
+    # Colour constancy applied to every image after the serving preprocessing (train, validation, extra
+    # sets): None or "shades_of_grey" (``lesion_contract.preprocess.shades_of_grey``). An experiment for
+    # now: ``convert`` refuses such a run, because the server and the app do not apply it yet.
+    colour_constancy: str | None = None
     # Warm start: initialise member i from <init_from>/member<i>.best.weights.h5 (a previous run with the
     # same member architectures), or, when <init_from> is a bundle or run holding only model.h5, from
     # that ensemble's member-i layers; then train again with this config's schedule (a warm restart).
@@ -191,6 +196,8 @@ class TrainConfig:
             raise ConfigError(f"qat must be an object (written by the qat step) or null, got {self.qat!r}")
         if self.class_balance not in ("pooled", "dataset"):
             raise ConfigError(f"class_balance must be 'pooled' or 'dataset', got {self.class_balance!r}")
+        if self.colour_constancy is not None and self.colour_constancy not in COLOUR_CONSTANCY:
+            raise ConfigError(f"colour_constancy must be null or one of {', '.join(COLOUR_CONSTANCY)}, got {self.colour_constancy!r}")
         if self.sampling not in ("weights", "balanced"):
             raise ConfigError(f"sampling must be 'weights' or 'balanced', got {self.sampling!r}")
         for label, boost in self.class_weight_boost.items():

@@ -90,7 +90,7 @@ def loso_run(
     mass = DEFAULT_HIGH_RISK_MASS if mass is None else mass
     held_out = [(d.root.name, external_holdout(d).val) for d in external]
     external_sets = {
-        name: (load_images(records, cfg.image_size, label=f"decode {name}"), np.array([r.label_index for r in records], dtype=np.int64))
+        name: (load_images(records, cfg.image_size, label=f"decode {name}", colour_constancy=cfg.colour_constancy), np.array([r.label_index for r in records], dtype=np.int64))
         for name, records in held_out
     }
     # the reference first: without --mass its operating point (>= 95% of the split's melanomas referred,
@@ -110,7 +110,7 @@ def loso_run(
         if {r.lesion_id for r in split.train} & {r.lesion_id for r in split.val}:
             raise DatasetError(f"{fold_dir}/split.csv has lesions on both sides")
         model = keras.models.load_model(fold_dir / "model.h5", compile=False)
-        val_x = load_images(split.val, fold_cfg.image_size, label=f"decode {source}")
+        val_x = load_images(split.val, fold_cfg.image_size, label=f"decode {source}", colour_constancy=fold_cfg.colour_constancy)
         val_y = np.array([r.label_index for r in split.val], dtype=np.int64)
         probs = predict_probs(model, val_x)
         if source == SPLIT_FOLD and mass_from == "split":

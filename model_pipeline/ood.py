@@ -669,6 +669,8 @@ def ood_fit_run(
     run_dir = Path(run_dir)
     rd = RunDir(run_dir)
     cfg = json.loads(rd.current("config").read_text())
+    if cfg.get("colour_constancy") is not None:
+        raise ConfigError(f"ood: the run trained with colour_constancy={cfg['colour_constancy']!r}, which the serving preprocessing does not apply yet")
     size = int(cfg["image_size"])
     source = rd.current("model", skip=("ood",))
     if not source.is_file():

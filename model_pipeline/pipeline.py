@@ -64,8 +64,8 @@ def prepare(cfg: TrainConfig, dataset: Dataset, *, split_file: Path | None = Non
     else:
         split = lesion_split(dataset, val_fraction=cfg.val_fraction, seed=cfg.split_seed)
     log(f"split: {split.summary()}")
-    train_x = load_images(split.train, cfg.image_size, label="decode train")
-    val_x = load_images(split.val, cfg.image_size, label="decode val")
+    train_x = load_images(split.train, cfg.image_size, label="decode train", colour_constancy=cfg.colour_constancy)
+    val_x = load_images(split.val, cfg.image_size, label="decode val", colour_constancy=cfg.colour_constancy)
     train_y = np.array([r.label_index for r in split.train], dtype=np.int64)
     val_y = np.array([r.label_index for r in split.val], dtype=np.int64)
     return PreparedData(dataset, split, is_synthetic(dataset.root), train_x, train_y, val_x, val_y)
@@ -129,7 +129,9 @@ def dataset_balanced_weights(cfg: TrainConfig, y: np.ndarray, groups: np.ndarray
     return source_balanced_weights(cfg, y, groups, cap=MAX_DATASET_WEIGHT)
 
 
-def add_extra_training(prepared: PreparedData, extras: tuple[Dataset, ...], image_size: int) -> tuple[np.ndarray, list[dict]]:
+def add_extra_training(
+    prepared: PreparedData, extras: tuple[Dataset, ...], image_size: int, colour_constancy: str | None = None
+) -> tuple[np.ndarray, list[dict]]:
     """Append the trainable half of each extra dataset to ``prepared``'s training images (in place). Returns
     each training image's dataset ("ham" for the run's own) and what was added, for ``data.json``."""
     groups = np.array(["ham"] * len(prepared.train_y), dtype=object)
@@ -138,7 +140,7 @@ def add_extra_training(prepared: PreparedData, extras: tuple[Dataset, ...], imag
         held = external_holdout(extra)
         part = held.train
         log(f"extra dataset {extra.root.name}: {len(part)} images train, {len(held.val)} held out")
-        prepared.train_x = np.concatenate([prepared.train_x, load_images(part, image_size, label=f"decode {extra.root.name}")])
+        prepared.train_x = np.concatenate([prepared.train_x, load_images(part, image_size, label=f"decode {extra.root.name}", colour_constancy=colour_constancy)])
         prepared.train_y = np.concatenate([prepared.train_y, np.array([r.label_index for r in part], dtype=np.int64)])
         groups = np.concatenate([groups, np.array([extra.root.name] * len(part), dtype=object)])
         info.append(
@@ -193,11 +195,11 @@ def train_run(
         split, skipped = extend_split(prepared.split, dataset)
         added = split.train[len(prepared.split.train) :]
         log(f"split extended: {len(added)} unlisted images train, {skipped} images of validation lesions left out")
-        added_x = load_images(added, cfg.image_size, label="decode added")
+        added_x = load_images(added, cfg.image_size, label="decode added", colour_constancy=cfg.colour_constancy)
         prepared.split = split
         prepared.train_x = np.concatenate([prepared.train_x, added_x])
         prepared.train_y = np.array([r.label_index for r in split.train], dtype=np.int64)
-    groups, extra_info = add_extra_training(prepared, extras, cfg.image_size)
+    groups, extra_info = add_extra_training(prepared, extras, cfg.image_size, cfg.colour_constancy)
     write_split(prepared.split, run_dir / "split.csv")
     (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     data = provenance(prepared, cfg)
@@ -240,6 +242,15 @@ def _split_data(run_dir: Path, dataset: Dataset, cfg: TrainConfig) -> PreparedDa
     if not split_file.is_file():
         raise DatasetError(f"{split_file} not found (run the train step first)")
     return prepare(cfg, dataset, split_file=split_file)
+
+
+def require_servable(cfg: TrainConfig, step: str) -> None:
+    """ConfigError when the run's images differ from what the server and the app feed the model."""
+    if cfg.colour_constancy is not None:
+        raise ConfigError(
+            f"{step}: this run trained with colour_constancy={cfg.colour_constancy!r}, which the serving preprocessing "
+            "(contract, server, app) does not apply yet; such a run is for measuring (train, evaluate the .h5, loso), not for a bundle"
+        )
 
 
 def run_config(run_dir: Path) -> TrainConfig:
@@ -307,6 +318,7 @@ def convert_run(run_dir: Path, dataset: Dataset, version: str) -> dict:
 
     run_dir = Path(run_dir)
     cfg = run_config(run_dir)
+    require_servable(cfg, "convert")
     data = json.loads((run_dir / "data.json").read_text())
     prepared = _split_data(run_dir, dataset, cfg)
     model = keras.models.load_model(RunDir(run_dir).current("model"), compile=False)

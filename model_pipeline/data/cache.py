@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from lesion_contract.preprocess import preprocess_image
+from lesion_contract.preprocess import preprocess_image, shades_of_grey
 from model_pipeline.data.ham10000 import Record
 from model_pipeline.errors import DatasetError
 from model_pipeline.progress import progress
@@ -29,7 +29,7 @@ def load_record(record: Record, size: int) -> np.ndarray:
 
 
 def _cache_key(records: Sequence[Record], size: int) -> str:
-    digest = hashlib.sha256(f"v1:{size}".encode())
+    digest = hashlib.sha256(f"v1:{size}".encode())  # the preprocessed images; colour constancy is applied after the cache
     for r in records:
         try:
             stat = r.path.stat()
@@ -45,8 +45,24 @@ def load_images(
     *,
     cache_dir: Path | None = DEFAULT_CACHE_DIR,
     label: str = "decode",
+    colour_constancy: str | None = None,
 ) -> np.ndarray:
-    """Return an (N, size, size, 3) uint8 array for ``records``, reusing the on-disk cache."""
+    """Return an (N, size, size, 3) uint8 array for ``records``, reusing the on-disk cache.
+
+    ``colour_constancy`` ("shades_of_grey" or None, the training config's field) is applied to the
+    decoded images, per image (the cache holds the serving preprocessing only)."""
+    images = _load_preprocessed(records, size, cache_dir=cache_dir, label=label)
+    if colour_constancy is None:
+        return images
+    if colour_constancy != "shades_of_grey":
+        raise ValueError(f"unknown colour constancy {colour_constancy!r}")
+    out = np.empty_like(images)
+    for start in range(0, len(images), 256):  # float64 copies of 256 images at a time, not of all
+        out[start : start + 256] = shades_of_grey(images[start : start + 256])
+    return out
+
+
+def _load_preprocessed(records: Sequence[Record], size: int, *, cache_dir: Path | None, label: str) -> np.ndarray:
     path = None
     if cache_dir is not None:
         path = Path(cache_dir) / f"images-{size}-{_cache_key(records, size)}.npy"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lesion_contract.preprocess import PREPROCESSING_SPEC, center_square, preprocess_image, tensor_sha256, to_rgb
+from lesion_contract.preprocess import PREPROCESSING_SPEC, center_square, preprocess_image, shades_of_grey, tensor_sha256, to_rgb
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLES = sorted(p.parent for p in (ROOT / "tflite_artifacts").glob("*/golden.json"))
@@ -86,3 +86,30 @@ def test_same_size_image_is_not_resampled_and_bad_input_is_refused() -> None:
         preprocess_image(Image.fromarray(pixels), 0)
     with pytest.raises(ValueError, match="uint8"):
         tensor_sha256(pixels.astype(np.float32))
+
+
+def test_shades_of_grey_removes_a_colour_cast_and_keeps_brightness() -> None:
+    # Given a grey scene photographed under a reddish light (each channel a fixed multiple of the same pattern)
+    rng = np.random.default_rng(0)
+    scene = rng.uniform(40, 200, (16, 16, 1))
+    tinted = np.clip(np.rint(scene * np.array([1.2, 0.9, 0.8])), 0, 255).astype(np.uint8)
+    # When corrected
+    out = shades_of_grey(tinted).astype(np.float64)
+    # Then the channels agree again (within rounding) and the mean brightness stays
+    assert np.abs(out[..., 0] - out[..., 1]).max() <= 2 and np.abs(out[..., 1] - out[..., 2]).max() <= 2
+    assert abs(out.mean() - tinted.astype(np.float64).mean()) < 1.5
+    # and a grey image, a batch and a black channel are handled exactly
+    grey = np.repeat(rng.integers(0, 256, (16, 16, 1), dtype=np.uint8), 3, axis=2)
+    assert np.array_equal(shades_of_grey(grey), grey)
+    batch = np.stack([tinted, grey])
+    assert np.array_equal(shades_of_grey(batch), np.stack([shades_of_grey(image) for image in batch]))
+    no_blue = tinted.copy()
+    no_blue[..., 2] = 0
+    assert not np.isnan(shades_of_grey(no_blue).astype(float)).any() and (shades_of_grey(no_blue)[..., 2] == 0).all()
+
+
+def test_shades_of_grey_refuses_what_is_not_an_rgb_uint8_image() -> None:
+    with pytest.raises(ValueError, match="expected uint8"):
+        shades_of_grey(np.zeros((4, 4, 3), np.float32))
+    with pytest.raises(ValueError, match="expected uint8"):
+        shades_of_grey(np.zeros((4, 4), np.uint8))

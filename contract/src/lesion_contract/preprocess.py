@@ -72,6 +72,31 @@ def preprocess_image(source: ImageSource, size: int) -> np.ndarray:
     return np.ascontiguousarray(array.reshape(size, size, 3))
 
 
+SHADES_OF_GREY_P = 6
+COLOUR_CONSTANCY = ("shades_of_grey",)
+
+
+def shades_of_grey(array: np.ndarray, p: int = SHADES_OF_GREY_P) -> np.ndarray:
+    """Shades-of-grey colour constancy (Finlayson and Trezzi 2004) of uint8 RGB image(s) (..., H, W, 3).
+
+    Per image and channel c, the illuminant estimate ``e_c = mean((v / 255) ** p) ** (1 / p)`` over the
+    pixels (p = 6); each channel is scaled by ``mean(e) / e_c`` (the illuminant becomes grey, the
+    overall brightness stays) and rounded half up, clipped to 0..255. A channel that is black everywhere
+    keeps gain 1. Removes the colour cast of the camera / light source, which differs between clinics.
+
+    Not part of the serving spec yet: the pipeline can train and score with it (``colour_constancy`` in
+    the training config) to measure whether it transfers; ``convert`` refuses such a run until the server
+    and the app implement it too.
+    """
+    if array.dtype != np.uint8 or array.ndim < 3 or array.shape[-1] != 3:
+        raise ValueError(f"expected uint8 (..., H, W, 3), got {array.dtype} {array.shape}")
+    x = array.astype(np.float64)
+    e = np.mean((x / 255.0) ** p, axis=(-3, -2), keepdims=True) ** (1.0 / p)
+    grey = e.mean(axis=-1, keepdims=True)
+    gain = np.divide(grey, e, out=np.ones_like(e), where=e > 0)
+    return np.clip(np.floor(x * gain + 0.5), 0, 255).astype(np.uint8)
+
+
 def tensor_sha256(array: np.ndarray) -> str:
     """sha256 of a preprocessed uint8 HxWx3 tensor's C-order bytes (the golden-vector checksum)."""
     if array.dtype != np.uint8:
