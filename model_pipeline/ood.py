@@ -37,6 +37,7 @@ from model_pipeline.progress import log, progress
 FEATURES_OUTPUT = "ood_features"
 CANDIDATE_DIMS = (64, 128, 256, 512)
 MAX_LESION_REFUSAL = 0.05
+TARGET_NON_LESION_REFUSAL = 0.90  # issue 23: >= 90% of the non-lesion images refused at <= 5% of validation lesions
 
 
 # -- reading the model --
@@ -435,9 +436,14 @@ def _output_size(name: str) -> int:
     return int(digits) if name.startswith("mahalanobis_") and digits else 0
 
 
-def choose(table: dict[str, dict], *, tie: float = 0.01) -> str:
-    """The candidate refusing most non-lesion images on average over the families (each family counts once);
-    within ``tie`` of the best, the one adding the smallest second output (a smaller phone model)."""
+def choose(table: dict[str, dict], *, tie: float = 0.01, target: float = TARGET_NON_LESION_REFUSAL) -> str:
+    """The candidate with the smallest second output (a smaller phone model) among those that meet the target
+    (refusing >= ``target`` of all non-lesion images at the lesion threshold); when none does, the one refusing
+    most non-lesion images on average over the families (each family counts once), within ``tie`` of the best
+    the one with the smallest output."""
+    meeting = [k for k, v in table.items() if v["non_lesion_refusal"] >= target]
+    if meeting:
+        return min(meeting, key=lambda k: (_output_size(k), -table[k]["non_lesion_refusal"]))
     best = max(v["non_lesion_family_mean"] for v in table.values())
     near = [k for k, v in table.items() if v["non_lesion_family_mean"] >= best - tie]
     return min(near, key=lambda k: (_output_size(k), -table[k]["non_lesion_family_mean"]))

@@ -38,13 +38,20 @@ def test_whitening_gives_unit_within_class_variance_and_the_mahalanobis_distance
     assert fit.explained == pytest.approx(1.0)
 
 
-def test_choice_prefers_the_smaller_output_within_a_point():
+def test_choice_prefers_the_smallest_output_that_meets_the_target_else_the_best_within_a_point():
+    # r23's candidates: only the 512-wide output refuses >= 90% of all non-lesion images
     table = {
-        "msp": {"non_lesion_family_mean": 0.40, "non_lesion_refusal": 0.4},
-        "mahalanobis_low512": {"non_lesion_family_mean": 0.906, "non_lesion_refusal": 0.9},
-        "mahalanobis_low256": {"non_lesion_family_mean": 0.902, "non_lesion_refusal": 0.9},
-        "mahalanobis_low64": {"non_lesion_family_mean": 0.78, "non_lesion_refusal": 0.8},
+        "msp": {"non_lesion_family_mean": 0.162, "non_lesion_refusal": 0.161},
+        "mahalanobis_low512": {"non_lesion_family_mean": 0.906, "non_lesion_refusal": 0.904},
+        "mahalanobis_low256": {"non_lesion_family_mean": 0.902, "non_lesion_refusal": 0.898},
+        "mahalanobis_low64": {"non_lesion_family_mean": 0.78, "non_lesion_refusal": 0.77},
     }
+    assert ood.choose(table) == "mahalanobis_low512"
+    # when both meet it, the smaller output wins
+    table["mahalanobis_low256"]["non_lesion_refusal"] = 0.901
+    assert ood.choose(table) == "mahalanobis_low256"
+    # when none does, the best family mean within a point, the smaller output first
+    table["mahalanobis_low512"]["non_lesion_refusal"] = table["mahalanobis_low256"]["non_lesion_refusal"] = 0.89
     assert ood.choose(table) == "mahalanobis_low256"
     assert ood.choose({"msp": table["msp"], "mahalanobis_low64": table["mahalanobis_low64"]}) == "mahalanobis_low64"
 
