@@ -247,6 +247,22 @@ def session_logout(*, user: User, refresh: str) -> None:
         hook(user, str(token.get("sid") or ""))
 
 
+def sessions_purge_expired(*, margin: timedelta = timedelta(days=1)) -> dict[str, int]:
+    """Forget what no token can refer to any more, so these tables do not grow for ever (daily huey task).
+
+    * Revoked sessions revoked longer ago than a refresh token lives (plus ``margin`` for clock skew): nothing
+      is issued in a session after it ends, so by then every token that carries its id has expired and is
+      refused for that alone.
+    * Expired refresh tokens and their blacklist entries (what simplejwt's ``flushexpiredtokens`` does): an
+      expired token fails validation before the blacklist is consulted.
+    """
+    now = timezone.now()
+    lifetime = settings.NINJA_JWT["REFRESH_TOKEN_LIFETIME"]
+    revoked, _ = RevokedSession.objects.filter(revoked_at__lt=now - lifetime - margin).delete()
+    _, per_model = OutstandingToken.objects.filter(expires_at__lt=now - margin).delete()  # cascades to the blacklist
+    return {"revoked_sessions": revoked, "expired_tokens": per_model.get(OutstandingToken._meta.label, 0)}
+
+
 def _blacklist_refresh_tokens(*, user_id: int) -> None:
     live = OutstandingToken.objects.filter(user_id=user_id, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in live], ignore_conflicts=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 from django.utils import timezone
-from ninja_jwt.token_blacklist.models import BlacklistedToken
+from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from ninja_jwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import RevokedSession
@@ -155,3 +155,29 @@ def test_the_session_check_is_the_one_query_that_loads_the_user(api, django_asse
     client = ApiClient(pair["access"])
     with django_assert_num_queries(1):
         assert client.get("/api/v1/auth/me").status_code == 200
+
+
+def test_ended_sessions_and_expired_tokens_are_forgotten_once_no_token_can_use_them(api):
+    from accounts.services import sessions_purge_expired
+    from accounts.tasks import purge_expired_sessions
+
+    # given two signed-out sessions, one ended longer ago than a refresh token lives, and a live one
+    UserFactory(email="pat@example.org")
+    old, recent, live = (login(api, "pat@example.org") for _ in range(3))
+    old_token = RefreshToken(old["refresh"])
+    old_sid, old_jti, recent_sid = old_token["sid"], old_token["jti"], RefreshToken(recent["refresh"])["sid"]
+    for pair in (old, recent):
+        assert ApiClient(pair["access"]).post("/api/v1/auth/logout", {"refresh": pair["refresh"]}).status_code == 204
+    RevokedSession.objects.filter(sid=old_sid).update(revoked_at=timezone.now() - timedelta(days=16))
+    OutstandingToken.objects.filter(jti=old_jti).update(expires_at=timezone.now() - timedelta(days=2))
+
+    # when the daily purge runs
+    purged = sessions_purge_expired()
+
+    # then only the old session and its expired token are gone; the recent revocation still holds, the live session goes on
+    assert purged == {"revoked_sessions": 1, "expired_tokens": 1}
+    assert set(RevokedSession.objects.values_list("sid", flat=True)) == {recent_sid}
+    assert me(recent["access"]) == 401 and refresh(api, recent["refresh"]).status_code == 401
+    assert me(live["access"]) == 200 and refresh(api, live["refresh"]).status_code == 200
+    # and it is a periodic task (nothing left to purge the second time)
+    assert purge_expired_sessions.call_local() == {"revoked_sessions": 0, "expired_tokens": 0}
