@@ -12,7 +12,7 @@ from core.errors import ApplicationError, Forbidden
 from core.permissions import is_clinician
 from lesion_contract.labels import LABELS
 from notifications.services import notification_schedule
-from screening import selectors
+from screening import lesions, selectors
 from screening.error_codes import ScreeningError
 from screening.models import Impression, Screening, ScreeningReview, ScreeningReviewRevision
 
@@ -62,7 +62,8 @@ def review_write(*, clinician: User, screening: Screening, item: ReviewInput) ->
     """Write this clinician's review of the screening, or amend it (a new revision; the old ones stay).
 
     Returns (review, created). Sending what the review already says adds nothing (a retried request is
-    harmless). The owner is told by push after commit (the notifications row is written here, in this
+    harmless). A new or changed follow-up interval on a screening filed under a lesion sets that lesion's
+    follow-up reminder. The owner is told by push after commit (the notifications row is written here, in this
     transaction, so it is never lost and never sent twice); the push text carries no finding.
     """
     require_reviewer(user=clinician, screening=screening)
@@ -72,6 +73,7 @@ def review_write(*, clinician: User, screening: Screening, item: ReviewInput) ->
     now = timezone.now()
     review = ScreeningReview.objects.select_for_update().filter(screening=screening, clinician=clinician).first()
     created = review is None
+    previous_weeks = None if review is None else review.follow_up_weeks
     if review is None:
         review = ScreeningReview.objects.create(
             screening=screening, clinician=clinician, clinician_name=clinician.full_name or clinician.email, created_at=now, updated_at=now, **item.fields()
@@ -86,6 +88,11 @@ def review_write(*, clinician: User, screening: Screening, item: ReviewInput) ->
         review.updated_at = now
         review.save(update_fields=[*item.fields(), "revision", "updated_at"])
     ScreeningReviewRevision.objects.create(review=review, number=review.revision, created_at=now, **item.fields())
+    if item.follow_up_weeks is not None and item.follow_up_weeks != previous_weeks and screening.lesion is not None:
+        # The clinician's suggested interval becomes the lesion's reminder (replacing a pending one), as if the
+        # patient had set it; a screening not filed under a lesion shows the suggestion only. Removing the
+        # interval in an amendment leaves a reminder alone: the patient may have set it themselves.
+        lesions.lesion_follow_up_set(lesion=screening.lesion, weeks=item.follow_up_weeks, now=now)
     notification_schedule(
         user=screening.owner,
         kind=REVIEW_KIND,

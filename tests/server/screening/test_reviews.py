@@ -16,7 +16,7 @@ from screening import reviews
 from screening.models import ScreeningAccessLog, ScreeningReview, ScreeningReviewRevision, ScreeningShare
 from tests.server.factories import UserFactory
 from tests.server.notifications.fake_expo import FakeExpo
-from tests.server.screening.factories import ReviewFactory, ScreeningFactory
+from tests.server.screening.factories import LesionFactory, ReviewFactory, ScreeningFactory
 
 
 @pytest.fixture
@@ -73,6 +73,37 @@ def test_review_is_written_amended_with_history_and_the_patient_is_pushed_after_
     assert [(r["impression"], r["revision"]) for r in result["reviews"]] == [("refer_urgently", 2)]
     history = as_user(owner).get(f"/api/v1/screenings/{screening.pk}/reviews").json()
     assert [len(r["revisions"]) for r in history] == [2]
+
+
+def test_a_suggested_follow_up_becomes_the_lesions_reminder(shared: dict[str, Any], registry: Any, as_user: Any) -> None:
+    # Given a shared screening filed under one of the owner's lesions, and another one filed under none
+    owner, clinician, screening = shared["owner"], shared["clinician"], shared["screening"]
+    lesion = LesionFactory(owner=owner)
+    screening.lesion = lesion
+    screening.save(update_fields=["lesion"])
+    loose = ScreeningFactory(owner=owner, model_version=registry["a"])
+    ScreeningShare.objects.create(screening=loose, clinician=clinician)
+    url = f"/api/v1/screenings/{screening.pk}/review"
+
+    def pending() -> list[int]:
+        return [n.data["weeks"] for n in Notification.objects.filter(user=owner, kind="lesion_follow_up", status="pending")]
+
+    # When the clinician suggests a photo again in 6 weeks
+    before = timezone.now()
+    assert as_user(clinician).put(url, {"impression": "monitor", "follow_up_weeks": 6}).status_code == 201
+    # Then the lesion has a follow-up reminder due then, one notification row waiting for it
+    lesion.refresh_from_db()
+    assert lesion.follow_up_due_at is not None and before + timedelta(weeks=6) <= lesion.follow_up_due_at <= timezone.now() + timedelta(weeks=6)
+    assert pending() == [6]
+    # When the review is amended to 4 weeks, the reminder moves (still one); a note-only amendment leaves it
+    assert as_user(clinician).put(url, {"impression": "monitor", "follow_up_weeks": 4}).status_code == 200
+    assert pending() == [4]
+    due = Notification.objects.get(user=owner, kind="lesion_follow_up", status="pending").due_at
+    assert as_user(clinician).put(url, {"impression": "monitor", "note": "Looks stable.", "follow_up_weeks": 4}).status_code == 200
+    assert Notification.objects.get(user=owner, kind="lesion_follow_up", status="pending").due_at == due
+    # And a screening filed under no lesion keeps the suggestion on the review only
+    assert as_user(clinician).put(f"/api/v1/screenings/{loose.pk}/review", {"impression": "monitor", "follow_up_weeks": 2}).status_code == 201
+    assert pending() == [4]
 
 
 def test_a_rolled_back_review_sends_nothing(shared: dict[str, Any], fake_expo: Any, django_capture_on_commit_callbacks: Any) -> None:
