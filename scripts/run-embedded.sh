@@ -21,9 +21,10 @@ echo "$key_info"
 export EXPO_PUBLIC_MODEL_PUBLIC_KEY=$(printf '%s\n' "$key_info" | sed -n 's/^public_key (base64): //p')
 echo ">> model bundles: validate (every sha256) and register; activate the newest unless one is active"
 manage import_bundles --activate latest --if-none-active
-# HOST is exported above: the demo admin (its password is printed) exists only on a loopback address;
-# with HOST=0.0.0.0 seed_demo creates none and disables an existing one, and prints a line saying so.
-echo ">> demo data (users for each role; the demo admin only while the server listens on loopback):"
+# HOST is exported above: the demo password (printed) signs in only on a loopback address; with HOST=0.0.0.0
+# seed_demo creates no demo admin (an existing one is disabled), leaves the other demo users without a password
+# that signs in (their sessions end), and prints lines saying so.
+echo ">> demo data (users for each role; their published password signs in only while the server listens on loopback):"
 manage seed_demo
 
 # The Expo web build, served at / by the same process. Rebuilt only when the app's sources change.

@@ -1,9 +1,11 @@
 """Demo accounts for the embedded default: one per role, passwords printed by seed_demo.
 
-The demo admin (a superuser with a published password) exists only while the embedded server listens
-on a loopback address: with HOST=0.0.0.0 (or any address others can reach) it is not created, and an
-existing one is disabled, with a line saying so. Outside the embedded default (EMBEDDED/DEBUG off) it
-is never created.
+Their password is published (here and in the output), so it signs in only while the embedded server listens
+on a loopback address. With HOST=0.0.0.0 (or any address others can reach) the demo admin (a superuser) is
+not created and an existing one is disabled; the other demo users are still created, because the demo
+clinics, slots and blog posts hang on them, but with no password that signs in (an existing one set to the
+demo password loses it, and its sessions end), with a line saying so. Back on loopback they get the demo
+password again. Outside the embedded default (EMBEDDED/DEBUG off) the demo admin is never created.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def seed() -> list[str]:
     """Create the demo users if missing; return lines to print."""
     lines = []
     refusal = demo_admin_refusal()
+    without_password = []
     for email, name, role, tz in DEMO_USERS:
         if email == DEMO_ADMIN_EMAIL and refusal:
             lines.append(_without_demo_admin(refusal))
@@ -67,7 +70,12 @@ def seed() -> list[str]:
             email=email,
             defaults={"full_name": name, "role": role, "time_zone": tz, "is_staff": role == Role.ADMIN, "is_superuser": role == Role.ADMIN},
         )
-        if created:
+        if refusal:
+            if created or user.check_password(DEMO_PASSWORD):
+                services.user_clear_password(user=user)
+            without_password.append(email)
+            continue
+        if created or not user.has_usable_password():  # new, or its published password was cleared beyond loopback
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         note = ""
@@ -76,4 +84,9 @@ def seed() -> list[str]:
                 services.user_set_active(user=user, active=True)
             note = "  (exists only while the server listens on loopback)"
         lines.append(f"  {role:<10} {email}  password: {DEMO_PASSWORD}{note}")
+    if without_password:
+        lines.append(
+            f"  !! the demo users {', '.join(without_password)} have no password that signs in: {refusal}, and the demo "
+            "password is published. Set one with `manage.py changepassword <email>`; the demo password comes back on 127.0.0.1."
+        )
     return lines

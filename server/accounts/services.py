@@ -322,6 +322,16 @@ def user_delete(*, user: User, password: str) -> None:
     privacy.user_deletion_audit(user_id=user_id)
 
 
+@transaction.atomic
+def user_clear_password(*, user: User) -> User:
+    """No password signs the account in any more (an unusable one) and every session of it ends; its data stays.
+    `manage.py changepassword <email>` sets a new one."""
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    _end_all_sessions(user_id=user.pk)
+    return user
+
+
 def user_set_active(*, user: User, active: bool) -> User:
     user.is_active = active
     user.save(update_fields=["is_active"])

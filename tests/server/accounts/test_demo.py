@@ -1,4 +1,4 @@
-"""The demo admin (a superuser with a published password) exists only while the embedded server listens on loopback."""
+"""Demo accounts have a published password: it signs in only while the embedded server listens on loopback (the demo admin exists only then)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from accounts import demo
+from accounts import demo, services
 from accounts.models import User
 from tests.server.conftest import ApiClient
 
@@ -39,8 +39,11 @@ def test_beyond_loopback_no_demo_admin_is_created_and_a_line_says_why(host):
     assert _admin() is None
     assert not any(demo.DEMO_ADMIN_EMAIL in line for line in lines)
     assert any(line.strip().startswith("!! no demo admin was created") and f"HOST={host}" in line for line in lines)
-    # the other demo users are still there
-    assert User.objects.filter(email="patient@demo.skinscreen.local").exists()
+    # the other demo users are still there (the demo clinics hang on them) but their published password does not sign in
+    patient = User.objects.get(email="patient@demo.skinscreen.local")
+    assert not patient.has_usable_password() and not patient.check_password(demo.DEMO_PASSWORD)
+    assert not any("password: " + demo.DEMO_PASSWORD in line for line in lines)
+    assert any(line.strip().startswith("!! the demo users") and "patient@demo.skinscreen.local" in line and f"HOST={host}" in line for line in lines)
 
 
 def test_an_existing_demo_admin_is_disabled_when_the_server_listens_beyond_loopback_and_comes_back_on_loopback(api):
@@ -78,3 +81,30 @@ def test_the_seed_command_prints_the_refusal():
         call_command("seed_demo", stdout=out)
     assert "!! no demo admin was created: the server listens on HOST=0.0.0.0" in out.getvalue()
     assert _admin() is None
+
+
+def test_a_demo_clinician_signed_in_on_loopback_is_signed_out_beyond_it_and_gets_the_demo_password_back(api):
+    email = "clinician@demo.skinscreen.local"
+    with override_settings(EMBEDDED=True, EMBEDDED_HOST="127.0.0.1"):
+        demo.seed()
+    pair = api.post("/api/v1/auth/login", {"email": email, "password": demo.DEMO_PASSWORD}).json()
+    # when the server is started on 0.0.0.0
+    with override_settings(EMBEDDED=True, EMBEDDED_HOST="0.0.0.0"):
+        demo.seed()
+    # then the published password no longer signs in and the session in hand has ended; the account stays active
+    assert api.post("/api/v1/auth/login", {"email": email, "password": demo.DEMO_PASSWORD}).status_code == 401
+    assert ApiClient(pair["access"]).get("/api/v1/auth/me").status_code == 401
+    assert User.objects.get(email=email).is_active
+    # and a password its owner set is kept: seeding again beyond loopback, or back on loopback, does not touch it
+    user = User.objects.get(email=email)
+    user.set_password("Their-own-pass-77")
+    user.save(update_fields=["password"])
+    for host in ("0.0.0.0", "127.0.0.1"):
+        with override_settings(EMBEDDED=True, EMBEDDED_HOST=host):
+            demo.seed()
+        assert User.objects.get(email=email).check_password("Their-own-pass-77")
+    # a cleared one gets the demo password back on loopback
+    services.user_clear_password(user=User.objects.get(email=email))
+    with override_settings(EMBEDDED=True, EMBEDDED_HOST="127.0.0.1"):
+        demo.seed()
+    assert api.post("/api/v1/auth/login", {"email": email, "password": demo.DEMO_PASSWORD}).status_code == 200
