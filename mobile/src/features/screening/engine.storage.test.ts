@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 
 import type * as Api from '@/api';
+import { PREPROCESSING_SPEC } from '@/contract';
 import { fakeServer, tokensFor, user } from '@/test/utils';
 
 import type * as Engine from './engine';
@@ -18,7 +19,7 @@ const mockManifest = {
   synthetic: false,
   disclaimer: 'Screening aid only, not a diagnosis.',
   labels: ['akiec', 'bcc', 'bkl', 'df', 'mel', 'nv', 'vasc'],
-  input: { height: 176, width: 176, channels: 3, preprocessing: {} },
+  input: { height: 176, width: 176, channels: 3, preprocessing: { ...PREPROCESSING_SPEC } },
   output: { kind: 'probabilities', int8_quantization: { scale: 0.00390625, zero_point: 0 } },
   files: [{ name: 'model_int8.tflite', size: 8, sha256: createHash('sha256').update(mockModelBytes).digest('hex'), variant: 'int8' }],
   thresholds: { akiec: 0.75, bcc: 0.56, bkl: 1.0, df: 0.9, mel: 0.84, nv: 0.26, vasc: 0.69 },

@@ -10,6 +10,8 @@ import * as ed from '@noble/ed25519';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 
+import { PREPROCESSING_SPEC } from '@/contract';
+
 import { hex } from './integrity';
 import { ModelManager, type BootstrapSource } from './modelManager';
 import { MemoryModelStore } from './modelStore.memory';
@@ -49,7 +51,7 @@ function bundle(version: string, createdAt: string, size = 5000): Bundle & { ver
     synthetic: false,
     disclaimer: 'Screening aid only, not a diagnosis.',
     labels: ['akiec', 'bcc', 'bkl', 'df', 'mel', 'nv', 'vasc'],
-    input: { height: 176, width: 176, channels: 3, preprocessing: {} },
+    input: { height: 176, width: 176, channels: 3, preprocessing: { ...PREPROCESSING_SPEC } },
     output: { kind: 'probabilities', int8_quantization: { scale: 0.00390625, zero_point: 0 } },
     files: [
       { name: 'manifest-extra.txt', size: 3, sha256: 'a'.repeat(64), variant: null },
@@ -354,6 +356,17 @@ describe.each(stores)('model manager on %s storage', (_name, newStore) => {
     odd.manifest.labels = ['nv', 'mel'];
     const mm = manager(newStore(), fakeServer(odd), r19);
     await expect(mm.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'bad_manifest' });
+  });
+
+  it('refuses a manifest that expects preprocessing this app does not implement (key order does not matter)', async () => {
+    const newer = bundle('2026.12.09-x', '2026-12-09T00:00:00Z');
+    newer.manifest.input = { height: 176, width: 176, channels: 3, preprocessing: { ...PREPROCESSING_SPEC, colour_constancy: 'shades_of_grey' } };
+    const refused = manager(newStore(), fakeServer(newer), r19);
+    await expect(refused.checkForUpdate()).resolves.toMatchObject({ kind: 'refused', reason: 'bad_manifest' });
+    const reordered = bundle('2026.12.09-y', '2026-12-09T00:00:00Z');
+    reordered.manifest.input = { channels: 3, width: 176, height: 176, preprocessing: Object.fromEntries(Object.entries(PREPROCESSING_SPEC).reverse()) };
+    const accepted = manager(newStore(), fakeServer(reordered), r19);
+    await expect(accepted.checkForUpdate()).resolves.toMatchObject({ kind: 'installed' });
   });
 
   it('refuses a manifest whose "cannot assess" rule is malformed, and installs a valid one', async () => {

@@ -12,7 +12,7 @@
  * deliberate rollback and is installed. Expiry only limits new downloads: an installed, verified model
  * keeps screening offline however old its manifest is.
  */
-import { checkOodRule, LABELS, type Manifest, type ManifestFile } from '@/contract';
+import { checkOodRule, LABELS, PREPROCESSING_SPEC, type Manifest, type ManifestFile } from '@/contract';
 
 import { DEVICE_VARIANT, outputQuantisation } from './answer';
 import type { ModelState } from './engine.types';
@@ -68,6 +68,15 @@ export type ModelManagerOptions = {
   now?: () => Date;
 };
 
+/** JSON with object keys sorted, so two specs compare by content, not key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as Record<string, unknown>).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 const SAFE_NAME = /^(?!.*\.\.)[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 /** Parse and check a manifest the app can run: the contract's labels, a square RGB input, an int8 file. */
@@ -87,6 +96,11 @@ export function parseManifest(text: string): { manifest: Manifest; file: Manifes
   const { height, width, channels } = manifest.input ?? ({} as Manifest['input']);
   if (!Number.isInteger(height) || height <= 0 || height !== width || channels !== 3) {
     throw new Error(`Model ${manifest.version}: the app needs a square RGB input, the manifest says ${height}x${width}x${channels}.`);
+  }
+  // A model that expects other preprocessing (e.g. a colour correction a newer pipeline adds) would install and
+  // then judge every photo prepared the wrong way, without an error: refuse it until the app implements it.
+  if (canonical(manifest.input.preprocessing) !== canonical(PREPROCESSING_SPEC)) {
+    throw new Error(`Model ${manifest.version}: its preprocessing ${JSON.stringify(manifest.input.preprocessing)} is not the one this app implements; update the app.`);
   }
   const file = (manifest.files ?? []).find((f) => f.variant === DEVICE_VARIANT);
   if (!file || typeof file.name !== 'string' || !SAFE_NAME.test(file.name) || !Number.isInteger(file.size) || file.size <= 0 || !/^[0-9a-f]{64}$/.test(String(file.sha256))) {
