@@ -17,3 +17,13 @@ if str(ROOT) not in sys.path:
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ham10000"
 DEFAULT_EXTERNAL = ROOT.parent / "shared" / "data" / "isic_archive"  # the external set (its held-out half)
+
+
+def missing_input(bundle: Path, needed: tuple[str, ...], data: Path) -> str | None:
+    """The error line for the first of ``needed`` missing from ``bundle``, or for a missing dataset; None if all there."""
+    for name in needed:
+        if not (bundle / name).is_file():
+            return f"error: {bundle / name} not found"
+    if not data.is_dir():
+        return f"error: dataset {data} not found (pass --data)"
+    return None

@@ -25,7 +25,7 @@ import json
 import sys
 from pathlib import Path
 
-from _model_bench import DEFAULT_DATA, DEFAULT_EXTERNAL
+from _model_bench import DEFAULT_DATA, DEFAULT_EXTERNAL, missing_input
 
 
 def main() -> int:
@@ -36,12 +36,8 @@ def main() -> int:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    for needed in ("model.h5", "manifest.json", "split.csv"):
-        if not (args.bundle / needed).is_file():
-            print(f"error: {args.bundle / needed} not found", file=sys.stderr)
-            return 2
-    if not args.data.is_dir():
-        print(f"error: dataset {args.data} not found (pass --data)", file=sys.stderr)
+    if problem := missing_input(args.bundle, ("model.h5", "manifest.json", "split.csv"), args.data):
+        print(problem, file=sys.stderr)
         return 2
 
     import keras

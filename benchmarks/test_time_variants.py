@@ -21,7 +21,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from _model_bench import DEFAULT_DATA
+from _model_bench import DEFAULT_DATA, missing_input
 
 
 def main() -> int:
@@ -43,12 +43,8 @@ def main() -> int:
     from model_pipeline.pipeline import run_config
     from model_pipeline.train import copy_member_weights, recalibrate_batch_norm
 
-    for needed in ("model.h5", "config.json", "split.csv"):
-        if not (args.bundle / needed).is_file():
-            print(f"error: {args.bundle / needed} not found", file=sys.stderr)
-            return 2
-    if not args.data.is_dir():
-        print(f"error: dataset {args.data} not found (pass --data)", file=sys.stderr)
+    if problem := missing_input(args.bundle, ("model.h5", "config.json", "split.csv"), args.data):
+        print(problem, file=sys.stderr)
         return 2
     cfg = run_config(args.bundle)
     if any(member_size(spec, cfg.image_size) != cfg.image_size for spec in cfg.members):
